@@ -1,0 +1,124 @@
+"""Tolerant accessors for Kubernetes objects as plain dicts.
+
+Objects come from the API server, from dumps and from hand-written tests; any field may be
+missing or null. These helpers never raise on such input, so callers need no guards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+Obj = Dict[str, Any]
+
+CONTAINER_KINDS: Tuple[Tuple[str, str, str], ...] = (
+    # (spec field, status field, event fieldPath prefix)
+    ("initContainers", "initContainerStatuses", "spec.initContainers"),
+    ("containers", "containerStatuses", "spec.containers"),
+    ("ephemeralContainers", "ephemeralContainerStatuses", "spec.ephemeralContainers"),
+)
+
+
+def dig(obj: Any, *path: Any, default: Any = None) -> Any:
+    """Follow keys/indexes through nested dicts and lists; ``default`` on any miss.
+
+    >>> dig({"a": {"b": [1, 2]}}, "a", "b", 1)
+    2
+    >>> dig({"a": None}, "a", "b", default="-")
+    '-'
+    """
+    current = obj
+    for key in path:
+        if isinstance(current, dict):
+            current = current.get(key)
+        elif isinstance(current, list) and isinstance(key, int) and -len(current) <= key < len(current):
+            current = current[key]
+        else:
+            return default
+        if current is None:
+            return default
+    return current
+
+
+def as_list(value: Any) -> List[Any]:
+    """A list field as a list of dicts, dropping nulls and junk entries."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def name_of(obj: Obj) -> str:
+    return str(dig(obj, "metadata", "name", default="") or "")
+
+
+def namespace_of(obj: Obj) -> str:
+    return str(dig(obj, "metadata", "namespace", default="") or "")
+
+
+def uid_of(obj: Obj) -> str:
+    return str(dig(obj, "metadata", "uid", default="") or "")
+
+
+def labels_of(obj: Obj) -> Dict[str, str]:
+    labels = dig(obj, "metadata", "labels", default={})
+    return labels if isinstance(labels, dict) else {}
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """Parse an RFC 3339 timestamp as the API server writes it; None when absent or odd.
+
+    >>> parse_time("2026-01-02T03:04:05Z").isoformat()
+    '2026-01-02T03:04:05+00:00'
+    >>> parse_time("2026-01-02T03:04:05.123456Z").microsecond
+    123456
+    >>> parse_time("yesterday") is None
+    True
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # fromisoformat before 3.11 accepts only 0, 3 or 6 fractional digits.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        while rest and rest[0].isdigit():
+            digits, rest = digits + rest[0], rest[1:]
+        text = head + "." + (digits + "000000")[:6] + rest
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def creation_time(obj: Obj) -> Optional[datetime]:
+    return parse_time(dig(obj, "metadata", "creationTimestamp"))
+
+
+def iter_containers(pod: Obj) -> Iterator[Tuple[str, Obj, Obj]]:
+    """Yield (fieldPath, spec, status) for init, regular and ephemeral containers, in that order.
+
+    ``fieldPath`` is the event form, e.g. ``spec.initContainers{migrate}``; ``status`` is ``{}``
+    when the kubelet has not reported the container yet.
+    """
+    for spec_field, status_field, prefix in CONTAINER_KINDS:
+        statuses = {
+            str(status.get("name")): status
+            for status in as_list(dig(pod, "status", status_field))
+        }
+        for spec in as_list(dig(pod, "spec", spec_field)):
+            name = str(spec.get("name") or "")
+            yield f"{prefix}{{{name}}}", spec, statuses.get(name, {})
+
+
+def owner_reference(obj: Obj) -> Optional[Obj]:
+    """The controlling owner reference (``controller: true``), else the first one."""
+    refs = as_list(dig(obj, "metadata", "ownerReferences"))
+    for ref in refs:
+        if ref.get("controller"):
+            return ref
+    return refs[0] if refs else None
