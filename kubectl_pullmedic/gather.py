@@ -1,0 +1,117 @@
+"""What each command reads from the cluster, with the number of API calls kept bounded.
+
+One paged pod list and one paged Warning-event list per scope, never one request per pod;
+nodes, secrets, service accounts and owners only when a finding needs them. Pages are
+filtered as they arrive, so memory follows the number of problem pods, not cluster size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from .cluster import Cluster, Listing, Obj
+from .errors import Forbidden, NotFound
+
+# Every event the diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing).
+WARNING_POD_EVENTS = "type=Warning,involvedObject.kind=Pod"
+
+
+@dataclass
+class Scope:
+    """Where to look: one namespace, or every namespace (``namespace is None``)."""
+
+    namespace: Optional[str]
+    label_selector: Optional[str] = None
+
+    @property
+    def all_namespaces(self) -> bool:
+        return self.namespace is None
+
+
+def pods_matching(
+    cluster: Cluster,
+    scope: Scope,
+    keep: Callable[[Obj], bool],
+    field_selector: Optional[str] = None,
+) -> Listing:
+    """The pods in scope for which ``keep`` is true, filtered page by page.
+
+    Cluster-wide, a refused list falls back to namespace-by-namespace lists (see
+    ``Cluster.collect``), and the namespaces RBAC hides become warnings.
+    """
+    selectors = {"label_selector": scope.label_selector, "field_selector": field_selector}
+    try:
+        return Listing([pod for page in cluster.list_pages("pods", scope.namespace, **selectors) for pod in page if keep(pod)])
+    except Forbidden:
+        if scope.namespace is not None:
+            raise
+    fallback = cluster.collect("pods", None, **selectors)
+    return Listing([pod for pod in fallback.items if keep(pod)], fallback.warnings)
+
+
+def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope) -> Listing:
+    """Warning events about the given pods: one list for the scope, matched by pod uid.
+
+    For a handful of pods in one namespace the list is narrowed server-side to each pod's uid;
+    otherwise one scope-wide list is cheaper than a request per pod.
+    """
+    listing = Listing()
+    if not pods:
+        return listing
+    uids = {str((pod.get("metadata") or {}).get("uid") or "") for pod in pods}
+    if len(pods) == 1:
+        uid = next(iter(uids))
+        namespace = (pods[0].get("metadata") or {}).get("namespace")
+        listing.items = cluster.list_all(
+            "events", namespace, field_selector=f"{WARNING_POD_EVENTS},involvedObject.uid={uid}"
+        )
+        return listing
+    try:
+        for page in cluster.list_pages("events", scope.namespace, field_selector=WARNING_POD_EVENTS):
+            listing.items.extend(e for e in page if str((e.get("involvedObject") or {}).get("uid") or "") in uids)
+    except Forbidden as refused:
+        # Events are evidence, not the subject: carry on from pod status alone.
+        listing.warnings.append(f"{refused.message}; diagnosing from pod status only")
+    return listing
+
+
+def get_each(
+    cluster: Cluster, resource: str, keys: Iterable[Tuple[Optional[str], str]]
+) -> Tuple[Dict[Tuple[Optional[str], str], Obj], List[str]]:
+    """Fetch named objects one by one (few, known names); absent ones are simply missing.
+
+    Returns the objects by (namespace, name) and warnings for the ones RBAC hid.
+    """
+    found: Dict[Tuple[Optional[str], str], Obj] = {}
+    warnings: List[str] = []
+    for namespace, name in sorted(set(keys), key=lambda key: (key[0] or "", key[1])):
+        try:
+            found[(namespace, name)] = cluster.get(resource, name, namespace)
+        except NotFound:
+            continue
+        except Forbidden as refused:
+            warnings.append(refused.message)
+    return found, warnings
+
+
+def list_in_namespaces(cluster: Cluster, resource: str, namespaces: Set[str]) -> Listing:
+    """A list per namespace that holds something of interest (or one cluster-wide list if many)."""
+    if len(namespaces) > 3:
+        return cluster.collect(resource, None)
+    listing = Listing()
+    for namespace in sorted(namespaces):
+        try:
+            listing.items.extend(cluster.list_all(resource, namespace))
+        except Forbidden as refused:
+            listing.warnings.append(refused.message)
+    return listing
+
+
+@dataclass
+class Gathered:
+    """The objects a command read, and a warning for each part of the cluster it could not."""
+
+    pods: List[Obj] = field(default_factory=list)
+    events: List[Obj] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)

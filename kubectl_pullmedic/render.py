@@ -1,0 +1,128 @@
+"""Output in kubectl's conventions: aligned tables, human ages, JSON and YAML documents.
+
+Every function here returns text; the CLI decides where it goes. Nothing here knows about
+the cluster, and nothing prints a secret: callers pass data that holds none.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from tabulate import DataRow, TableFormat, tabulate
+
+API_VERSION = "pullmedic/v1"
+
+# kubectl's tabwriter: no borders, columns padded with three spaces, headers in capitals.
+_KUBECTL_TABLE = TableFormat(
+    lineabove=None,
+    linebelowheader=None,
+    linebetweenrows=None,
+    linebelow=None,
+    headerrow=DataRow("", "   ", ""),
+    datarow=DataRow("", "   ", ""),
+    padding=0,
+    with_header_hide=None,
+)
+
+_STYLES = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2"}
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_headers: bool = False) -> str:
+    """A kubectl-style table; empty cells print as ``<none>`` like kubectl's."""
+    body = [[_cell(value) for value in row] for row in rows]
+    if not body:
+        return ""
+    text = tabulate(
+        body,
+        headers=() if no_headers else [h.upper() for h in headers],
+        tablefmt=_KUBECTL_TABLE,
+        disable_numparse=True,
+        stralign="left",
+    )
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "<none>"
+    return str(value)
+
+
+def human_age(since: Optional[datetime], now: datetime) -> str:
+    """kubectl's ``duration.HumanDuration``: precise when recent, coarser as it grows.
+
+    >>> from datetime import timedelta
+    >>> t = datetime(2030, 1, 1)
+    >>> [human_age(t - d, t) for d in (timedelta(seconds=5), timedelta(minutes=5, seconds=3),
+    ...   timedelta(minutes=90), timedelta(hours=5, minutes=20), timedelta(days=3, hours=4), timedelta(days=40))]
+    ['5s', '5m3s', '90m', '5h20m', '3d4h', '40d']
+    """
+    if since is None:
+        return "<unknown>"
+    seconds = int((now - since).total_seconds())
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        rest = seconds % 60
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h{rest}m" if rest else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    days = hours // 24
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{days}d{rest}h" if rest else f"{days}d"
+    if hours < 24 * 365 * 2:
+        return f"{days}d"
+    years = days // 365
+    if hours < 24 * 365 * 8:
+        rest = days % 365
+        return f"{years}y{rest}d" if rest else f"{years}y"
+    return f"{years}y"
+
+
+def list_document(kind: str, items: List[Dict[str, Any]], **extra: Any) -> Dict[str, Any]:
+    """The envelope of every machine-readable output, shaped like a Kubernetes List."""
+    document: Dict[str, Any] = {"apiVersion": API_VERSION, "kind": kind}
+    document.update(extra)
+    document["items"] = items
+    return document
+
+
+def document(data: Any, fmt: str) -> str:
+    """JSON as kubectl prints it (4-space indent) or block-style YAML, keys in given order."""
+    if fmt == "json":
+        return json.dumps(data, indent=4, default=_json_default) + "\n"
+    if fmt == "yaml":
+        import yaml
+
+        return yaml.safe_dump(json.loads(json.dumps(data, default=_json_default)), sort_keys=False, default_flow_style=False)
+    raise ValueError(f"unknown document format {fmt!r}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def style(text: str, name: str, enabled: bool) -> str:
+    """Wrap text in an ANSI colour when colour is on; the text must read the same without it."""
+    if not enabled or name not in _STYLES:
+        return text
+    return f"\033[{_STYLES[name]}m{text}\033[0m"
