@@ -32,8 +32,14 @@ class Connection:
     pool: Any  # urllib3.PoolManager built by the client's RESTClientObject
 
     def auth_headers(self) -> dict:
-        """Authorization headers, refreshed through the client's hook (exec plugins, token files)."""
-        headers = {}
+        """Authorization headers, refreshed through the client's hook (exec plugins, token files).
+
+        Like kubectl (client-go ``clientcmd``: "only try to read the auth information if we are
+        secure"), credentials are never sent to a plain-HTTP server.
+        """
+        headers: dict = {}
+        if not self.server.lower().startswith("https://"):
+            return headers
         for setting in self.configuration.auth_settings().values():
             if setting.get("in") == "header" and setting.get("value"):
                 headers[setting["key"]] = setting["value"]

@@ -72,10 +72,12 @@ def test_namespace_flag_beats_context_namespace(tmp_path):
     assert load_connection(cfg, None, "from-flag", {}).namespace == "from-flag"
 
 
-def test_token_becomes_bearer_header(tmp_path):
-    cfg = write_config(tmp_path / "c", current="a", contexts=[("a", None)], token="abc123")
-    conn = load_connection(cfg, None, None, {})
-    assert conn.auth_headers() == {"authorization": "Bearer abc123"}
+def test_token_becomes_bearer_header_over_https_only(tmp_path):
+    servers = {"secure": "https://127.0.0.1:6443", "plain": "http://127.0.0.1:8080"}
+    cfg = write_config(tmp_path / "c", current="secure", contexts=[("secure", None), ("plain", None)], servers=servers, token="abc123")
+    assert load_connection(cfg, None, None, {}).auth_headers() == {"authorization": "Bearer abc123"}
+    # kubectl never sends credentials over plain HTTP, and neither do we
+    assert load_connection(cfg, "plain", None, {}).auth_headers() == {}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,258 @@
+"""The request pipeline of the sandbox API server: log, delay, authenticate, route, authorise.
+
+Kept apart from the socket handling in ``httpserver.py`` so that every answer is decided by
+plain functions of (method, path, query, headers, body).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+from kubectl_pullmedic.sandbox import resources, status, verbs
+from kubectl_pullmedic.sandbox.resources import ResourceType
+from kubectl_pullmedic.sandbox.store import ObjectStore
+
+DEFAULT_USER = "system:serviceaccount:default:pullmedic"
+WATCH_PAUSE_SECONDS = 1.0
+PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+VERSION_INFO = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0+pullmedic-sandbox",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2030-01-01T00:00:00Z",
+    "goVersion": "go1.23.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the sandbox saw it; ``query`` keeps the last value of each parameter."""
+
+    method: str
+    path: str
+    query: Dict[str, str]
+    code: int
+
+
+@dataclass(frozen=True)
+class Response:
+    code: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class ForbidRule:
+    """``VERB:RESOURCE[:NAMESPACE]``, RBAC denial for the sandbox user.
+
+    Without a namespace the verb is denied everywhere. With one, it is denied in that
+    namespace and at the cluster scope too, because any cluster-wide grant would cover that
+    namespace. An empty namespace (``list:pods:``) denies the cluster scope only, as for a
+    user whose roles are bound namespace by namespace. ``*`` matches any verb or resource.
+    """
+
+    verb: str
+    resource: str
+    namespace: Optional[str] = None
+
+    @classmethod
+    def parse(cls, text: str) -> "ForbidRule":
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise ValueError(f"a forbid rule is VERB:RESOURCE[:NAMESPACE], not {text!r}")
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+    def denies(self, verb: str, rt: ResourceType, namespace: str) -> bool:
+        if self.verb not in ("*", verb) or self.resource not in ("*", rt.resource, rt.qualified):
+            return False
+        if self.namespace is None:
+            return True
+        if not namespace:
+            return True
+        return self.namespace == namespace
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resource request: the type, the namespace ("" for cluster scope) and maybe a name."""
+
+    rt: ResourceType
+    namespace: str
+    name: str
+
+
+def _resource_target(group: str, version: str, rest: List[str]) -> Optional[Target]:
+    namespace = ""
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    if not rest or len(rest) > 2:
+        return None
+    rt = resources.by_path(group, version, rest[0])
+    if rt is None or (namespace and not rt.namespaced):
+        return None
+    name = rest[1] if len(rest) == 2 else ""
+    if name and rt.namespaced and not namespace:
+        return None
+    return Target(rt, namespace, name)
+
+
+def parse_target(path: str) -> Optional[Target]:
+    """The resource a path names, if it names one the sandbox serves.
+
+    >>> t = parse_target("/apis/apps/v1/namespaces/web/deployments/shop")
+    >>> (t.rt.kind, t.namespace, t.name)
+    ('Deployment', 'web', 'shop')
+    >>> parse_target("/api/v1/pods/x") is None  # pods need a namespace for a name
+    True
+    """
+    parts = [part for part in path.split("/") if part]
+    if parts[:2] == ["api", "v1"]:
+        return _resource_target("", "v1", parts[2:])
+    if len(parts) > 3 and parts[0] == "apis":
+        return _resource_target(parts[1], parts[2], parts[3:])
+    return None
+
+
+@dataclass
+class ApiApp:
+    """Everything a request may meet; attributes may be changed while the server runs."""
+
+    store: ObjectStore
+    token: str
+    allow_anonymous: bool
+    server_address: str = ""
+    user: str = DEFAULT_USER
+    forbid: Sequence[ForbidRule] = ()
+    latency_ms: float = 0.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    _log: List[RecordedRequest] = field(default_factory=list, init=False, repr=False)
+    _log_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def requests(self) -> List[RecordedRequest]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> Response:
+        split = urlsplit(raw_path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        if self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000.0)
+        try:
+            response = self._dispatch(method, split.path, query, headers, body)
+        except status.ApiStatus as failure:
+            response = Response(failure.code, json.dumps(failure.body(), separators=(",", ":")).encode())
+        flat_query = {name: values[-1] for name, values in query.items()}
+        with self._log_lock:
+            self._log.append(RecordedRequest(method, split.path, flat_query, response.code))
+        return response
+
+    def _authenticate(self, path: str, headers: Mapping[str, str]) -> None:
+        authorization = headers.get("Authorization") or headers.get("authorization") or ""
+        if authorization:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or credential.strip() != self.token:
+                raise status.unauthorized()
+        elif not (self.allow_anonymous or path in PUBLIC_PATHS):
+            raise status.unauthorized()
+
+    def _authorize(self, verb: str, target: Target) -> None:
+        namespace = target.namespace if target.rt.namespaced else ""
+        if any(rule.denies(verb, target.rt, namespace) for rule in self.forbid):
+            raise status.forbidden(target.rt, self.user, verb, namespace, target.name)
+
+    def _dispatch(
+        self, method: str, path: str, query: verbs.Query, headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        self._authenticate(path, headers)
+        discovery = self._discovery(path)
+        if discovery is not None:
+            if method != "GET":
+                raise status.method_not_allowed()
+            return discovery
+        target = parse_target(path)
+        if target is None:
+            raise status.unknown_path()
+        verb = self._verb(method, target, query)
+        self._authorize(verb, target)
+        accept = headers.get("Accept") or headers.get("accept") or ""
+        code, payload = self._run(verb, target, query, accept, body)
+        return Response(code, payload)
+
+    @staticmethod
+    def _verb(method: str, target: Target, query: verbs.Query) -> str:
+        if method == "GET":
+            if target.name:
+                return "get"
+            return "watch" if query.get("watch", [""])[-1] in ("true", "1") else "list"
+        if method == "DELETE" and target.name:
+            return "delete"
+        if method == "POST" and not target.name:
+            return "create"
+        raise status.method_not_allowed()
+
+    def _run(self, verb: str, target: Target, query: verbs.Query, accept: str, body: bytes) -> Tuple[int, bytes]:
+        rt, namespace, name = target.rt, target.namespace, target.name
+        if verb == "list":
+            return verbs.list_objects(self.store, rt, namespace, query, accept, self.clock())
+        if verb == "watch":
+            return self._watch(rt, query)
+        if verb == "get":
+            return verbs.get_object(self.store, rt, namespace, name, query, accept, self.clock())
+        if verb == "delete":
+            return verbs.delete_object(self.store, rt, namespace, name, body, query)
+        return verbs.create_object(self.store, rt, namespace, body, query)
+
+    @staticmethod
+    def _watch(rt: ResourceType, query: verbs.Query) -> Tuple[int, bytes]:
+        """A watch that ends after a short pause with no events.
+
+        The sandbox keeps no change history, so the honest answer to "what changed since this
+        resourceVersion" is nothing; the pause keeps re-watching clients from spinning.
+        """
+        verbs.list_predicate(rt, query)  # a bad selector is still a 400
+        try:
+            timeout = float(query.get("timeoutSeconds", ["1"])[-1])
+        except ValueError as error:
+            raise status.bad_request(f"timeoutSeconds: {error}") from error
+        time.sleep(min(max(timeout, 0.0), WATCH_PAUSE_SECONDS))
+        return 200, b""
+
+    def _discovery(self, path: str) -> Optional[Response]:
+        """Health, version and discovery documents; None for any other path."""
+        trimmed = path.rstrip("/") or "/"
+        if trimmed in ("/healthz", "/livez", "/readyz"):
+            return Response(200, b"ok", "text/plain; charset=utf-8")
+        parts = trimmed.split("/")[1:]
+        document: Optional[Dict[str, object]]
+        if trimmed == "/version":
+            document = VERSION_INFO
+        elif trimmed == "/api":
+            document = resources.api_versions(self.server_address)
+        elif trimmed == "/apis":
+            document = resources.api_group_list()
+        elif parts[0] == "api" and len(parts) == 2:
+            document = resources.api_resource_list("", parts[1])
+        elif parts[0] == "apis" and len(parts) == 2:
+            document = resources.api_group_document(parts[1])
+        elif parts[0] == "apis" and len(parts) == 3:
+            document = resources.api_resource_list(parts[1], parts[2])
+        else:
+            return None
+        if document is None:
+            raise status.unknown_path()
+        return Response(200, json.dumps(document, separators=(",", ":")).encode())

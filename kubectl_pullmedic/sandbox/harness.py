@@ -1,0 +1,215 @@
+"""``Sandbox``: start an API-server stand-in with some objects and get a kubeconfig for it.
+
+    with Sandbox(objects=[pod], forbid=["list:pods:kube-system"]) as sb:
+        subprocess.run(["kubectl", "--kubeconfig", sb.kubeconfig_path, "get", "pods", "-A"])
+        assert [r.path for r in sb.requests if r.method == "GET"]
+
+kubectl sends credentials only over TLS (clientcmd drops the user's auth info for a plain
+``http://`` server), so a plain-HTTP sandbox accepts requests that carry no Authorization
+header, as the old insecure port did; a wrong token is refused either way. With ``tls`` a
+token is required, as on a real cluster.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import yaml
+
+from kubectl_pullmedic.sandbox import loading, resources
+from kubectl_pullmedic.sandbox.api import DEFAULT_USER, ApiApp, ForbidRule, RecordedRequest
+from kubectl_pullmedic.sandbox.httpserver import SandboxHTTPServer
+from kubectl_pullmedic.sandbox.store import ObjectStore, StoredObject
+
+Obj = Dict[str, Any]
+Source = Union[Obj, str, Path]
+SANDBOX_NAME = "pullmedic-sandbox"
+
+
+def kubeconfig_document(
+    url: str, token: str, namespace: Optional[str] = None, certificate_authority: Optional[str] = None
+) -> Obj:
+    """A kubeconfig whose cluster, user and context are all named ``pullmedic-sandbox``."""
+    cluster: Obj = {"server": url}
+    if certificate_authority:
+        cluster["certificate-authority"] = certificate_authority
+    context: Obj = {"cluster": SANDBOX_NAME, "user": SANDBOX_NAME}
+    if namespace:
+        context["namespace"] = namespace
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": SANDBOX_NAME, "cluster": cluster}],
+        "users": [{"name": SANDBOX_NAME, "user": {"token": token}}],
+        "contexts": [{"name": SANDBOX_NAME, "context": context}],
+        "current-context": SANDBOX_NAME,
+        "preferences": {},
+    }
+
+
+class Sandbox:
+    """An in-process API server on 127.0.0.1, started by ``start()`` or ``with``.
+
+    ``objects`` holds objects (dicts) and/or paths of YAML/JSON files; ``scenarios`` adds every
+    built-in scenario with its times moved to now. ``forbid`` holds ``VERB:RESOURCE[:NAMESPACE]``
+    rules (see ``ForbidRule``). ``allow_anonymous`` defaults to "only without TLS" (see the module
+    docstring); ``clock`` fixes "now" for ages and new timestamps. ``latency_ms``, ``forbid`` and
+    the objects may be changed while it runs.
+    """
+
+    def __init__(
+        self,
+        objects: Iterable[Source] = (),
+        scenarios: bool = False,
+        latency_ms: float = 0.0,
+        forbid: Sequence[str] = (),
+        token: Optional[str] = None,
+        tls: Optional[Tuple[str, str]] = None,
+        port: int = 0,
+        namespace: Optional[str] = None,
+        kubeconfig_path: Optional[Union[str, Path]] = None,
+        user: str = DEFAULT_USER,
+        allow_anonymous: Optional[bool] = None,
+        verbose: bool = False,
+        clock: Optional[Callable[[], datetime]] = None,
+    ) -> None:
+        self.token = token or "sandbox-" + secrets.token_hex(12)
+        self._tls = tls
+        self._port = port
+        self._namespace = namespace
+        self._verbose = verbose
+        self._requested_kubeconfig = Path(kubeconfig_path) if kubeconfig_path else None
+        self._temp_dir: Optional[str] = None
+        self._server: Optional[SandboxHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+        self.kubeconfig_path = ""
+        self.url = ""
+        now = clock or (lambda: datetime.now(timezone.utc))
+        self.store = ObjectStore(now)
+        self.app = ApiApp(
+            store=self.store,
+            token=self.token,
+            allow_anonymous=tls is None if allow_anonymous is None else allow_anonymous,
+            user=user,
+            latency_ms=latency_ms,
+            clock=now,
+        )
+        self.set_forbid(forbid)
+        initial: List[Obj] = loading.scenario_objects(now()) if scenarios else []
+        for source in objects:
+            initial.extend(loading.load_file(source) if isinstance(source, (str, Path)) else [source])
+        self._store_all(initial)
+
+    # ----- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> "Sandbox":
+        self._server = SandboxHTTPServer(self.app, self._port, self._tls, self._verbose)
+        self.url = self._server.url
+        self.app.server_address = f"127.0.0.1:{self._server.port}"
+        self.kubeconfig_path = str(self._write_kubeconfig())
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pullmedic-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.close_connections()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._temp_dir:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def _write_kubeconfig(self) -> Path:
+        path = self._requested_kubeconfig
+        if path is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="pullmedic-sandbox-")
+            path = Path(self._temp_dir) / "kubeconfig"
+        certificate_authority = str(Path(self._tls[0]).resolve()) if self._tls else None
+        document = kubeconfig_document(self.url, self.token, self._namespace, certificate_authority)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        return path
+
+    # ----- behaviour ----------------------------------------------------------------------
+
+    @property
+    def latency_ms(self) -> float:
+        return self.app.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        self.app.latency_ms = value
+
+    def set_forbid(self, rules: Sequence[str]) -> None:
+        """Replace the RBAC denials, e.g. ``["list:pods", "delete:pods:prod"]``."""
+        self.app.forbid = tuple(ForbidRule.parse(rule) for rule in rules)
+
+    def expire_continue_tokens(self) -> None:
+        """Answer every continue token handed out so far with 410 Gone."""
+        self.store.expire_continue_tokens()
+
+    @property
+    def requests(self) -> List[RecordedRequest]:
+        return self.app.requests
+
+    def clear_requests(self) -> None:
+        self.app.clear_requests()
+
+    # ----- objects ------------------------------------------------------------------------
+
+    def add(self, obj: Obj) -> Obj:
+        """Add or replace one object; returns it as stored (uid, resourceVersion, ...)."""
+        return self.add_all([obj])[0]
+
+    def add_all(self, objects: Iterable[Obj]) -> List[Obj]:
+        """Add or replace many objects at once; events get the uid of the object they name."""
+        return [entry.decode() for entry in self._store_all(objects)]
+
+    def _store_all(self, objects: Iterable[Obj]) -> List[StoredObject]:
+        """Store objects, events last so that their ``involvedObject.uid`` can be filled in."""
+        pending = list(objects)
+        others = [obj for obj in pending if obj.get("kind") != "Event"]
+        stored = {id(obj): entry for obj, entry in zip(others, self.store.put_many(others))}
+        events = [obj for obj in pending if obj.get("kind") == "Event"]
+        linked = loading.with_event_uids(events, self._uid_of)
+        stored.update({id(obj): entry for obj, entry in zip(events, self.store.put_many(linked))})
+        return [stored[id(obj)] for obj in pending]
+
+    def load_file(self, path: Union[str, Path]) -> List[Obj]:
+        return self.add_all(loading.load_file(path))
+
+    def get(self, kind_or_resource: str, namespace: str, name: str) -> Optional[Obj]:
+        entry = self.store.get(resources.resolve(kind_or_resource), namespace, name)
+        return entry.decode() if entry else None
+
+    def remove(self, kind_or_resource: str, namespace: str, name: str) -> Optional[Obj]:
+        """Delete an object (no preconditions); returns it, or None when it was not there."""
+        entry = self.store.remove(resources.resolve(kind_or_resource), namespace, name)
+        return entry.decode() if entry else None
+
+    def _uid_of(self, kind: str, namespace: str, name: str) -> str:
+        try:
+            rt = resources.resolve(kind)
+        except KeyError:
+            return ""
+        entry = self.store.get(rt, namespace, name)
+        return entry.uid if entry else ""

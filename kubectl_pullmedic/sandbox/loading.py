@@ -1,0 +1,156 @@
+"""Reading objects from the files ``kubectl get -o yaml|json`` writes, and the built-in scenarios.
+
+A dump from a real cluster loads unchanged: a ``v1 List``, a ``PodList``-style list, single
+objects, or several ``---`` documents. Scenario files are written as if "now" were
+``SCENARIO_ANCHOR``; loading them moves every timestamp by (now - anchor) so ages look fresh.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+import yaml
+
+from kubectl_pullmedic.core.kube import parse_time
+
+Obj = Dict[str, Any]
+PathLike = Union[str, Path]
+
+SCENARIO_ANCHOR = datetime(2030, 1, 1, tzinfo=timezone.utc)
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+
+# Keys holding RFC 3339 times in the kinds the sandbox serves (metadata, events, pod and
+# container status, conditions, job and cronjob status).
+TIMESTAMP_KEYS = frozenset({
+    "creationTimestamp", "deletionTimestamp", "firstTimestamp", "lastTimestamp", "eventTime",
+    "lastObservedTime", "startTime", "startedAt", "finishedAt", "lastTransitionTime",
+    "lastProbeTime", "lastHeartbeatTime", "lastUpdateTime", "completionTime",
+    "lastScheduleTime", "lastSuccessfulTime",
+})
+# Free-form maps whose keys are user data, never timestamps.
+OPAQUE_KEYS = frozenset({"labels", "annotations", "data", "stringData", "binaryData"})
+
+
+class _TimestampsAsText(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader that keeps unquoted timestamps as strings, as the API server sends them."""
+
+
+_TimestampsAsText.yaml_implicit_resolvers = {
+    first: [resolver for resolver in resolvers if resolver[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_documents(text: str, source: str = "<text>") -> List[Obj]:
+    """Objects in a JSON or YAML text, lists flattened into their items.
+
+    >>> [o["metadata"]["name"] for o in parse_documents('{"kind":"PodList","apiVersion":"v1",'
+    ...  '"items":[{"metadata":{"name":"a"}}]}')]
+    ['a']
+    """
+    stripped = text.lstrip()
+    documents: Iterable[Any]
+    if stripped.startswith(("{", "[")):
+        try:
+            documents = [json.loads(text)]
+        except json.JSONDecodeError:
+            documents = yaml.load_all(text, Loader=_TimestampsAsText)
+    else:
+        documents = yaml.load_all(text, Loader=_TimestampsAsText)
+    try:
+        return [obj for document in documents if document is not None for obj in _flatten(document, source)]
+    except yaml.YAMLError as error:
+        raise ValueError(f"{source}: not valid YAML or JSON: {error}") from error
+
+
+def _flatten(document: Any, source: str) -> Iterator[Obj]:
+    if isinstance(document, list):
+        for item in document:
+            yield from _flatten(item, source)
+        return
+    if not isinstance(document, dict):
+        raise ValueError(f"{source}: expected Kubernetes objects, found {type(document).__name__}")
+    kind = str(document.get("kind") or "")
+    if "items" in document and (kind == "List" or kind.endswith("List") or not kind):
+        item_kind = kind[: -len("List")] if kind not in ("", "List") else ""
+        for item in document.get("items") or []:
+            if isinstance(item, dict) and item_kind and not item.get("kind"):
+                # Raw API lists leave kind and apiVersion off their items.
+                item = dict(item, kind=item_kind, apiVersion=item.get("apiVersion") or document.get("apiVersion"))
+            yield from _flatten(item, source)
+        return
+    yield document
+
+
+def load_file(path: PathLike) -> List[Obj]:
+    file_path = Path(path)
+    return parse_documents(file_path.read_text(encoding="utf-8"), str(file_path))
+
+
+def _shifted(value: str, delta: timedelta) -> str:
+    moment = parse_time(value)
+    if moment is None:
+        return value
+    moment = (moment + delta).astimezone(timezone.utc)
+    if "." in value:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shift_timestamps(node: Any, delta: timedelta) -> Any:
+    """A copy of an object with every known timestamp field moved by ``delta``.
+
+    >>> shift_timestamps({"metadata": {"creationTimestamp": "2030-01-01T00:00:00Z",
+    ...     "annotations": {"startTime": "2030-01-01T00:00:00Z"}}}, timedelta(hours=-1))
+    {'metadata': {'creationTimestamp': '2029-12-31T23:00:00Z', 'annotations': {'startTime': '2030-01-01T00:00:00Z'}}}
+    """
+    if isinstance(node, list):
+        return [shift_timestamps(item, delta) for item in node]
+    if not isinstance(node, dict):
+        return node
+    shifted: Obj = {}
+    for key, value in node.items():
+        if key in OPAQUE_KEYS:
+            shifted[key] = value
+        elif key in TIMESTAMP_KEYS and isinstance(value, str):
+            shifted[key] = _shifted(value, delta)
+        else:
+            shifted[key] = shift_timestamps(value, delta)
+    return shifted
+
+
+def scenario_files(directory: Path = SCENARIO_DIR) -> List[Path]:
+    return sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+
+
+def scenario_objects(now: Optional[datetime] = None, directory: Path = SCENARIO_DIR) -> List[Obj]:
+    """Every built-in scenario object, its times moved so the anchor becomes ``now``."""
+    moment = now or datetime.now(timezone.utc)
+    delta = timedelta(seconds=int((moment - SCENARIO_ANCHOR).total_seconds()))
+    return [shift_timestamps(obj, delta) for path in scenario_files(directory) for obj in load_file(path)]
+
+
+def with_event_uids(objects: Iterable[Obj], uid_of: Callable[[str, str, str], str]) -> List[Obj]:
+    """The objects, events given the uid of the object they name when they left it out.
+
+    Real events always carry ``involvedObject.uid`` and ``kubectl describe`` selects on it;
+    hand-written scenarios cannot know the uid the sandbox will assign. ``uid_of(kind,
+    namespace, name)`` returns the stored uid or "". Inputs are not modified.
+
+    >>> with_event_uids([{"kind": "Event", "involvedObject": {"kind": "Pod", "name": "a"}}],
+    ...                 lambda kind, namespace, name: "u-1")[0]["involvedObject"]["uid"]
+    'u-1'
+    """
+    linked: List[Obj] = []
+    for obj in objects:
+        involved = obj.get("involvedObject") if obj.get("kind") == "Event" else None
+        if isinstance(involved, dict) and not involved.get("uid") and involved.get("name"):
+            namespace = involved.get("namespace") or (obj.get("metadata") or {}).get("namespace") or ""
+            uid = uid_of(str(involved.get("kind") or ""), str(namespace), str(involved["name"]))
+            if uid:
+                obj = dict(obj, involvedObject=dict(involved, uid=uid))
+        linked.append(obj)
+    return linked

@@ -1,0 +1,174 @@
+"""Fixtures for the whole suite: sandbox API servers, the real kubectl, small object builders.
+
+    def test_something(make_sandbox, kubectl, make_pod):
+        sb = make_sandbox(objects=[make_pod("web", "shop", waiting_reason="ImagePullBackOff")])
+        result = kubectl(sb, "get", "pods", "-n", "shop")
+        assert "ImagePullBackOff" in result.stdout
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+
+import pytest
+
+from kubectl_pullmedic.sandbox import Sandbox
+
+Obj = Dict[str, Any]
+KUBECTL = shutil.which("kubectl") or "kubectl"
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes with any ``Sandbox(...)`` arguments; all are stopped after the test."""
+    started: List[Sandbox] = []
+
+    def start(**kwargs: Any) -> Sandbox:
+        sandbox = Sandbox(**kwargs).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    """A running, empty sandbox; add objects with ``sandbox.add(...)``."""
+    return make_sandbox()
+
+
+@pytest.fixture
+def kubectl(tmp_path: Path) -> Callable[..., "subprocess.CompletedProcess[str]"]:
+    """Run the real kubectl against a sandbox (or a kubeconfig path); fails the test on an
+    unexpected exit code. ``kubectl(sb, "get", "pods", expect_rc=1)`` when a failure is the
+    point; ``expect_rc=None`` accepts any. Discovery is cached per test, not in ~/.kube.
+    """
+
+    def run(
+        target: Union[Sandbox, str, Path], *args: str, expect_rc: Optional[int] = 0, timeout: float = 30
+    ) -> "subprocess.CompletedProcess[str]":
+        kubeconfig = target.kubeconfig_path if isinstance(target, Sandbox) else str(target)
+        command = [KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", str(tmp_path / "kube-cache"), *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        if expect_rc is not None and result.returncode != expect_rc:
+            pytest.fail(
+                f"{' '.join(args)} exited {result.returncode}, expected {expect_rc}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> Tuple[str, str]:
+    """(certificate, key) of a self-signed certificate for 127.0.0.1, made with openssl."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def build_pod(
+    name: str,
+    namespace: str = "default",
+    phase: str = "Running",
+    image: str = "registry.example.com/app:1.0",
+    waiting_reason: Optional[str] = None,
+    waiting_message: str = "",
+    reason: Optional[str] = None,
+    message: Optional[str] = None,
+    labels: Optional[Dict[str, str]] = None,
+    node: Optional[str] = "node-a",
+    uid: Optional[str] = None,
+    created: Optional[str] = None,
+) -> Obj:
+    """A one-container pod as the API server returns it; waiting_reason makes it not ready."""
+    metadata: Obj = {"name": name, "namespace": namespace, "labels": dict(labels or {})}
+    if uid:
+        metadata["uid"] = uid
+    if created:
+        metadata["creationTimestamp"] = created
+    if waiting_reason:
+        state: Obj = {"waiting": {"reason": waiting_reason, "message": waiting_message}}
+    else:
+        state = {"running": {"startedAt": created or "2030-01-01T00:00:00Z"}}
+    status: Obj = {
+        "phase": phase,
+        "containerStatuses": [{
+            "name": "app", "image": image, "imageID": "", "ready": not waiting_reason and phase == "Running",
+            "restartCount": 0, "started": not waiting_reason, "state": state,
+        }],
+    }
+    if reason:
+        status["reason"] = reason
+    if message:
+        status["message"] = message
+    spec: Obj = {"containers": [{"name": "app", "image": image}], "restartPolicy": "Always"}
+    if node:
+        spec["nodeName"] = node
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status}
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:16]
+
+
+def build_event(
+    pod: Obj,
+    reason: str,
+    message: str,
+    event_type: str = "Warning",
+    count: int = 1,
+    container: str = "app",
+    last_seen: str = "2030-01-01T00:00:00Z",
+    first_seen: Optional[str] = None,
+    name: Optional[str] = None,
+) -> Obj:
+    """A core/v1 Event about a pod's container, as the kubelet records it."""
+    metadata = pod["metadata"]
+    involved: Obj = {
+        "apiVersion": "v1", "kind": "Pod", "name": metadata["name"], "namespace": metadata["namespace"],
+        "fieldPath": f"spec.containers{{{container}}}",
+    }
+    if metadata.get("uid"):
+        involved["uid"] = metadata["uid"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": name or f"{metadata['name']}.{_digest(reason, message)}",
+            "namespace": metadata["namespace"],
+        },
+        "involvedObject": involved,
+        "reason": reason,
+        "message": message,
+        "type": event_type,
+        "count": count,
+        "firstTimestamp": first_seen or last_seen,
+        "lastTimestamp": last_seen,
+        "source": {"component": "kubelet", "host": pod["spec"].get("nodeName", "")},
+    }
+
+
+@pytest.fixture
+def make_pod() -> Callable[..., Obj]:
+    """``build_pod``: make_pod("web", "shop", waiting_reason="ErrImagePull")."""
+    return build_pod
+
+
+@pytest.fixture
+def make_event() -> Callable[..., Obj]:
+    """``build_event``: make_event(pod, "Failed", 'Failed to pull image "x": ...')."""
+    return build_event
