@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .cluster import Cluster, Listing, Obj
+from .core.kube import pull_secret_names
 from .errors import Forbidden, NotFound
 
 # Every event the diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing).
@@ -115,3 +116,72 @@ class Gathered:
     pods: List[Obj] = field(default_factory=list)
     events: List[Obj] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
+
+
+# kube-apiserver leaves apiVersion/kind out of list items; the core tells workloads apart by kind.
+WORKLOAD_KINDS = (
+    ("deployments", "Deployment"),
+    ("statefulsets", "StatefulSet"),
+    ("daemonsets", "DaemonSet"),
+    ("replicasets", "ReplicaSet"),
+    ("jobs", "Job"),
+    ("cronjobs", "CronJob"),
+)
+
+
+def with_kind(items: Iterable[Obj], kind: str) -> List[Obj]:
+    listed = list(items)
+    for item in listed:
+        item.setdefault("kind", kind)
+    return listed
+
+
+@dataclass
+class SecretsInput:
+    """What ``secrets-check`` reads: pods, workload templates, secrets and service accounts."""
+
+    pods: List[Obj] = field(default_factory=list)
+    workloads: List[Obj] = field(default_factory=list)
+    secrets: List[Obj] = field(default_factory=list)
+    service_accounts: List[Obj] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+
+def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
+    """Pods that will still pull (not finished), workloads, and the secrets they name.
+
+    A referenced secret missing from its namespace is also looked up cluster-wide by name
+    (``metadata.name`` is a supported field selector), so the check can say where it lives.
+    """
+    gathered = SecretsInput()
+
+    def take(listing: Listing) -> List[Obj]:
+        gathered.warnings.extend(listing.warnings)
+        return listing.items
+
+    gathered.pods = take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed")))
+    for resource, kind in WORKLOAD_KINDS:
+        gathered.workloads.extend(with_kind(take(cluster.collect(resource, scope.namespace, label_selector=scope.label_selector)), kind))
+    gathered.secrets = take(cluster.collect("secrets", scope.namespace))
+    gathered.service_accounts = with_kind(take(cluster.collect("serviceaccounts", scope.namespace)), "ServiceAccount")
+    present = {(_meta(s, "namespace"), _meta(s, "name")) for s in gathered.secrets}
+    wanted = {
+        (_meta(obj, "namespace"), name)
+        for obj in gathered.pods + gathered.workloads + gathered.service_accounts
+        for name in pull_secret_names(obj)
+    }
+    for name in sorted({name for key, name in wanted - present}):
+        try:
+            elsewhere = cluster.list_all("secrets", None, field_selector=f"metadata.name={name}")
+        except Forbidden:
+            continue  # only a hint is lost: where else a secret of that name lives
+        gathered.secrets.extend(s for s in elsewhere if (_meta(s, "namespace"), name) not in present)
+    return gathered
+
+
+def _meta(obj: Obj, key: str) -> str:
+    return str((obj.get("metadata") or {}).get(key) or "")
+
+
+def _phase(pod: Obj) -> str:
+    return str((pod.get("status") or {}).get("phase") or "")

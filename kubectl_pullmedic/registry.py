@@ -373,3 +373,28 @@ def _list_tags(client: _Client, repository: str) -> Tuple[List[str], int]:
             break
         path = link.group(1)
     return tags, 200
+
+
+def probe_many(
+    requests: Sequence[Tuple[str, Optional[Tuple[str, str]], Optional[Tuple[str, str]]]],
+    *,
+    ca_file: Optional[str] = None,
+    insecure_registries: Sequence[str] = (),
+    timeout: float = 10,
+    workers: int = 8,
+) -> List[ProbeResult]:
+    """Probe several (image, credentials, platform) at once; results in the order asked.
+
+    Registries answer in tens to hundreds of milliseconds each, so a bounded pool keeps a
+    namespace with dozens of images quick without flooding any one registry.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(request: Tuple[str, Optional[Tuple[str, str]], Optional[Tuple[str, str]]]) -> ProbeResult:
+        image, credentials, platform = request
+        return probe_image(
+            image, credentials, platform=platform, ca_file=ca_file, insecure_registries=insecure_registries, timeout=timeout
+        )
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(requests) or 1))) as pool:
+        return list(pool.map(one, requests))

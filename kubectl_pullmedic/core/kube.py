@@ -122,3 +122,34 @@ def owner_reference(obj: Obj) -> Optional[Obj]:
         if ref.get("controller"):
             return ref
     return refs[0] if refs else None
+
+
+# Where each kind keeps the pod spec its pods are made from.
+POD_SPEC_PATHS: Dict[str, Tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+TEMPLATE_SPEC_PATH: Tuple[str, ...] = ("spec", "template", "spec")
+
+
+def pod_spec_of(obj: Obj) -> Obj:
+    """The pod spec of a Pod, or the template's of a Deployment, Job, CronJob, ...; {} when absent.
+
+    Objects from list responses carry no ``kind``: a pod is then recognised by its containers.
+
+    >>> pod_spec_of({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {"x": 1}}}}}})
+    {'x': 1}
+    >>> pod_spec_of({"spec": {"containers": []}})
+    {'containers': []}
+    """
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    if kind is None and isinstance(dig(obj, "spec", "containers"), list):
+        kind = "Pod"
+    spec = dig(obj, *POD_SPEC_PATHS.get(str(kind), TEMPLATE_SPEC_PATH))
+    return spec if isinstance(spec, dict) else {}
+
+
+def pull_secret_names(obj: Obj) -> List[str]:
+    """The imagePullSecrets names of a pod, a workload's template, or a ServiceAccount."""
+    refs = obj.get("imagePullSecrets") if obj.get("kind") == "ServiceAccount" else pod_spec_of(obj).get("imagePullSecrets")
+    return [str(ref["name"]) for ref in as_list(refs) if ref.get("name")]

@@ -1,0 +1,7 @@
+"""``python -m kubectl_pullmedic`` runs the plugin, as the ``kubectl-pullmedic`` executable does."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
