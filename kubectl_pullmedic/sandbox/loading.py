@@ -28,7 +28,7 @@ TIMESTAMP_KEYS = frozenset({
     "creationTimestamp", "deletionTimestamp", "firstTimestamp", "lastTimestamp", "eventTime",
     "lastObservedTime", "startTime", "startedAt", "finishedAt", "lastTransitionTime",
     "lastProbeTime", "lastHeartbeatTime", "lastUpdateTime", "completionTime",
-    "lastScheduleTime", "lastSuccessfulTime",
+    "lastScheduleTime", "lastSuccessfulTime", "time", "timeAdded",  # managedFields[].time, taints[].timeAdded
 })
 # Free-form maps whose keys are user data, never timestamps.
 OPAQUE_KEYS = frozenset({"labels", "annotations", "data", "stringData", "binaryData"})
