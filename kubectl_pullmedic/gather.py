@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .cluster import Cluster, Listing, Obj
+from .core.diagnose import ClusterFacts
 from .core.kube import pull_secret_names
+from .core.workloads import OwnerIndex, pods_of_workload
 from .errors import Forbidden, NotFound
 
 # Every event the diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing).
@@ -185,3 +187,75 @@ def _meta(obj: Obj, key: str) -> str:
 
 def _phase(pod: Obj) -> str:
     return str((pod.get("status") or {}).get("phase") or "")
+
+
+# -- why ------------------------------------------------------------------------------------
+
+RESOURCE_OF_KIND = {
+    "Deployment": "deployments",
+    "StatefulSet": "statefulsets",
+    "DaemonSet": "daemonsets",
+    "ReplicaSet": "replicasets",
+    "Job": "jobs",
+    "CronJob": "cronjobs",
+}
+# The intermediate objects between a workload and its pods, listed to follow the owner chain.
+INTERMEDIATES = {"Deployment": "replicasets", "CronJob": "jobs"}
+
+
+def pods_for_target(cluster: Cluster, scope: Scope, kind: str, name: str) -> Tuple[List[Obj], List[Obj]]:
+    """The pods named by ``POD`` or ``TYPE/NAME`` and the intermediates (ReplicaSets/Jobs) read.
+
+    The workload's matchLabels narrow the pod list on the server; the owner chain then
+    decides membership exactly (a selector alone can also match another workload's pods).
+    """
+    namespace = scope.namespace or cluster.namespace
+    if kind == "Pod":
+        return [cluster.get_pod(name, namespace)], []
+    try:
+        workload = cluster.get(RESOURCE_OF_KIND[kind], name, namespace)
+    except NotFound as missing:
+        raise NotFound(f"{missing.message} (namespace {namespace!r})", missing.status, missing.reason) from None
+    workload["kind"] = kind
+    selector = _match_labels(workload, kind)
+    pods = cluster.list_all("pods", namespace, label_selector=selector)
+    intermediates: List[Obj] = []
+    if kind in INTERMEDIATES:
+        intermediates = cluster.list_all(INTERMEDIATES[kind], namespace, label_selector=selector if kind == "Deployment" else None)
+    index = OwnerIndex(**{INTERMEDIATES[kind]: intermediates}) if kind in INTERMEDIATES else None
+    return pods_of_workload(kind, name, pods, index, [workload]), intermediates
+
+
+def _match_labels(workload: Obj, kind: str) -> Optional[str]:
+    spec = workload.get("spec") or {}
+    selector = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("selector") if kind == "CronJob" else spec.get("selector")
+    labels = (selector or {}).get("matchLabels") or {}
+    if kind == "CronJob" and not labels:
+        return None
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or None
+
+
+def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates: List[Obj] = ()) -> Tuple[ClusterFacts, List[str]]:
+    """Read only what a second diagnosis pass asked for, each by name or per namespace."""
+    warnings: List[str] = []
+    nodes = secrets = accounts = owners = None
+    if "nodes" in needed:
+        node_names = {str((p.get("spec") or {}).get("nodeName") or "") for p in pods} - {""}
+        found, hidden = get_each(cluster, "nodes", {(None, name) for name in node_names})
+        nodes = {name: node for (_, name), node in found.items()}
+        warnings.extend(hidden)
+    if "serviceaccounts" in needed or "secrets" in needed:
+        account_keys = {(_meta(p, "namespace"), str((p.get("spec") or {}).get("serviceAccountName") or "default")) for p in pods}
+        accounts, hidden = get_each(cluster, "serviceaccounts", account_keys)
+        warnings.extend(hidden)
+    if "secrets" in needed:
+        secret_keys = {(_meta(p, "namespace"), name) for p in pods for name in pull_secret_names(p)}
+        secret_keys |= {(ns, name) for (ns, _), account in (accounts or {}).items() for name in pull_secret_names(dict(account, kind="ServiceAccount"))}
+        secrets, hidden = get_each(cluster, "secrets", secret_keys)
+        warnings.extend(hidden)
+    if "owners" in needed:
+        namespaces = {_meta(p, "namespace") for p in pods}
+        replicasets = list(intermediates) + list_in_namespaces(cluster, "replicasets", namespaces).items
+        jobs = list_in_namespaces(cluster, "jobs", namespaces).items
+        owners = OwnerIndex(replicasets=replicasets, jobs=jobs)
+    return ClusterFacts(nodes=nodes, secrets=secrets, service_accounts=accounts, owners=owners), warnings

@@ -172,3 +172,60 @@ def make_pod() -> Callable[..., Obj]:
 def make_event() -> Callable[..., Obj]:
     """``build_event``: make_event(pod, "Failed", 'Failed to pull image "x": ...')."""
     return build_event
+
+
+class CliResult:
+    """What one run of the plugin's entry point printed and returned."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code, self.stdout, self.stderr = code, stdout, stderr
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def pullmedic() -> Callable[..., CliResult]:
+    """Run ``kubectl-pullmedic`` in-process (the real entry point, real HTTP to the sandbox).
+
+    Strict like httpie's test helper: an exit code other than ``expect`` (default 0) fails the
+    test with everything the command printed. ``expect=None`` accepts any code.
+    """
+    import io
+    from datetime import datetime, timezone
+
+    from kubectl_pullmedic.cli import main
+    from kubectl_pullmedic.settings import Settings
+
+    def run(*args: str, sandbox: Optional[Sandbox] = None, expect: Optional[int] = 0,
+            environ: Optional[Dict[str, str]] = None, now: Optional[datetime] = None,
+            stdin: str = "", tty: bool = False) -> CliResult:
+        argv = list(args) + (["--kubeconfig", sandbox.kubeconfig_path] if sandbox is not None else [])
+        out, err = _Stream(tty), _Stream(tty)
+        settings = Settings(stdout=out, stderr=err, stdin=_Stream(tty, stdin), environ=environ or {},
+                            clock=(lambda: now) if now else (lambda: datetime.now(timezone.utc)))
+        code = main(argv, settings)
+        result = CliResult(code, out.getvalue(), err.getvalue())
+        if expect is not None and code != expect:
+            pytest.fail(f"pullmedic {' '.join(args)} exited {code}, expected {expect}\n"
+                        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+        return result
+
+    class _Stream(io.StringIO):
+        def __init__(self, tty: bool, initial: str = "") -> None:
+            super().__init__(initial)
+            self._tty = tty
+
+        def isatty(self) -> bool:
+            return self._tty
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def scenario_sandbox() -> Iterator[Sandbox]:
+    """The built-in scenario cluster, shared by a test module that only reads it."""
+    with Sandbox(scenarios=True) as sandbox:
+        yield sandbox

@@ -1,0 +1,367 @@
+"""Pods and events in, one ``Diagnosis`` per failing container (or evicted pod) out.
+
+Pure: the clock comes in as ``now`` and the cluster as plain dicts. A first pass needs only
+pods and events; ``facts_needed`` then says which of nodes, secrets, service accounts and
+owners would sharpen the fixes, and a second pass with those ``ClusterFacts`` fills them in.
+So a run reads nodes or secrets only when a finding is about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+from . import causes as c
+from .evictions import Eviction, eviction_fixes, parse_eviction
+from .fixcontext import FixContext, describe_node
+from .fixes import fixes_for
+from .imageref import ImageRef, parse_image
+from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, uid_of
+from .podevents import (
+    PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
+    last_seen, message_of, newest, reason_of, rfc3339,
+)
+from .pullcredentials import PullCredentials, pull_credentials
+from .pullerrors import PullError, classify_pull_error
+from .summaries import eviction_summary, pull_summary
+from .podhealth import PULL_WAITING_REASONS, HealthNote, describe_healthy, has_problem, is_pull_reason, waiting_reason
+from .workloads import OwnerIndex, WorkloadKey, owner_of, workload_ref
+
+__all__ = [
+    "PULL_WAITING_REASONS", "ClusterFacts", "Diagnosis", "DiagnosisGroup", "HealthNote", "describe_healthy",
+    "diagnose_pods", "facts_needed", "group_diagnoses", "has_problem",
+]
+
+# Waiting reasons that settle the cause whatever the message says.
+_CAUSE_BY_REASON = {
+    "InvalidImageName": c.INVALID_IMAGE_NAME,
+    "ErrImageNeverPull": c.IMAGE_NEVER_PULLED,
+    "SignatureValidationFailed": c.SIGNATURE_VALIDATION_FAILED,
+}
+# Reasons that come from a pull attempt, so the kubelet's back-off timer runs.
+_BACKOFF_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "RegistryUnavailable", "SignatureValidationFailed"})
+_CONTAINER_TYPES = {"spec.initContainers": ("init", "initContainers"),
+                    "spec.containers": ("regular", "containers"),
+                    "spec.ephemeralContainers": ("ephemeral", "ephemeralContainers")}
+BACKOFF_INITIAL = timedelta(seconds=10)
+BACKOFF_MAX = timedelta(seconds=300)
+BACKOFF_NOTE = ("ImagePullBackOff is ErrImagePull plus a timer: after each failed pull the kubelet waits "
+                "(10 s, doubling to 5 min) before trying the same pull again; the cause is the pull error")
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """Optional lookups for a second pass; None means "not fetched", never "none exist"."""
+
+    nodes: Optional[Mapping[str, Obj]] = None
+    secrets: Optional[Mapping[Tuple[str, str], Obj]] = None
+    service_accounts: Optional[Mapping[Tuple[str, str], Obj]] = None
+    owners: Optional[OwnerIndex] = None
+
+
+@dataclass
+class Diagnosis:
+    """Why one container (or, for evictions, one pod) is failing, and what to do about it."""
+
+    namespace: str
+    pod: str
+    container: Optional[str]
+    container_type: Optional[str]  # init | regular | ephemeral; None for a pod-level finding
+    image: Optional[str]
+    cause: str
+    summary: str
+    message: str
+    evidence: Dict[str, Any] = field(default_factory=dict)
+    backoff: Optional[Dict[str, Any]] = None
+    fix: List[str] = field(default_factory=list)
+    node: Optional[str] = None
+    owner: Optional[str] = None
+    since: Optional[datetime] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        """One item of the ``DiagnosisList`` document."""
+        return {
+            "namespace": self.namespace,
+            "pod": self.pod,
+            "container": self.container,
+            "containerType": self.container_type,
+            "image": self.image,
+            "cause": self.cause,
+            "summary": self.summary,
+            "message": self.message,
+            "evidence": dict(self.evidence),
+            "backoff": dict(self.backoff) if self.backoff is not None else None,
+            "fix": list(self.fix),
+            "node": self.node,
+            "owner": self.owner,
+            "since": rfc3339(self.since),
+        }
+
+
+@dataclass
+class DiagnosisGroup:
+    """Diagnoses that share cause, image, owner and namespace: one finding for many pods."""
+
+    namespace: str
+    cause: str
+    image: Optional[str]
+    owner: Optional[str]
+    diagnoses: List[Diagnosis]
+
+    @property
+    def count(self) -> int:
+        return len(self.diagnoses)
+
+    @property
+    def pods(self) -> List[str]:
+        return sorted({d.pod for d in self.diagnoses})
+
+    @property
+    def since(self) -> Optional[datetime]:
+        moments = [d.since for d in self.diagnoses if d.since is not None]
+        return min(moments) if moments else None
+
+    def to_dict(self, sample: int = 5) -> Dict[str, Any]:
+        first = self.diagnoses[0]
+        return {
+            "namespace": self.namespace,
+            "cause": self.cause,
+            "image": self.image,
+            "owner": self.owner,
+            "count": self.count,
+            "pods": self.pods[:sample],
+            "containers": sorted({d.container for d in self.diagnoses if d.container}),
+            "nodes": sorted({d.node for d in self.diagnoses if d.node}),
+            "summary": first.summary,
+            "message": first.message,
+            "fix": list(first.fix),
+            "since": rfc3339(self.since),
+        }
+
+
+def diagnose_pods(pods: Iterable[Any], events: Iterable[Any], *, now: datetime,
+                  facts: ClusterFacts = ClusterFacts()) -> List[Diagnosis]:
+    """Diagnose every failing container and evicted pod; healthy pods yield nothing.
+
+    Events are matched by pod uid and container fieldPath; the newest pull failure wins and
+    the kubelet 1.32+ waiting message stands in when events have expired.
+    """
+    now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+    index = EventIndex(events)
+    found: List[Diagnosis] = []
+    for pod in pods:
+        if not isinstance(pod, dict):
+            continue
+        pod_events = index.for_pod(pod)
+        owner_key, owner_source = _owner(pod, facts.owners)
+        eviction = parse_eviction(pod, pod_events)
+        if eviction is not None:
+            found.append(_diagnose_eviction(pod, eviction, facts, owner_key, owner_source))
+            continue
+        secret_event = newest(e for e in pod_events if reason_of(e) == PULL_SECRET_EVENT_REASON)
+        for field_path, spec, status in iter_containers(pod):
+            diagnosis = _diagnose_container(pod, field_path, spec, status, pod_events, secret_event,
+                                            facts, (owner_key, owner_source), now)
+            if diagnosis is not None:
+                found.append(diagnosis)
+    return found
+
+
+def group_diagnoses(diagnoses: Sequence[Diagnosis]) -> List[DiagnosisGroup]:
+    """Group by namespace, cause, image and owner, largest groups first."""
+    groups: Dict[Tuple[str, str, Optional[str], Optional[str]], DiagnosisGroup] = {}
+    for diagnosis in diagnoses:
+        key = (diagnosis.namespace, diagnosis.cause, diagnosis.image, diagnosis.owner)
+        if key not in groups:
+            groups[key] = DiagnosisGroup(*key, diagnoses=[])
+        groups[key].diagnoses.append(diagnosis)
+    return sorted(groups.values(), key=lambda g: (-g.count, g.namespace, g.cause, g.owner or "", g.image or ""))
+
+
+def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:
+    """Which of "nodes", "secrets", "serviceaccounts", "owners" a second pass would use.
+
+    Nodes only for platform, disk and eviction findings; secrets and service accounts only
+    for credential causes (and for Docker Hub's missing-or-private answer, which they settle).
+    Facts already applied are not asked for again.
+    """
+    needed: Set[str] = set()
+    for diagnosis in diagnoses:
+        evidence = diagnosis.evidence
+        if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL) or diagnosis.cause in c.EVICTION_CAUSES) \
+                and diagnosis.node and evidence.get("nodeInfo") is None:
+            needed.add("nodes")
+        credentials = evidence.get("pullSecrets")
+        about_secrets = (evidence.get("pullError") or {}).get("pattern") == "malformed-secret"
+        if (diagnosis.cause in c.AUTH_CAUSES or evidence.get("ambiguity") or about_secrets) and credentials is not None:
+            if any(state.get("exists") is None for state in credentials["podSecrets"]):
+                needed.add("secrets")
+            if credentials["serviceAccountSecrets"] is None:
+                needed.add("serviceaccounts")
+        # A ReplicaSet or Job may have an owner of its own (Deployment, CronJob) to name instead.
+        parent_possible = (diagnosis.owner or "").split("/")[0] in ("replicaset", "job")
+        if evidence.get("ownerSource") == "pod-template-hash" or (
+                evidence.get("ownerSource") == "ownerReference" and parent_possible):
+            needed.add("owners")
+    return needed
+
+
+# --- containers --------------------------------------------------------------------------
+
+
+def _owner(pod: Obj, index: Optional[OwnerIndex]) -> Tuple[Optional[WorkloadKey], str]:
+    """The workload to change, and how it was found (index, ownerReference, pod-template-hash)."""
+    key = owner_of(pod, index)
+    if key is None or not key[1]:
+        return None, "none"
+    template_hash = _text(labels_of(pod).get("pod-template-hash"))
+    if key[0] == "ReplicaSet" and template_hash and key[1].endswith("-" + template_hash):
+        return ("Deployment", key[1][: -len(template_hash) - 1]), "index" if index is not None else "pod-template-hash"
+    return key, "index" if index is not None else "ownerReference"
+
+
+def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_events: List[Obj],
+                        secret_event: Optional[Obj], facts: ClusterFacts,
+                        owner: Tuple[Optional[WorkloadKey], str], now: datetime) -> Optional[Diagnosis]:
+    container_type, spec_list = _CONTAINER_TYPES.get(field_path.split("{", 1)[0], ("regular", "containers"))
+    name = str(spec.get("name") or "")
+    image = spec.get("image") if isinstance(spec.get("image"), str) else ""
+    reason = waiting_reason(status)
+    events = for_container(pod_events, spec_list, name, image)
+    raw_echo = f"Error: {reason}" if reason and reason not in PULL_WAITING_REASONS else None
+    failures = [e for e in events if is_pull_failure(e) or (raw_echo and message_of(e) == raw_echo)]
+    if not is_pull_reason(reason) and not _unreported_failure(pod, status, events, failures):
+        return None
+    ref = parse_image(image)
+    credentials = _with_secret_event(
+        pull_credentials(pod, image, facts.secrets, facts.service_accounts, now), secret_event)
+    sends = credentials.sends_credentials
+    has_secrets = sends if sends is not None else bool(credentials.secrets)
+    error, source = _pull_error(failures, dig(status, "state", "waiting", "message"), ref, has_secrets, reason)
+    cause = _CAUSE_BY_REASON.get(reason or "") or (error.cause if error and error.cause else None)
+    cause_known = cause is not None
+    cause = cause or (c.REGISTRY_UNREACHABLE if reason == "RegistryUnavailable" else c.PULL_FAILED)
+    node = _text(dig(pod, "spec", "nodeName"))
+    node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
+    ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, error, credentials,
+                     node_info, str(spec.get("imagePullPolicy") or ""), cause_known)
+    evidence = _container_evidence(source, cause_known, status, newest(failures), secret_event, ref, error,
+                                   credentials, node, node_info, owner[1], pod)
+    since = min((m for m in (first_seen(e) for e in failures) if m is not None), default=None)
+    return Diagnosis(
+        namespace=namespace_of(pod), pod=name_of(pod), container=name, container_type=container_type,
+        image=image, cause=cause, summary=pull_summary(cause, ctx), message=_message(error, status),
+        evidence=evidence, backoff=_backoff(failures, reason, now), fix=fixes_for(cause, ctx), node=node,
+        owner=workload_ref(*owner[0]) if owner[0] else None, since=since or creation_time(pod),
+    )
+
+
+def _container_evidence(source: str, cause_known: bool, status: Obj, failure: Optional[Obj],
+                        secret_event: Optional[Obj], ref: ImageRef, error: Optional[PullError],
+                        credentials: PullCredentials, node: Optional[str], node_info: Optional[Dict[str, Any]],
+                        owner_source: str, pod: Obj) -> Dict[str, Any]:
+    """What the diagnosis rests on, for -o json and the explanation block."""
+    return {
+        "source": source,
+        "causeKnown": cause_known,
+        "waitingReason": waiting_reason(status),
+        "waitingMessage": _text(dig(status, "state", "waiting", "message")),
+        "event": EventSummary.of(failure).to_dict() if failure else None,
+        "pullSecretEvent": EventSummary.of(secret_event).to_dict() if secret_event else None,
+        "reference": ref.to_dict(),
+        "pullError": error.to_dict() if error else None,
+        "ambiguity": error.ambiguity.to_dict() if error and error.ambiguity else None,
+        "pullSecrets": credentials.to_dict(),
+        "node": node,
+        "nodeInfo": node_info,
+        "ownerSource": owner_source,
+        "podUid": uid_of(pod) or None,
+    }
+
+
+def _unreported_failure(pod: Obj, status: Obj, events: List[Obj], failures: List[Obj]) -> bool:
+    """A container the kubelet has not reported on (or whose status is lost) with failed pulls."""
+    if not failures or dig(status, "state") or dig(pod, "status", "phase") not in (None, "Pending"):
+        return False
+    latest = newest(e for e in events if reason_of(e) == "Pulled" or is_pull_failure(e))
+    return latest is not None and reason_of(latest) != "Pulled"
+
+
+def _pull_error(failures: List[Obj], waiting_message: Any, ref: ImageRef, has_secrets: bool,
+                reason: Optional[str]) -> Tuple[Optional[PullError], str]:
+    """The newest failure event's error, else the waiting message's (kubelet 1.32+ keeps it)."""
+    latest = newest(failures)
+    from_event = classify_pull_error(message_of(latest), image=ref, has_pull_secrets=has_secrets) if latest else None
+    if from_event is not None and from_event.cause:
+        return from_event, "event"
+    from_waiting = classify_pull_error(waiting_message, image=ref, has_pull_secrets=has_secrets) \
+        if isinstance(waiting_message, str) and waiting_message else None
+    if from_waiting is not None and from_waiting.cause:
+        return from_waiting, "waiting-message"
+    return from_event or from_waiting, "status" if reason else "event"
+
+
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
+def _message(error: Optional[PullError], status: Obj) -> str:
+    if error is not None and error.evidence:
+        return error.evidence
+    return _text(dig(status, "state", "waiting", "message")) or ""
+
+
+def _with_secret_event(credentials: PullCredentials, event: Optional[Obj]) -> PullCredentials:
+    """Unfetched secrets the kubelet reported it could not retrieve are known to be missing."""
+    if event is None:
+        return credentials
+    text = message_of(event)
+    listed = text[text.find("(") + 1: text.find(")")] if "(" in text and ")" in text else ""
+    missing = {name.strip() for name in listed.split(",") if name.strip()}
+    states = tuple(replace(s, exists=False) if s.exists is None and s.name in missing else s
+                   for s in credentials.secrets)
+    return replace(credentials, secrets=states)
+
+
+def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optional[Dict[str, Any]]:
+    """Attempts so far and the estimated next retry: 10 s after the first failure, doubling to 5 min.
+
+    The kubelet keeps the timer in memory, keyed by pod uid and image; the events' count and
+    last time are the only outside record of it, so this is an estimate.
+    """
+    pulls = [e for e in failures if is_failed_pull(e)]
+    if reason not in _BACKOFF_REASONS and not pulls:
+        return None
+    attempts = sum(EventSummary.of(e).count for e in pulls) if pulls else None
+    moments = [m for m in (last_seen(e) for e in pulls) if m is not None]
+    last = max(moments) if moments else None
+    backoff: Dict[str, Any] = {"attempts": attempts, "lastAttempt": rfc3339(last), "delaySeconds": None,
+                               "nextRetry": None, "nextRetryInSeconds": None, "note": BACKOFF_NOTE}
+    if attempts and last is not None:
+        delay = min(BACKOFF_INITIAL * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
+        retry = last + delay
+        backoff.update(delaySeconds=int(delay.total_seconds()), nextRetry=rfc3339(retry),
+                       nextRetryInSeconds=max(0, int((retry - now).total_seconds())))
+    return backoff
+
+
+# --- evictions ---------------------------------------------------------------------------
+
+
+def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner: Optional[WorkloadKey],
+                       owner_source: str) -> Diagnosis:
+    node = _text(eviction.node)
+    node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
+    fix = eviction_fixes(eviction, pod, owner)
+    if node_info is not None:
+        pressure = ", ".join(node_info["pressure"]) or "none"
+        fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")
+    evidence = {"source": "status", "eviction": eviction.to_dict(), "node": node, "nodeInfo": node_info,
+                "ownerSource": owner_source, "podUid": uid_of(pod) or None}
+    return Diagnosis(
+        namespace=namespace_of(pod), pod=name_of(pod), container=None, container_type=None, image=None,
+        cause=eviction.cause, summary=eviction_summary(eviction), message=eviction.message, evidence=evidence,
+        fix=fix, node=node, owner=workload_ref(*owner) if owner else None,
+        since=eviction.evicted_at or creation_time(pod),
+    )

@@ -1,0 +1,102 @@
+"""Is a pod in trouble with its images, and if not, what is it doing?
+
+``has_problem`` is the cheap filter run over every pod of a large list before the full
+diagnosis; ``describe_healthy`` says in one line why a pod has no diagnosis, so that "nothing
+wrong" is stated rather than implied (a pod still pulling, or not scheduled yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, Optional, Union
+
+from .evictions import is_evicted
+from .kube import Obj, dig, iter_containers
+from .podevents import EventIndex, last_seen, message_of, newest, reason_of
+
+# The container waiting reasons of a failed or backed-off image pull (kubelet images/types.go,
+# and RegistryUnavailable / SignatureValidationFailed from the CRI errors).
+PULL_WAITING_REASONS = frozenset({
+    "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "ImageInspectError",
+    "RegistryUnavailable", "SignatureValidationFailed",
+})
+
+
+def waiting_reason(status: Any) -> Optional[str]:
+    """A container status's waiting reason, when it has one."""
+    reason = dig(status, "state", "waiting", "reason")
+    return reason if isinstance(reason, str) else None
+
+
+def is_pull_reason(reason: Optional[str]) -> bool:
+    """A waiting reason from the image step: a named pull error, or a raw error text.
+
+    The kubelet names every failure after the image step (CreateContainerConfigError,
+    CreateContainerError, RunContainerError, ...); an error from the image step that has no
+    name of its own, such as a pull secret it cannot decode, becomes the reason verbatim.
+    """
+    return reason in PULL_WAITING_REASONS or (reason is not None and any(ch.isspace() for ch in reason.strip()))
+
+
+def has_problem(pod: Any) -> bool:
+    """A pull problem in any container, or an eviction / node-pressure rejection."""
+    if not isinstance(pod, dict):
+        return False
+    if is_evicted(pod):
+        return True
+    return any(is_pull_reason(waiting_reason(status)) for _, _, status in iter_containers(pod))
+
+
+@dataclass(frozen=True)
+class HealthNote:
+    """What a pod without a diagnosis is doing, so that "nothing wrong" is said, not implied."""
+
+    state: str  # healthy | completed | failed | unscheduled | pulling | pending | not-a-pull-problem | problem
+    message: str
+
+    def to_dict(self) -> Dict[str, str]:
+        return {"state": self.state, "message": self.message}
+
+
+def describe_healthy(pod: Any, events: Union[EventIndex, Iterable[Any]], *, now: datetime) -> HealthNote:
+    """One line for a pod ``diagnose_pods`` found nothing wrong with (or ``problem`` if it did).
+
+    ``events`` may be an ``EventIndex`` built once, when describing many pods.
+    """
+    if not isinstance(pod, dict):
+        return HealthNote("pending", "no pod object")
+    if has_problem(pod):
+        return HealthNote("problem", "the pod has an image-pull problem or was evicted")
+    phase = dig(pod, "status", "phase")
+    statuses = [(spec, status) for _, spec, status in iter_containers(pod)]
+    for spec, status in statuses:
+        reason = waiting_reason(status)
+        if reason and reason not in ("ContainerCreating", "PodInitializing"):
+            return HealthNote("not-a-pull-problem", f"container {spec.get('name')} is waiting ({reason}): not an "
+                                                    "image-pull problem; kubectl describe pod shows why")
+    if phase == "Succeeded":
+        return HealthNote("completed", "the pod ran to completion")
+    if phase == "Failed":
+        reason = dig(pod, "status", "reason")
+        why = f" ({reason})" if isinstance(reason, str) and reason else ""
+        return HealthNote("failed", f"the pod failed{why}, but not because of an image pull or an eviction")
+    if phase == "Running":
+        return HealthNote("healthy", f"all {len(statuses)} containers' images were pulled; the pod is running")
+    if not dig(pod, "spec", "nodeName"):
+        return HealthNote("unscheduled", "not scheduled to a node yet, so no image has been pulled")
+    pulling = _still_pulling(pod, events, now)
+    if pulling:
+        return HealthNote("pulling", pulling)
+    return HealthNote("pending", "scheduled; no image-pull events yet")
+
+
+def _still_pulling(pod: Obj, events: Union[EventIndex, Iterable[Any]], now: datetime) -> Optional[str]:
+    pod_events = (events if isinstance(events, EventIndex) else EventIndex(events)).for_pod(pod)
+    latest = newest(e for e in pod_events if reason_of(e) in ("Pulling", "Pulled", "Failed"))
+    if latest is None or reason_of(latest) != "Pulling":
+        return None
+    started = last_seen(latest)
+    now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+    ago = f" for {int((now - started).total_seconds())}s" if started is not None and started <= now else ""
+    return f"still pulling{ago}: {message_of(latest)}"

@@ -1,0 +1,158 @@
+"""How ``why`` shows its diagnoses: a kubectl-style table, then an explanation per finding.
+
+Many pods failing for one reason (same namespace, cause, image and owner) become one row
+and one explanation, so a broken rollout of 40 replicas reads as one finding.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import render
+from .core.diagnose import Diagnosis, DiagnosisGroup, HealthNote
+from .core.kube import parse_time
+
+CAUSE_STYLE = "red"
+
+
+def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str) -> str:
+    """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``."""
+    extra = {"healthy": list(notes)} if notes else {}
+    return render.document(render.list_document("DiagnosisList", [d.to_dict() for d in diagnoses], **extra), fmt)
+
+
+def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_namespaces: bool, no_headers: bool,
+          color: bool) -> str:
+    headers = (["namespace"] if all_namespaces else []) + ["pod", "container", "image", "cause", "age"]
+    if wide:
+        headers += ["node", "attempts", "next retry"]
+    rows = []
+    for group in groups:
+        first = group.diagnoses[0]
+        pod = first.pod if group.count == 1 else f"{group.owner or first.pod} ({group.count} pods)"
+        row = ([group.namespace] if all_namespaces else []) + [
+            pod,
+            first.container or "-",
+            first.image or "-",
+            render.style(group.cause, CAUSE_STYLE, color),
+            render.human_age(group.since, now),
+        ]
+        if wide:
+            nodes = sorted({d.node for d in group.diagnoses if d.node})
+            backoff = first.backoff or {}
+            retry = backoff.get("nextRetryInSeconds")
+            row += [
+                ",".join(nodes) or "-",
+                backoff.get("attempts") or "-",
+                "-" if retry is None else ("now" if retry == 0 else f"in {render.human_age(now, _later(now, retry))}"),
+            ]
+        rows.append(row)
+    return render.table(headers, rows, no_headers=no_headers)
+
+
+def _later(now: datetime, seconds: int) -> datetime:
+    return now + timedelta(seconds=seconds)
+
+
+def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool) -> str:
+    """One block per finding: cause, the registry's words, the evidence, back-off, the fix."""
+    return "\n".join(_explain(group, now, color) for group in groups)
+
+
+def _explain(group: DiagnosisGroup, now: datetime, color: bool) -> str:
+    first = group.diagnoses[0]
+    subject = f"{first.namespace}/{first.pod}" if group.count == 1 else f"{first.namespace}: {group.count} pods of {group.owner or 'no owner'}"
+    where = [part for part in (
+        f"container {first.container}" if first.container else None,
+        f"owner {first.owner}" if first.owner and group.count == 1 else None,
+        f"node {first.node}" if first.node and group.count == 1 else None,
+    ) if part]
+    lines = [render.style(subject, "bold", color) + (f"  ({', '.join(where)})" if where else "")]
+    lines.append(_field("Cause", f"{render.style(first.cause, CAUSE_STYLE, color)}: {first.summary}"))
+    if first.image:
+        lines.append(_field("Image", _reference(first)))
+    if first.message:
+        lines.append(_field("Registry said" if first.container else "Kubelet said", first.message.strip()))
+    seen = _seen(first, now)
+    if seen:
+        lines.append(_field("Seen", seen))
+    if first.backoff:
+        lines.append(_field("Back-off", _backoff(first.backoff, now)))
+    ambiguity = (first.evidence or {}).get("ambiguity")
+    if ambiguity:
+        lines.append(_field("Ambiguous", _ambiguity_text(ambiguity)))
+    if group.count > 1:
+        sample = ", ".join(group.pods[:3]) + (f", and {group.count - 3} more" if group.count > 3 else "")
+        lines.append(_field("Pods", sample))
+    if first.fix:
+        lines.append("  Fix:")
+        lines.extend(f"    {number}. {step}" for number, step in enumerate(first.fix, 1))
+    return "\n".join(lines) + "\n"
+
+
+def _field(label: str, text: str) -> str:
+    return f"  {label + ':':<15}{text}"
+
+
+def _reference(diagnosis: Diagnosis) -> str:
+    reference = (diagnosis.evidence or {}).get("reference") or {}
+    full = reference.get("fullyQualified")
+    if full and full != diagnosis.image:
+        return f"{diagnosis.image}  (= {full})"
+    return str(diagnosis.image)
+
+
+def _seen(diagnosis: Diagnosis, now: datetime) -> Optional[str]:
+    evidence = diagnosis.evidence or {}
+    event = evidence.get("event")
+    if event:
+        count = event.get("count") or 1
+        first, last = parse_time(event.get("firstSeen")), parse_time(event.get("lastSeen"))
+        text = f"{event.get('reason')} event, {count} time{'s' if count != 1 else ''}"
+        if first is not None:
+            text += f", first {render.human_age(first, now)} ago"
+        if last is not None:
+            text += f", last {render.human_age(last, now)} ago"
+        return text
+    source = evidence.get("source")
+    if source == "waiting-message":
+        return "events have expired; the error comes from the container's waiting message (kubelet 1.32+)"
+    if evidence.get("waitingReason"):
+        return f"container waiting with reason {evidence['waitingReason']}; no pull-failure event on record"
+    return None
+
+
+def _backoff(backoff: Dict[str, Any], now: datetime) -> str:
+    parts = []
+    if backoff.get("attempts"):
+        parts.append(f"{backoff['attempts']} failed pulls so far")
+    retry = backoff.get("nextRetryInSeconds")
+    if retry is not None:
+        parts.append("next retry due now" if retry == 0 else f"next retry in about {render.human_age(now, _later(now, retry))}")
+    text = "; ".join(parts)
+    return (text + ". " if text else "") + "ImagePullBackOff is ErrImagePull plus a timer (10s doubling to 5m)."
+
+
+def _ambiguity_text(ambiguity: Dict[str, Any]) -> str:
+    alternatives = ", ".join(str(a) for a in ambiguity.get("alternatives") or [])
+    text = f"could also be {alternatives}" if alternatives else "the registry's answer has two readings"
+    for sentence in (ambiguity.get("reason"), ambiguity.get("tellApart")):
+        if sentence:
+            text += f"; {sentence}"
+    return text
+
+
+def healthy_lines(notes: Sequence[HealthNote], pods: Sequence[Any]) -> str:
+    lines = []
+    for note, pod in zip(notes, pods):
+        metadata = pod.get("metadata") or {}
+        lines.append(f"{metadata.get('namespace')}/{metadata.get('name')}: {note.message}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_note_dicts(notes: Sequence[HealthNote], pods: Sequence[Any]) -> List[Dict[str, Any]]:
+    return [
+        dict(note.to_dict(), namespace=(pod.get("metadata") or {}).get("namespace"), pod=(pod.get("metadata") or {}).get("name"))
+        for note, pod in zip(notes, pods)
+    ]
