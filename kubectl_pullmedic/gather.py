@@ -240,9 +240,7 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
     warnings: List[str] = []
     nodes = secrets = accounts = owners = None
     if "nodes" in needed:
-        node_names = {str((p.get("spec") or {}).get("nodeName") or "") for p in pods} - {""}
-        found, hidden = get_each(cluster, "nodes", {(None, name) for name in node_names})
-        nodes = {name: node for (_, name), node in found.items()}
+        nodes, hidden = nodes_by_name(cluster, {str((p.get("spec") or {}).get("nodeName") or "") for p in pods})
         warnings.extend(hidden)
     if "serviceaccounts" in needed or "secrets" in needed:
         account_keys = {(_meta(p, "namespace"), str((p.get("spec") or {}).get("serviceAccountName") or "default")) for p in pods}
@@ -259,3 +257,30 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
         jobs = list_in_namespaces(cluster, "jobs", namespaces).items
         owners = OwnerIndex(replicasets=replicasets, jobs=jobs)
     return ClusterFacts(nodes=nodes, secrets=secrets, service_accounts=accounts, owners=owners), warnings
+
+
+# -- evicted / clean ------------------------------------------------------------------------
+
+
+def failed_pods(cluster: Cluster, scope: Scope, node: Optional[str], keep: Callable[[Obj], bool] = lambda pod: True) -> Listing:
+    """Failed pods (server-side ``status.phase=Failed``, plus ``spec.nodeName`` with --node).
+
+    ``status.reason`` is not a supported field selector, so evictions are told apart here.
+    """
+    selector = "status.phase=Failed" + (f",spec.nodeName={node}" if node else "")
+    return pods_matching(cluster, scope, keep, field_selector=selector)
+
+
+def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List[str]]:
+    """ReplicaSets and Jobs of the namespaces the pods live in, to name their workloads."""
+    namespaces = {_meta(p, "namespace") for p in pods}
+    if not namespaces:
+        return OwnerIndex(), []
+    replicasets = list_in_namespaces(cluster, "replicasets", namespaces)
+    jobs = list_in_namespaces(cluster, "jobs", namespaces)
+    return OwnerIndex(replicasets=replicasets.items, jobs=jobs.items), replicasets.warnings + jobs.warnings
+
+
+def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], List[str]]:
+    found, warnings = get_each(cluster, "nodes", {(None, name) for name in names if name})
+    return {name: node for (_, name), node in found.items()}, warnings

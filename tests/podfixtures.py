@@ -65,6 +65,7 @@ def one(diagnoses):
     return diagnoses[0]
 
 
+GHCR_401 = ('Failed to pull image "ghcr.io/acme/api:2": failed to pull and unpack image "ghcr.io/acme/api:2": failed '
             'to resolve reference "ghcr.io/acme/api:2": failed to authorize: failed to fetch anonymous token: '
             'unexpected status from GET request to https://ghcr.io/token?scope=repository%3Aacme%2Fapi%3Apull'
             '&service=ghcr.io: 401 Unauthorized')

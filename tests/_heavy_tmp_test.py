@@ -1,0 +1,112 @@
+"""Property tests: the diagnosis core never raises on mutilated pods and events.
+
+Real objects are copied and a few fields replaced by junk (nulls, wrong types, odd
+timestamps, unknown reasons) or removed; every entry point must still answer, with JSON-ready
+output.
+"""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from podfixtures import EVICTED, NOW, event, ghcr_pod, not_found, pod, waiting
+
+from kubectl_pullmedic.core.diagnose import (
+    ClusterFacts,
+    describe_healthy,
+    diagnose_pods,
+    facts_needed,
+    group_diagnoses,
+    has_problem,
+)
+from kubectl_pullmedic.core.imageref import parse_image
+from kubectl_pullmedic.core.pullerrors import classify_pull_error
+
+ODD_TEXT = st.sampled_from([
+    "", " ", "yesterday", "2026-13-45T99:99:99Z", "2026-03-01T11:58:00.123456789+05:30", "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z", "2026-03-01T11:58:00", 'Back-off pulling image "', 'Back-off pulling image "x": ',
+    'Failed to pull image "x": [rpc error: code = ', "spec.containers{", "spec.initContainers{app}",
+    "Unable to retrieve some image pull secrets (", "ErrImagePull", "ImagePullBackOff", "Evicted", "Failed",
+    "The node was low on resource: memory. Container app was using", "Pod was rejected: The node had condition: [",
+    "kubernetes.io/dockerconfigjson", "bm90IGpzb24=", "Deployment", "ReplicaSet", "-1", "\x00", "é" * 3,
+])
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(), st.text(max_size=20), ODD_TEXT)
+VALUES = st.recursive(SCALARS, lambda children: st.one_of(
+    st.lists(children, max_size=3), st.dictionaries(st.one_of(st.text(max_size=8), ODD_TEXT), children, max_size=3)),
+    max_leaves=10)
+
+BASE_PODS = [
+    pod(statuses=[waiting("app", "ImagePullBackOff", 'Back-off pulling image "nginx:1.99": ErrImagePull: x')],
+        secrets=["regcred"]),
+    pod(init=[{"name": "migrate", "image": "a/b:1"}], init_statuses=[waiting("migrate", "ErrImagePull")],
+        statuses=[waiting("app", "PodInitializing")], account="builder"),
+    EVICTED,
+    ghcr_pod(secrets=["regcred"]),
+]
+BASE_EVENTS = [
+    not_found(count=3),
+    event("FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets (regcred); x", field_path=None),
+    {"regarding": {"kind": "Pod", "uid": "uid-1", "fieldPath": "spec.containers{app}"}, "reason": "Failed",
+     "note": 'Failed to pull image "x": y', "series": {"count": 2, "lastObservedTime": "2026-03-01T11:59:00Z"}},
+    event("Evicted", "The node was low on resource: memory. ", uid="uid-e", field_path=None),
+    event("Pulling", 'Pulling image "nginx:1.99"', kind="Normal"),
+]
+
+
+@st.composite
+def mutilated(draw, bases):
+    """A copy of a real object with a few fields replaced by junk or removed."""
+    obj = deepcopy(draw(st.sampled_from(bases)))
+    for _ in range(draw(st.integers(0, 6))):
+        parent, key = None, None
+        node = obj
+        for _ in range(draw(st.integers(1, 6))):
+            if isinstance(node, dict) and node:
+                key = draw(st.sampled_from(sorted(node, key=str)))
+            elif isinstance(node, list) and node:
+                key = draw(st.integers(0, len(node) - 1))
+            else:
+                break
+            parent, node = node, node[key]
+        if parent is None:
+            continue
+        if draw(st.booleans()) and isinstance(parent, dict):
+            del parent[key]
+        else:
+            parent[key] = draw(VALUES)
+    return obj
+
+
+def facts_strategy():
+    lookup = st.one_of(st.none(), st.dictionaries(st.tuples(st.just("shop"), st.sampled_from(["regcred", "builder",
+                                                                                               "default"])),
+                                                  VALUES, max_size=3))
+    nodes = st.one_of(st.none(), st.dictionaries(st.sampled_from(["node-1", "n2"]), VALUES, max_size=2))
+    return st.builds(ClusterFacts, nodes=nodes, secrets=lookup, service_accounts=lookup)
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pods=st.lists(st.one_of(mutilated(BASE_PODS), VALUES), max_size=4),
+       events=st.one_of(st.lists(st.one_of(mutilated(BASE_EVENTS), VALUES), max_size=6), st.just([])),
+       facts=facts_strategy())
+def test_the_core_never_raises_on_mutilated_pods_and_events(pods, events, facts):
+    diagnoses = diagnose_pods(pods, events, now=NOW, facts=facts)
+    json.dumps([d.to_dict() for d in diagnoses], allow_nan=False)
+    json.dumps([g.to_dict() for g in group_diagnoses(diagnoses)], allow_nan=False)
+    facts_needed(diagnoses)
+    for item in pods:
+        has_problem(item)
+        json.dumps(describe_healthy(item, events, now=NOW).to_dict())
+
+
+@settings(max_examples=3000, deadline=None)
+@given(message=st.one_of(st.text(), ODD_TEXT, VALUES), secrets=st.one_of(st.none(), st.booleans()),
+       image=st.one_of(st.text(max_size=40), ODD_TEXT))
+def test_classification_and_parsing_never_raise(message, secrets, image):
+    ref = parse_image(image)
+    result = classify_pull_error(message, image=ref, has_pull_secrets=secrets)
+    json.dumps(result.to_dict(), allow_nan=False)
+    json.dumps(ref.to_dict(), allow_nan=False)
