@@ -358,8 +358,8 @@ def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner:
         pressure = ", ".join(node_info["pressure"]) or "none"
         fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")
     # The eviction's node comes straight from the pod: keep it only if it is text.
-    evidence = {"source": "status", "eviction": dict(eviction.to_dict(), node=node), "node": node, "nodeInfo": node_info,
-                "ownerSource": owner_source, "podUid": uid_of(pod) or None}
+    evidence = {"source": "status", "eviction": dict(eviction.to_dict(), node=node), "node": node,
+                "nodeInfo": node_info, "ownerSource": owner_source, "podUid": uid_of(pod) or None}
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=None, container_type=None, image=None,
         cause=eviction.cause, summary=eviction_summary(eviction), message=eviction.message, evidence=evidence,

@@ -203,7 +203,7 @@ def _pull_failed(ctx: FixContext) -> List[str]:
             "do not keep it in the container status",
             "The next attempt records a new Failed event; watch for it: kubectl get events -n "
             f"{ctx.namespace} --field-selector involvedObject.name={ctx.pod},reason=Failed --watch",
-            f"Or ask the registry now: kubectl pullmedic why {ctx.pod} -n {ctx.namespace} --probe",
+            f"Or ask the registry now, with the pod's pull secrets: kubectl pullmedic secrets-check -n {ctx.namespace} --probe",
         ]
     pattern = ctx.error.pattern if ctx.error else None
     if pattern == "malformed-secret":
