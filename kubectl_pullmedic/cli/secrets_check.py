@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
-from .. import gather, views
+from .. import gather, secretsview
 from ..core.probeplan import probe_targets
 from ..core.secretscheck import check_pull_secrets, has_errors
 from ..errors import ExitCode
@@ -59,6 +59,6 @@ def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[st
     if not findings and not probes and settings.output in ("table", "wide"):
         nothing_found(settings, scope, "pull-secret problems")
     else:
-        emit(settings, views.secrets_check(findings, probes, fmt=settings.output, all_namespaces=scope.all_namespaces,
+        emit(settings, secretsview.secrets_check(findings, probes, fmt=settings.output, all_namespaces=scope.all_namespaces,
                                            no_headers=settings.no_headers, color=settings.use_color))
     return ExitCode.FINDINGS if has_errors(findings) else ExitCode.OK
