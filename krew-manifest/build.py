@@ -98,7 +98,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="where to write the archive")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where downloaded wheels are kept")
-    parser.add_argument("--check", action="store_true", help="only report whether plugin.yaml and the template are up to date")
+    parser.add_argument(
+        "--check", action="store_true", help="only report whether plugin.yaml and the template are up to date"
+    )
     options = parser.parse_args(argv)
     release = build_release(dist_dir=options.dist, cache_dir=options.cache)
     print(f"{release.archive}\nsha256 {release.sha256}")

@@ -22,7 +22,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import IO, Any, Dict, List
 
 import yaml
 
@@ -70,27 +70,36 @@ def check_entry_name(name: str) -> None:
         raise InstallError(f"refusing to unpack archive with absolute entry {name!r}")
 
 
+def _write(path: Path, source: IO[bytes], mode: int) -> None:
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    with open(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode), "wb") as handle:
+        shutil.copyfileobj(source, handle)
+
+
 def extract(data: bytes, target: Path) -> None:
+    """Unpack folders and regular files (with their modes) into ``target``; refuse the rest."""
     if archive_type(data) == "zip":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
+        with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+            for info in zipped.infolist():
                 check_entry_name(info.filename)
-            archive.extractall(target)
+                mode = (info.external_attr >> 16) & 0o777 or 0o644
+                if info.is_dir():
+                    (target / info.filename).mkdir(mode=mode, parents=True, exist_ok=True)
+                else:
+                    with zipped.open(info) as source:
+                        _write(target / info.filename, source, mode)
         return
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         for member in archive:
             if member.name == "pax_global_header":
                 continue
             check_entry_name(member.name)
-            path = target / member.name
             if member.isdir():
-                path.mkdir(mode=member.mode, parents=True, exist_ok=True)
+                (target / member.name).mkdir(mode=member.mode, parents=True, exist_ok=True)
             elif member.isreg():
-                path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
                 source = archive.extractfile(member)
                 assert source is not None  # a regular member always has data
-                with open(os.open(path, os.O_CREAT | os.O_WRONLY, member.mode), "wb") as handle:
-                    shutil.copyfileobj(source, handle)
+                _write(target / member.name, source, member.mode)
             else:
                 raise InstallError(f"unable to handle file type {member.type!r} for {member.name!r} in tar")
 
@@ -144,7 +153,9 @@ def install(manifest: Path, archive: Path, krew_root: Path, os_name: str = "linu
     binary = install_dir / platform["bin"]
     if not _inside(install_dir, binary) or not binary.is_file():
         raise InstallError(f"can't create symbolic link, source binary ({binary}) cannot be found in extracted archive")
-    files = sorted(p.relative_to(install_dir).as_posix() for p in install_dir.rglob("*") if p.is_file() and not p.is_symlink())
+    files = sorted(
+        path.relative_to(install_dir).as_posix() for path in install_dir.rglob("*") if path.is_file() and not path.is_symlink()
+    )
     if not krew_rules.licence_files(files):
         raise InstallError("LICENSE (or alike) file is not extracted from the archive as part of installation")
     bin_dir = krew_root / "bin"

@@ -94,7 +94,8 @@ def is_license_file(name: str) -> bool:
 def selector_matches(selector: Selector, os_name: str, arch: str) -> bool:
     """Whether a platform selector (matchLabels and matchExpressions, ANDed) selects os/arch.
 
-    >>> selector_matches({"matchExpressions": [{"key": "os", "operator": "In", "values": ["linux"]}]}, "linux", "arm64")
+    >>> linux = {"key": "os", "operator": "In", "values": ["linux"]}
+    >>> selector_matches({"matchExpressions": [linux]}, "linux", "arm64")
     True
     >>> selector_matches({"matchLabels": {"os": "linux", "arch": "amd64"}}, "linux", "arm64")
     False
@@ -104,6 +105,8 @@ def selector_matches(selector: Selector, os_name: str, arch: str) -> bool:
         if labels.get(key) != value:
             return False
     for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, dict):
+            return False
         key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
         present = key in labels
         if operator == "In" and not (present and labels[key] in values):
@@ -133,7 +136,8 @@ def validate_plugin(document: Any, manifest_name: Optional[str] = None) -> List[
         problems.append(f"apiVersion must be {API_VERSION!r}, not {document.get('apiVersion')!r}")
     if document.get("kind") != KIND:
         problems.append(f"kind must be {KIND!r}, not {document.get('kind')!r}")
-    name = _text((document.get("metadata") or {}).get("name"))
+    metadata = document.get("metadata")
+    name = _text(metadata.get("name")) if isinstance(metadata, dict) else ""
     if not is_safe_plugin_name(name):
         problems.append(f"plugin name {name!r} is not allowed (must match ^[\\w-]+$ and not be a reserved name)")
     if manifest_name is not None and name != manifest_name:
@@ -202,9 +206,14 @@ def _files_problems(files: Any) -> List[str]:
                 problems.append(f"files[{index}].{field} must be set")
             elif not is_clean_path(value):
                 problems.append(f"files[{index}].{field} {value!r} is not a clean relative path")
-    if not any(isinstance(op, dict) and is_license_file(_text(op.get("from"))) for op in files):
+    if not any(isinstance(op, dict) and _may_install_licence(_text(op.get("from"))) for op in files):
         problems.append("files must install a licence file (LICENSE, COPYING, ...)")
     return problems
+
+
+def _may_install_licence(source: str) -> bool:
+    """A licence file by name, or a glob that may match one (the installer checks the result)."""
+    return is_license_file(source) or any(character in source for character in "*?[")
 
 
 def _selector_problems(selector: Any) -> List[str]:

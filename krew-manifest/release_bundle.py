@@ -8,7 +8,9 @@ which would add installer records, absolute paths and compiled files that differ
 
 from __future__ import annotations
 
+import configparser
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -90,40 +92,46 @@ def sha256_of(path: Path) -> str:
 def fetch_wheels(wheels: Sequence[LockedWheel], cache_dir: Path, python: str = sys.executable) -> Dict[str, Path]:
     """Each locked wheel's path in ``cache_dir``, downloading the missing ones with pip.
 
-    A cached file whose sha256 does not match is fetched again; pip itself refuses a download
-    whose hash differs from the lock.
+    pip refuses a download whose hash differs from the lock. Downloads land in a private
+    folder and are moved into the cache once checked, so builds running side by side (two
+    test sessions) never read a half-written wheel.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    missing = [w for w in wheels if not (cache_dir / w.filename).is_file() or sha256_of(cache_dir / w.filename) != w.sha256]
+    missing = [w for w in wheels if not _cached(cache_dir / w.filename, w.sha256)]
     by_tags: Dict[Tuple[str, str, str], List[LockedWheel]] = {}
     for wheel in missing:
         by_tags.setdefault(wheel.tags, []).append(wheel)
-    for (python_tag, abi, platform), group in sorted(by_tags.items()):
-        _pip_download(python, group, cache_dir, python_tag, abi, platform)
-    paths = {}
-    for wheel in wheels:
-        path = cache_dir / wheel.filename
-        if not path.is_file() or sha256_of(path) != wheel.sha256:
-            raise RuntimeError(f"pip did not provide {wheel.filename} with sha256 {wheel.sha256}")
-        paths[wheel.filename] = path
-    return paths
+    with tempfile.TemporaryDirectory(dir=cache_dir) as downloads:
+        for (python_tag, abi, platform), group in sorted(by_tags.items()):
+            _pip_download(python, group, Path(downloads), python_tag, abi, platform)
+        for wheel in missing:
+            downloaded = Path(downloads) / wheel.filename
+            if not _cached(downloaded, wheel.sha256):
+                raise RuntimeError(f"pip did not provide {wheel.filename} with sha256 {wheel.sha256}")
+            os.replace(downloaded, cache_dir / wheel.filename)
+    return {wheel.filename: cache_dir / wheel.filename for wheel in wheels}
 
 
-def _pip_download(python: str, group: Sequence[LockedWheel], cache_dir: Path, python_tag: str, abi: str, platform: str) -> None:
+def _cached(path: Path, sha256: str) -> bool:
+    return path.is_file() and sha256_of(path) == sha256
+
+
+def _pip_download(
+    python: str, group: Sequence[LockedWheel], destination: Path, python_tag: str, abi: str, platform: str
+) -> None:
     implementation = "py" if python_tag.startswith("py") else python_tag[:2]
-    with tempfile.TemporaryDirectory() as scratch:
-        requirements = Path(scratch) / "requirements.txt"
-        requirements.write_text("".join(w.requirement + "\n" for w in group))
-        subprocess.run(
-            [
-                python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                "--no-deps", "--only-binary=:all:", "--require-hashes",
-                "--python-version", BUNDLE_PYTHON, "--implementation", implementation,
-                "--abi", abi, "--platform", platform.split(".")[0],
-                "--dest", str(cache_dir), "-r", str(requirements),
-            ],
-            check=True,
-        )
+    requirements = destination / f"requirements-{python_tag}-{abi}-{platform}.txt"
+    requirements.write_text("".join(w.requirement + "\n" for w in group))
+    subprocess.run(
+        [
+            python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--only-binary=:all:", "--require-hashes",
+            "--python-version", BUNDLE_PYTHON, "--implementation", implementation,
+            "--abi", abi, "--platform", platform.split(".")[0],
+            "--dest", str(destination), "-r", str(requirements),
+        ],
+        check=True,
+    )
 
 
 def wheel_entries(path: Path) -> List[Entry]:
@@ -149,11 +157,21 @@ def wheel_entries(path: Path) -> List[Entry]:
 
 
 def package_entries(package_dir: Path) -> List[Entry]:
-    """The plugin's own package as the working tree has it, without compiled files."""
-    entries = []
-    for path in sorted(package_dir.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts or path.suffix in COMPILED_SUFFIXES:
-            continue
-        relative = path.relative_to(package_dir.parent).as_posix()
-        entries.append(Entry(f"{LIBRARY_DIR}/{relative}", path.read_bytes()))
-    return entries
+    """The plugin's own package as ``pip install`` would take it from the working tree.
+
+    Its modules (``*.py``) plus the data files ``setup.cfg`` lists under
+    ``[options.package_data]``, so that no stray file of the working tree is shipped.
+    """
+    config = configparser.ConfigParser()
+    config.read(package_dir.parent / "setup.cfg")
+    files = set(package_dir.rglob("*.py"))
+    data = config["options.package_data"] if config.has_section("options.package_data") else {}
+    for package, patterns in data.items():
+        folder = package_dir.parent.joinpath(*package.split("."))
+        for pattern in patterns.replace(",", " ").split():
+            files.update(folder.glob(pattern))
+    return [
+        Entry(f"{LIBRARY_DIR}/{path.relative_to(package_dir.parent).as_posix()}", path.read_bytes())
+        for path in sorted(files)
+        if path.is_file() and "__pycache__" not in path.parts
+    ]

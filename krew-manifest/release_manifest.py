@@ -42,7 +42,9 @@ _TEMPLATE_SHA256 = "0" * 64
 
 
 def archive_name(tag: str) -> str:
-    """>>> archive_name("v0.1.0")
+    """The release asset's file name.
+
+    >>> archive_name("v0.1.0")
     'kubectl-pullmedic-v0.1.0.tar.gz'
     """
     return f"{LAUNCHER}-{tag}.tar.gz"

@@ -12,6 +12,7 @@ from typing import List, Optional
 import click
 
 from .. import __version__
+from ..completion import COMPLETE_VAR, add_completion_command
 from ..errors import ExitCode, PullmedicError
 from ..settings import Settings
 from .options import KubectlGroup, connection_options, settings_of
@@ -39,12 +40,14 @@ def cli(ctx: click.Context) -> None:
 def _register_commands() -> None:
     from . import commands  # noqa: F401  (registers the subcommands on `cli`)
 
+    add_completion_command(cli)
+
 
 def main(argv: Optional[List[str]] = None, settings: Optional[Settings] = None) -> int:
     """Run the CLI and turn every expected failure into ``error: ...`` on stderr and an exit code."""
     settings = settings or Settings()
     try:
-        result = cli.main(args=argv, prog_name=PROG_NAME, obj=settings, standalone_mode=False)
+        result = cli.main(args=argv, prog_name=PROG_NAME, complete_var=COMPLETE_VAR, obj=settings, standalone_mode=False)
     except PullmedicError as error:
         _print_error(settings, error.message, error.hint)
         return int(error.exit_code)
