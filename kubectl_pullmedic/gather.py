@@ -111,24 +111,16 @@ def list_in_namespaces(cluster: Cluster, resource: str, namespaces: Set[str]) ->
     return listing
 
 
-@dataclass
-class Gathered:
-    """The objects a command read, and a warning for each part of the cluster it could not."""
-
-    pods: List[Obj] = field(default_factory=list)
-    events: List[Obj] = field(default_factory=list)
-    warnings: List[str] = field(default_factory=list)
-
-
 # kube-apiserver leaves apiVersion/kind out of list items; the core tells workloads apart by kind.
-WORKLOAD_KINDS = (
-    ("deployments", "Deployment"),
-    ("statefulsets", "StatefulSet"),
-    ("daemonsets", "DaemonSet"),
-    ("replicasets", "ReplicaSet"),
-    ("jobs", "Job"),
-    ("cronjobs", "CronJob"),
-)
+RESOURCE_OF_KIND = {
+    "Deployment": "deployments",
+    "StatefulSet": "statefulsets",
+    "DaemonSet": "daemonsets",
+    "ReplicaSet": "replicasets",
+    "Job": "jobs",
+    "CronJob": "cronjobs",
+}
+WORKLOAD_KINDS = tuple((resource, kind) for kind, resource in RESOURCE_OF_KIND.items())
 
 
 def with_kind(items: Iterable[Obj], kind: str) -> List[Obj]:
@@ -191,14 +183,6 @@ def _phase(pod: Obj) -> str:
 
 # -- why ------------------------------------------------------------------------------------
 
-RESOURCE_OF_KIND = {
-    "Deployment": "deployments",
-    "StatefulSet": "statefulsets",
-    "DaemonSet": "daemonsets",
-    "ReplicaSet": "replicasets",
-    "Job": "jobs",
-    "CronJob": "cronjobs",
-}
 # The intermediate objects between a workload and its pods, listed to follow the owner chain.
 INTERMEDIATES = {"Deployment": "replicasets", "CronJob": "jobs"}
 
