@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .cluster import Cluster, Listing, Obj
 from .core.diagnose import ClusterFacts
-from .core.kube import pull_secret_names
+from .core.kube import pull_secret_names, service_account_in
 from .core.workloads import OwnerIndex, pods_of_workload
 from .errors import Forbidden, NotFound
 
@@ -157,7 +157,7 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
     for resource, kind in WORKLOAD_KINDS:
         gathered.workloads.extend(with_kind(take(cluster.collect(resource, scope.namespace, label_selector=scope.label_selector)), kind))
     gathered.secrets = take(cluster.collect("secrets", scope.namespace))
-    gathered.service_accounts = with_kind(take(cluster.collect("serviceaccounts", scope.namespace)), "ServiceAccount")
+    gathered.service_accounts = take(cluster.collect("serviceaccounts", scope.namespace))
     present = {(_meta(s, "namespace"), _meta(s, "name")) for s in gathered.secrets}
     wanted = {
         (_meta(obj, "namespace"), name)
@@ -227,12 +227,12 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
         nodes, hidden = nodes_by_name(cluster, {str((p.get("spec") or {}).get("nodeName") or "") for p in pods})
         warnings.extend(hidden)
     if "serviceaccounts" in needed or "secrets" in needed:
-        account_keys = {(_meta(p, "namespace"), str((p.get("spec") or {}).get("serviceAccountName") or "default")) for p in pods}
+        account_keys = {(_meta(p, "namespace"), service_account_in(p.get("spec"))) for p in pods}
         accounts, hidden = get_each(cluster, "serviceaccounts", account_keys)
         warnings.extend(hidden)
     if "secrets" in needed:
         secret_keys = {(_meta(p, "namespace"), name) for p in pods for name in pull_secret_names(p)}
-        secret_keys |= {(ns, name) for (ns, _), account in (accounts or {}).items() for name in pull_secret_names(dict(account, kind="ServiceAccount"))}
+        secret_keys |= {(ns, name) for (ns, _), account in (accounts or {}).items() for name in pull_secret_names(account)}
         secrets, hidden = get_each(cluster, "secrets", secret_keys)
         warnings.extend(hidden)
     if "owners" in needed:

@@ -51,7 +51,7 @@ def _cell(value: Any) -> str:
 
 
 def human_age(since: Optional[datetime], now: datetime) -> str:
-    """kubectl's ``duration.HumanDuration``: precise when recent, coarser as it grows.
+    """The AGE column: time since ``since`` in kubectl's words, ``<unknown>`` without a time.
 
     >>> from datetime import timedelta
     >>> t = datetime(2030, 1, 1)
@@ -59,37 +59,40 @@ def human_age(since: Optional[datetime], now: datetime) -> str:
     ...   timedelta(minutes=90), timedelta(hours=5, minutes=20), timedelta(days=3, hours=4), timedelta(days=40))]
     ['5s', '5m3s', '90m', '5h20m', '3d4h', '40d']
     """
-    if since is None:
-        return "<unknown>"
-    seconds = int((now - since).total_seconds())
-    if seconds < -1:
+    return "<unknown>" if since is None else human_duration((now - since).total_seconds())
+
+
+def human_duration(seconds: float) -> str:
+    """apimachinery's ``duration.HumanDuration``: precise when recent, coarser as it grows.
+
+    >>> [human_duration(s) for s in (5, 150, 3600 * 5 + 60 * 7, 86400 * 3, 86400 * 400)]
+    ['5s', '2m30s', '5h7m', '3d', '400d']
+    """
+    whole = int(seconds)
+    if whole < -1:
         return "<invalid>"
-    if seconds < 0:
+    if whole < 0:
         return "0s"
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
+    if whole < 120:
+        return f"{whole}s"
+    minutes = whole // 60
     if minutes < 10:
-        rest = seconds % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+        return f"{minutes}m" if whole % 60 == 0 else f"{minutes}m{whole % 60}s"
     if minutes < 180:
         return f"{minutes}m"
     hours = minutes // 60
     if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
+        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
     if hours < 48:
         return f"{hours}h"
     days = hours // 24
     if hours < 24 * 8:
-        rest = hours % 24
-        return f"{days}d{rest}h" if rest else f"{days}d"
+        return f"{days}d" if hours % 24 == 0 else f"{days}d{hours % 24}h"
     if hours < 24 * 365 * 2:
         return f"{days}d"
-    years = days // 365
+    years, rest = days // 365, days % 365
     if hours < 24 * 365 * 8:
-        rest = days % 365
-        return f"{years}y{rest}d" if rest else f"{years}y"
+        return f"{years}y" if rest == 0 else f"{years}y{rest}d"
     return f"{years}y"
 
 

@@ -8,6 +8,7 @@ import click
 
 from .. import gather, whyview
 from ..core.diagnose import describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
+from ..core.podevents import EventIndex
 from ..core.workloads import parse_workload_arg
 from ..errors import ExitCode
 from ..settings import Settings
@@ -64,8 +65,10 @@ def why(settings: Settings, target: Optional[str]) -> int:
         warnings += hidden
         diagnoses = diagnose_pods(pods, events.items, now=now, facts=facts)
     warn(settings, warnings)
-    fine = [p for p in pods if (p.get("metadata") or {}).get("uid") not in {d.evidence.get("podUid") for d in diagnoses}] if kind_name else []
-    notes = [describe_healthy(pod, events.items, now=now) for pod in fine]
+    diagnosed = {d.evidence.get("podUid") for d in diagnoses}
+    fine = [p for p in pods if (p.get("metadata") or {}).get("uid") not in diagnosed] if kind_name else []
+    event_index = EventIndex(events.items)  # built once, not once per healthy pod
+    notes = [describe_healthy(pod, event_index, now=now) for pod in fine]
     if settings.output in ("json", "yaml"):
         emit(settings, whyview.document(diagnoses, whyview.as_note_dicts(notes, fine), settings.output))
     elif not diagnoses and not notes:

@@ -9,7 +9,6 @@ that would fail. Import ``eviction_fixes`` through ``evictions``.
 
 from __future__ import annotations
 
-import json
 from typing import Dict, List, Optional, Tuple
 
 from .evictionmessages import (
@@ -25,7 +24,7 @@ from .evictionmessages import (
 )
 from .kube import Obj, as_list, dig, name_of, namespace_of
 from .quantity import parse_bytes, suggest_size
-from .workloads import WorkloadKey, workload_ref
+from .workloads import PATCHABLE_KINDS, WorkloadKey, patch_template_command, workload_ref
 
 SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
 SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
@@ -42,23 +41,14 @@ def container_resources(pod: Obj) -> Dict[str, Obj]:
 class _Target:
     """Where a change must go so that the next pods get it: the workload, or the bare pod."""
 
-    _TEMPLATE_PATHS = {
-        "Deployment": ("spec", "template"),
-        "StatefulSet": ("spec", "template"),
-        "DaemonSet": ("spec", "template"),
-        "ReplicaSet": ("spec", "template"),
-        "ReplicationController": ("spec", "template"),
-        "CronJob": ("spec", "jobTemplate", "spec", "template"),
-    }
-
     def __init__(self, owner: Optional[WorkloadKey], pod: Obj) -> None:
         self.kind, self.name = owner if owner else ("Pod", name_of(pod))
         self.ref = workload_ref(self.kind, self.name)
         self.namespace = namespace_of(pod) or "default"
-        self.template_path = self._TEMPLATE_PATHS.get(self.kind)
+        self.patchable = self.kind in PATCHABLE_KINDS
 
     def set_resources(self, container: str, flags: str) -> str:
-        if self.template_path:
+        if self.patchable:
             return f"kubectl set resources {self.ref} -c {container} {flags} -n {self.namespace}"
         if self.kind == "Job":
             return (
@@ -69,12 +59,7 @@ class _Target:
 
     def patch(self, template_fragment: Obj) -> Optional[str]:
         """A strategic-merge ``kubectl patch`` of the pod template; None without a template."""
-        if not self.template_path:
-            return None
-        body: Obj = template_fragment
-        for key in reversed(self.template_path):
-            body = {key: body}
-        return f"kubectl patch {self.ref} -n {self.namespace} -p '{json.dumps(body, separators=(',', ':'))}'"
+        return patch_template_command(self.kind, self.name, self.namespace, template_fragment)
 
 
 def _emptydirs(pod: Obj, memory_backed: bool) -> List[Obj]:
@@ -131,7 +116,7 @@ def _scratch_volume_fixes(pod: Obj, target: _Target) -> List[str]:
         if dig(volume, "emptyDir", "sizeLimit") is not None:
             continue
         name = str(volume.get("name"))
-        mount = _mount_of(pod, name) if target.template_path else None
+        mount = _mount_of(pod, name) if target.patchable else None
         measure = (
             f": measure it with kubectl exec -n {target.namespace} {target.ref} -c {mount[0]} -- du -sh {mount[1]}"
             if mount

@@ -24,6 +24,7 @@ from .evictionmessages import (
     is_rejection_message,
     parse_message,
 )
+from .podevents import last_seen
 from .kube import Obj, as_list, dig, name_of, namespace_of, parse_time, uid_of
 
 __all__ = [
@@ -87,14 +88,6 @@ def is_admission_rejection(pod: Obj) -> bool:
     return is_evicted(pod) and is_rejection_message(dig(pod, "status", "message"))
 
 
-def _event_time(event: Obj) -> Optional[datetime]:
-    for path in (("lastTimestamp",), ("series", "lastObservedTime"), ("eventTime",), ("firstTimestamp",)):
-        moment = parse_time(dig(event, *path))
-        if moment is not None:
-            return moment
-    return parse_time(dig(event, "metadata", "creationTimestamp"))
-
-
 def eviction_event(pod: Obj, events: Sequence[Obj]) -> Optional[Obj]:
     """The latest Evicted event about ``pod``: same uid (same name only if the pod has no uid).
 
@@ -110,7 +103,7 @@ def eviction_event(pod: Obj, events: Sequence[Obj]) -> Optional[Obj]:
             matches.append(event)
         elif not uid and (involved.get("namespace", ""), involved.get("name")) == (namespace_of(pod), name_of(pod)):
             matches.append(event)
-    return max(matches, key=lambda event: _event_time(event) or _EPOCH) if matches else None
+    return max(matches, key=lambda event: last_seen(event) or _EPOCH) if matches else None
 
 
 def _split(value: Any) -> List[str]:
@@ -187,5 +180,5 @@ def parse_eviction(pod: Obj, events: Sequence[Obj] = ()) -> Optional[Eviction]:
     _fill_from_spec(eviction, pod)
     eviction.node = dig(pod, "spec", "nodeName") or dig(event, "source", "host") or None
     moment = parse_time(condition.get("lastTransitionTime")) if condition else None
-    eviction.evicted_at = moment or (_event_time(event) if event else None)
+    eviction.evicted_at = moment or (last_seen(event) if event else None)
     return eviction

@@ -7,18 +7,15 @@ spec (and a Job's template) cannot change at all and must be re-created.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from .imageref import ImageRef
-from .kube import POD_SPEC_PATHS, TEMPLATE_SPEC_PATH, Obj, as_list, dig
+from .kube import Obj, as_list, dig
 from .pullcredentials import PullCredentials
 from .pullerrors import PullError
-from .workloads import WorkloadKey, workload_ref
+from .workloads import WorkloadKey, patch_template_command, workload_ref
 
-# Kinds whose pod template can change (a Pod's spec and a Job's template cannot).
-_PATCHABLE_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "CronJob"})
 SPEC_LISTS = {"init": "initContainers", "regular": "containers", "ephemeral": "ephemeralContainers"}
 
 
@@ -87,12 +84,8 @@ def patch_template(ctx: FixContext, pod_spec_fragment: Obj, what: str) -> str:
 
     A pod's spec (and a Job's template) is fixed once created, so those must be re-created.
     """
-    if not ctx.owner or ctx.owner[0] not in _PATCHABLE_KINDS:
-        return f"{what} cannot change on {ctx.target} once created: re-create it with the change"
-    body: Obj = pod_spec_fragment
-    for key in reversed(POD_SPEC_PATHS.get(ctx.owner[0], TEMPLATE_SPEC_PATH)):
-        body = {key: body}
-    return f"kubectl patch {ctx.target} -n {ctx.namespace} -p '{json.dumps(body, separators=(',', ':'))}'"
+    command = patch_template_command(*ctx.owner, ctx.namespace, {"spec": pod_spec_fragment}) if ctx.owner else None
+    return command or f"{what} cannot change on {ctx.target} once created: re-create it with the change"
 
 
 def restart(ctx: FixContext) -> str:

@@ -150,6 +150,33 @@ def pod_spec_of(obj: Obj) -> Obj:
 
 
 def pull_secret_names(obj: Obj) -> List[str]:
-    """The imagePullSecrets names of a pod, a workload's template, or a ServiceAccount."""
-    refs = obj.get("imagePullSecrets") if obj.get("kind") == "ServiceAccount" else pod_spec_of(obj).get("imagePullSecrets")
-    return [str(ref["name"]) for ref in as_list(refs) if ref.get("name")]
+    """The imagePullSecrets names of a pod, a workload's template, or a ServiceAccount.
+
+    A ServiceAccount keeps them at the top level (list items carry no ``kind``, so that is how
+    one is recognised); everything else in its pod spec.
+
+    >>> pull_secret_names({"imagePullSecrets": [{"name": "a"}, {"name": "a"}]})
+    ['a']
+    >>> pull_secret_names({"spec": {"containers": [], "imagePullSecrets": [{"name": "b"}]}})
+    ['b']
+    """
+    own = "imagePullSecrets" in obj or obj.get("kind") == "ServiceAccount"
+    refs = obj.get("imagePullSecrets") if own else pod_spec_of(obj).get("imagePullSecrets")
+    return list(dict.fromkeys(str(ref["name"]) for ref in as_list(refs) if ref.get("name")))
+
+
+def service_account_of(obj: Obj) -> str:
+    """The service account a pod (or a workload's new pods) runs as; ``default`` when unnamed.
+
+    >>> service_account_of({"kind": "Deployment", "spec": {"template": {"spec": {"serviceAccount": "ci"}}}})
+    'ci'
+    """
+    return service_account_in(pod_spec_of(obj))
+
+
+def service_account_in(pod_spec: Obj) -> str:
+    """``service_account_of`` for a pod spec already in hand."""
+    if not isinstance(pod_spec, dict):
+        return "default"
+    name = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount")
+    return name if isinstance(name, str) and name else "default"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .kube import Obj, iter_containers, name_of, namespace_of, pod_spec_of, pull_secret_names
+from .kube import Obj, iter_containers, name_of, namespace_of, pod_spec_of, pull_secret_names, service_account_of
 from .pullsecrets import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, DockerConfig, match_credentials, parse_pull_secret
 from .workloads import workload_ref
 
@@ -56,7 +56,8 @@ def probe_targets(
         kind = str(workload.get("kind") or "")
         if kind in TEMPLATE_KINDS and not (kind == "Job" and (workload.get("metadata") or {}).get("ownerReferences")):
             spec = pod_spec_of(workload)
-            names = pull_secret_names(workload) or _account_secrets(workload, spec, account_by_key)
+            account = account_by_key.get((namespace_of(workload), service_account_of(workload)))
+            names = pull_secret_names(workload) or (pull_secret_names(account) if account else [])
             subjects.append((namespace_of(workload), workload_ref(kind, name_of(workload)), {"spec": spec}, names))
     for pod in pods:
         subjects.append((namespace_of(pod), f"pod/{name_of(pod)}", pod, pull_secret_names(pod)))
@@ -80,12 +81,6 @@ def probe_targets(
             )
             targets.setdefault((image, target.secret, target.username), target)
     return list(targets.values())
-
-
-def _account_secrets(workload: Obj, spec: Obj, accounts: Dict[Tuple[str, str], Obj]) -> List[str]:
-    name = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
-    account = accounts.get((namespace_of(workload), name))
-    return pull_secret_names(dict(account, kind="ServiceAccount")) if account else []
 
 
 def _configs(namespace: str, names: List[str], secrets: Dict[Tuple[str, str], Obj]) -> List[DockerConfig]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .kube import Obj, as_list, dig, namespace_of, pull_secret_names
+from .kube import Obj, as_list, dig, namespace_of, pull_secret_names, service_account_in
 from .podevents import rfc3339
 from .pullsecrets import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, expired_at, match_credentials, parse_pull_secret
 
@@ -104,11 +104,6 @@ class PullCredentials:
         }
 
 
-def service_account_of(pod: Obj) -> str:
-    name = dig(pod, "spec", "serviceAccountName") or dig(pod, "spec", "serviceAccount")
-    return name if isinstance(name, str) and name else "default"
-
-
 def pull_credentials(
     pod: Obj,
     image: str,
@@ -124,7 +119,7 @@ def pull_credentials(
     namespace = namespace_of(pod)
     names = dict.fromkeys(pull_secret_names(pod))
     states = tuple(_state(name, image, secrets, namespace, now) for name in names)
-    account = service_account_of(pod)
+    account = service_account_in(dig(pod, "spec"))
     account_secrets: Optional[Tuple[str, ...]] = None
     if service_accounts is not None:
         account_obj = service_accounts.get((namespace, account))

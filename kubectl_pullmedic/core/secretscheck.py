@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .kube import Obj, as_list, dig, iter_containers, name_of, namespace_of
+from .kube import Obj, as_list, dig, iter_containers, name_of, namespace_of, service_account_in
 from .pullsecrets import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
@@ -92,10 +92,6 @@ def _secret_names(refs: object) -> Tuple[str, ...]:
     return tuple(names)
 
 
-def _service_account(spec: Obj) -> str:
-    return str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
-
-
 def check_pull_secrets(
     pods: Sequence[Obj],
     workloads: Sequence[Obj],
@@ -141,7 +137,7 @@ def _template_subjects(workloads: Sequence[Obj], inventory: _Inventory) -> List[
         spec = dig(workload, "spec", "jobTemplate", "spec") if kind == "CronJob" else workload.get("spec")
         spec = dig(spec, "template", "spec", default={})
         own = _secret_names(spec.get("imagePullSecrets"))
-        account = "" if own else _service_account(spec)
+        account = "" if own else service_account_in(spec)
         names = own or inventory.account_secret_names(namespace, account)
         subjects.append(_Subject(namespace, workload_ref(kind, name_of(workload)), spec, names, account))
     return subjects
@@ -149,7 +145,7 @@ def _template_subjects(workloads: Sequence[Obj], inventory: _Inventory) -> List[
 
 def _missed_account_secrets(subject: _Subject, inventory: _Inventory, has_controller: bool) -> List[Finding]:
     """A pod created before its service account listed pull secrets never gets them."""
-    account = _service_account(subject.spec)
+    account = service_account_in(subject.spec)
     account_names = inventory.account_secret_names(subject.namespace, account)
     missing = [name for name in account_names if name not in subject.secret_names]
     if subject.secret_names or not missing:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .kube import Obj, as_list, dig, labels_of, name_of, namespace_of, owner_reference, uid_of
+import json
+
+from .kube import POD_SPEC_PATHS, TEMPLATE_SPEC_PATH, Obj, as_list, dig, labels_of, name_of, namespace_of, owner_reference, uid_of
 
 WorkloadKey = Tuple[str, str]  # (kind, name), e.g. ("Deployment", "api")
 
@@ -52,6 +54,24 @@ def parse_workload_arg(text: str) -> WorkloadKey:
     if not name or "/" in name:
         raise ValueError(f'expected KIND/NAME or a pod name, got "{text}"')
     return kind, name
+
+
+# Kinds whose pod template can be changed (a Pod's spec and a Job's template cannot).
+PATCHABLE_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "CronJob"})
+
+
+def patch_template_command(kind: str, name: str, namespace: str, template_fragment: Obj) -> Optional[str]:
+    """A strategic-merge ``kubectl patch`` of a workload's pod template; None if it has none to change.
+
+    >>> print(patch_template_command("CronJob", "nightly", "batch", {"spec": {"x": 1}}))
+    kubectl patch cronjob/nightly -n batch -p '{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"x":1}}}}}}'
+    """
+    if kind not in PATCHABLE_KINDS:
+        return None
+    body: Obj = template_fragment
+    for key in reversed(POD_SPEC_PATHS.get(kind, TEMPLATE_SPEC_PATH)[:-1]):
+        body = {key: body}
+    return f"kubectl patch {workload_ref(kind, name)} -n {namespace} -p '{json.dumps(body, separators=(',', ':'))}'"
 
 
 def workload_ref(kind: str, name: str) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from kubectl_pullmedic.core.kube import as_list, dig, labels_of, name_of, parse_time
+from kubectl_pullmedic.render import human_duration
 from kubectl_pullmedic.sandbox.resources import ResourceType
 
 Obj = Dict[str, Any]
@@ -36,39 +37,6 @@ NODE_COLUMNS: Sequence[Column] = (
     ("Version", "string", 0),
 )
 NAMESPACE_COLUMNS: Sequence[Column] = (("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0))
-
-
-def human_duration(seconds: float) -> str:
-    """apimachinery's ``duration.HumanDuration``: two significant units at most.
-
-    >>> [human_duration(s) for s in (5, 150, 3600 * 5 + 60 * 7, 86400 * 3, 86400 * 400)]
-    ['5s', '2m30s', '5h7m', '3d', '400d']
-    """
-    whole = int(seconds)
-    if whole < -1:
-        return "<invalid>"
-    if whole < 0:
-        return "0s"
-    if whole < 120:
-        return f"{whole}s"
-    minutes = whole // 60
-    if minutes < 10:
-        return f"{minutes}m" if whole % 60 == 0 else f"{minutes}m{whole % 60}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = whole // 3600
-    if hours < 8:
-        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
-    return f"{hours // 24 // 365}y"
 
 
 def _since(value: Any, now: datetime) -> str:
