@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import click
 from click.shell_completion import (
@@ -237,7 +237,51 @@ class _ClusterAware:
 
 
 class _Bash(_ClusterAware, BashComplete):
-    pass
+    """bash splits ``--namespace=pay`` into ``--namespace``, ``=``, ``pay`` (``=`` is in
+    COMP_WORDBREAKS) and replaces only the text after the ``=``: click gets the word back
+    whole, and bash gets the candidates without the ``--namespace=`` it keeps."""
+
+    _omitted = ""
+
+    def get_completion_args(self) -> Tuple[List[str], str]:
+        args, incomplete = super().get_completion_args()
+        words, self._omitted = _rejoin_equals([*args, incomplete])
+        return words[:-1], words[-1]
+
+    def format_completion(self, item: CompletionItem) -> str:
+        value = str(item.value)
+        if self._omitted and value.startswith(self._omitted):
+            value = value[len(self._omitted):]
+        return f"{item.type},{value}"
+
+
+def _rejoin_equals(words: Sequence[str]) -> Tuple[List[str], str]:
+    """``--flag``, ``=``, ``value`` as one word again, and the ``--flag=`` that bash leaves out
+    of the last word. bash does not say whether a space followed the ``=``, so
+    ``--flag= value`` reads as ``--flag=value``.
+
+    >>> _rejoin_equals(["why", "--namespace", "=", "pay"])
+    (['why', '--namespace=pay'], '--namespace=')
+    >>> _rejoin_equals(["why", "-n", "=", "x", "--output", "="])
+    (['why', '-n=x', '--output='], '--output=')
+    >>> _rejoin_equals(["why", "a=b", "="])
+    (['why', 'a=b', '='], '')
+    """
+    rejoined: List[str] = []
+    omitted = ""
+    value_follows = False
+    for word in words:
+        if value_follows:
+            omitted = rejoined[-1]
+            rejoined[-1] += word
+            value_follows = False
+        elif word == "=" and rejoined and rejoined[-1].startswith("-") and "=" not in rejoined[-1]:
+            rejoined[-1] += word
+            omitted, value_follows = rejoined[-1], True
+        else:
+            rejoined.append(word)
+            omitted = ""
+    return rejoined, omitted
 
 
 class _Zsh(_ClusterAware, ZshComplete):
@@ -245,7 +289,11 @@ class _Zsh(_ClusterAware, ZshComplete):
 
 
 class _Fish(_ClusterAware, FishComplete):
-    pass
+    # click's script splits "plain,VALUE<TAB>HELP" at every comma, so fish showed "--kubeconfig"
+    # as "Path to the kubeconfig file to use (default: $KUBECONFIG": split at the first only.
+    source_template = FishComplete.source_template.replace(
+        'string split "," $completion', 'string split --max 1 "," -- $completion'
+    )
 
 
 SHELLS: Dict[str, type] = {"bash": _Bash, "zsh": _Zsh, "fish": _Fish}

@@ -4,8 +4,8 @@ The only module that talks to container registries. It follows the Docker Regist
 API v2 / OCI distribution flow a runtime follows: ``GET /v2/`` and its ``WWW-Authenticate``
 challenge (Basic, or Bearer through the token realm with ``service`` and a
 ``repository:<name>:pull`` scope), then ``HEAD`` the manifest with the OCI and Docker media
-types; on a miss it lists ``/v2/<name>/tags/list`` for suggestions, and for an image index
-it reads the platforms.
+types; on a miss it lists ``/v2/<name>/tags/list`` for suggestions. Given the node's
+os/arch it reads the platforms of an image index, or a single image's config blob.
 
 Where credentials may go (:func:`credential_refusal`):
   * to an ``https`` URL, TLS verified against the system CAs plus ``ca_file``: the registry,
@@ -25,23 +25,30 @@ import json
 import re
 import ssl
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
-from urllib.parse import urlencode, urlsplit
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import urllib3
 
 from .core.imageref import parse_image
+from .core.probeplan import ProbeTarget
 from .core.registryrules import (
+    IMAGE_MANIFEST_TYPES,
     INDEX_TYPES,
     MANIFEST_ACCEPT,
     closest_tags,
+    config_digest,
     credential_refusal,
     error_summary,
     parse_challenge,
     plain_http_allowed,
+    platform_name,
     platform_names,
     platform_present,
+    proxy_for,
     registry_endpoint,
+    without_userinfo,
 )
 
 NETWORK_NOTE = (
@@ -49,6 +56,7 @@ NETWORK_NOTE = (
     "what reaches the registry here may not reach it from the node, and the reverse"
 )
 _MAX_TAG_PAGES = 20
+_MAX_BLOB_REDIRECTS = 3
 
 
 @dataclass
@@ -65,8 +73,10 @@ class ProbeResult:
     manifest_found: Optional[bool] = None
     missing: str = ""  # tag | repository | digest
     suggestions: List[str] = field(default_factory=list)
-    platforms: List[str] = field(default_factory=list)  # of an image index: os/arch[/variant]
+    platforms: List[str] = field(default_factory=list)  # os/arch[/variant] the image is built for
+    wanted_platform: str = ""  # the node's os/arch, when known
     platform_ok: Optional[bool] = None
+    proxy: str = ""  # the proxy the probe went through (no user or password), "" for none
     media_type: str = ""
     digest: str = ""
     error: str = ""  # one line; the first problem met
@@ -93,17 +103,35 @@ class _Unreachable(Exception):
 
 
 class _Client:
-    """One registry's base URL, TLS settings and the Authorization header it earned."""
+    """One registry's base URL, TLS settings, proxies and the Authorization header it earned."""
 
     def __init__(
-        self, host: str, ssl_context: ssl.SSLContext, timeout: float, plain_http_allowed: bool
+        self,
+        host: str,
+        ssl_context: ssl.SSLContext,
+        timeout: float,
+        plain_http_allowed: bool,
+        environ: Mapping[str, str],
     ) -> None:
         self.host = host
         self.scheme = "https"
         self.authorization = ""
+        self.proxy = ""  # the last proxy used, fit to print
         self._plain_http_allowed = plain_http_allowed
-        self._pool = urllib3.PoolManager(ssl_context=ssl_context, retries=False)
+        self._ssl_context = ssl_context
+        self._environ = environ
+        self._pools: Dict[str, urllib3.PoolManager] = {}
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """Direct, or through the proxy the environment names for this URL (one pool each)."""
+        proxy = proxy_for(url, self._environ)
+        if proxy not in self._pools:
+            self._pools[proxy] = _proxy_pool(proxy, self._ssl_context) if proxy else urllib3.PoolManager(
+                ssl_context=self._ssl_context, retries=False)
+        if proxy:
+            self.proxy = without_userinfo(proxy)
+        return self._pools[proxy]
 
     @property
     def base(self) -> str:
@@ -114,7 +142,7 @@ class _Client:
     ) -> urllib3.BaseHTTPResponse:
         """A request to any URL; the caller decides which headers (credentials) go with it."""
         try:
-            return self._pool.request(
+            return self._pool_for(url).request(
                 method, url, headers=headers or {}, redirect=False, timeout=self._timeout
             )
         except urllib3.exceptions.SSLError as error:
@@ -127,6 +155,10 @@ class _Client:
                 ) from error
             detail = getattr(cause, "reason", "") or str(cause)
             raise _Unreachable(f"TLS with {netloc} failed: {detail}", "tls") from error
+        except urllib3.exceptions.ProxyError as error:
+            raise _Unreachable(
+                f"cannot reach {urlsplit(url).netloc} through the proxy {self.proxy}: {_network_reason(error)}"
+            ) from error
         except urllib3.exceptions.HTTPError as error:
             raise _Unreachable(f"cannot reach {urlsplit(url).netloc}: {_network_reason(error)}") from error
 
@@ -147,7 +179,20 @@ class _Client:
         return self.registry("GET", "/v2/")
 
 
+def _proxy_pool(proxy: str, ssl_context: ssl.SSLContext) -> urllib3.ProxyManager:
+    """HTTPS goes through a CONNECT tunnel, so TLS (and credentials) stay end to end."""
+    parts = urlsplit(proxy)
+    headers = None
+    if parts.username:
+        login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers = urllib3.make_headers(proxy_basic_auth=login)
+    return urllib3.ProxyManager(without_userinfo(proxy), proxy_headers=headers, ssl_context=ssl_context, retries=False)
+
+
 def _network_reason(error: Exception) -> str:
+    if isinstance(error, urllib3.exceptions.ProxyError):
+        cause = error.original_error if hasattr(error, "original_error") else None
+        return _network_reason(cause) if isinstance(cause, Exception) else "the proxy refused the tunnel"
     if isinstance(error, urllib3.exceptions.NameResolutionError):
         return "DNS lookup failed"
     if isinstance(error, urllib3.exceptions.NewConnectionError):
@@ -172,17 +217,23 @@ def probe_image(
     ca_file: Optional[str] = None,
     insecure_registries: Sequence[str] = (),
     timeout: float = 10,
+    environ: Optional[Mapping[str, str]] = None,
 ) -> ProbeResult:
-    """Ask the image's registry whether ``image`` can be pulled with ``credentials``."""
+    """Ask the image's registry whether ``image`` can be pulled with ``credentials``.
+
+    ``platform`` is the node's (os, arch): an index must list it and a single image must be
+    built for it. ``environ`` supplies the proxy variables (default: this process's).
+    """
     ref = parse_image(image)
-    result = ProbeResult(image)
+    result = ProbeResult(image, wanted_platform="/".join(platform) if platform else "")
     if not ref.valid:
         result.fail(f"not a valid image reference: {ref.error}")
         return result
     host = registry_endpoint(ref.registry)
     result.registry, result.repository = host, ref.repository
     result.reference = ref.digest or ref.tag or ""
-    client = _Client(host, _ssl_context(ca_file), timeout, plain_http_allowed(host, insecure_registries))
+    client = _Client(host, _ssl_context(ca_file), timeout, plain_http_allowed(host, insecure_registries),
+                     os.environ if environ is None else environ)
     try:
         ping = client.ping()
         result.reachable = True
@@ -199,6 +250,7 @@ def probe_image(
             else ""
         )
         result.fail(failure.message + hint)
+    result.proxy = client.proxy
     return result
 
 
@@ -324,6 +376,8 @@ def _check_manifest(
     result.manifest_found = True
     result.media_type = str(response.headers.get("Content-Type", "")).split(";")[0].strip()
     result.digest = str(response.headers.get("Docker-Content-Digest", ""))
+    if not platform:
+        return  # a manifest GET counts as a pull against Docker Hub's rate limit; HEAD does not
     if result.media_type in INDEX_TYPES:
         body = response.data if response.data else client.registry("GET", path, MANIFEST_ACCEPT).data
         try:
@@ -331,13 +385,42 @@ def _check_manifest(
         except (ValueError, AttributeError):
             result.fail("the image index is not valid JSON")
             return
-        if platform:
-            result.platform_ok = platform_present(result.platforms, platform)
-            if not result.platform_ok:
-                result.fail(
-                    f"the image index has no {platform[0]}/{platform[1]} image "
-                    f"(it has {', '.join(result.platforms) or 'none'}): the node cannot run it"
-                )
+        what = f"the image index has no {platform[0]}/{platform[1]} image (it has {', '.join(result.platforms) or 'none'})"
+    elif result.media_type in IMAGE_MANIFEST_TYPES:
+        built_for = _image_platform(client, repository, path, response)
+        if not built_for:
+            return  # no readable config: say nothing rather than guess
+        result.platforms = [built_for]
+        what = f"the image is built for {built_for} only, not {platform[0]}/{platform[1]}"
+    else:
+        return
+    result.platform_ok = platform_present(result.platforms, platform)
+    if not result.platform_ok:
+        result.fail(f"{what}: the node cannot run it")
+
+
+def _image_platform(client: _Client, repository: str, path: str, head: urllib3.BaseHTTPResponse) -> str:
+    """A single-platform image's os/arch[/variant], read from its config blob."""
+    body = head.data or client.registry("GET", path, MANIFEST_ACCEPT).data
+    try:
+        digest = config_digest(json.loads(body.decode("utf-8")))
+    except (ValueError, AttributeError):
+        return ""
+    if not digest:
+        return ""
+    response = client.registry("GET", f"/v2/{repository}/blobs/{digest}")
+    for _ in range(_MAX_BLOB_REDIRECTS):
+        location = response.headers.get("Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            break
+        # Blobs often live in object storage behind a signed URL: follow it without credentials.
+        response = client.fetch("GET", urljoin(client.base + path, location))
+    if response.status != 200:
+        return ""
+    try:
+        return platform_name(json.loads(response.data.decode("utf-8")))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _explain_missing(client: _Client, repository: str, result: ProbeResult, name_unknown: bool) -> None:
@@ -376,25 +459,28 @@ def _list_tags(client: _Client, repository: str) -> Tuple[List[str], int]:
 
 
 def probe_many(
-    requests: Sequence[Tuple[str, Optional[Tuple[str, str]], Optional[Tuple[str, str]]]],
+    targets: Sequence[ProbeTarget],
     *,
     ca_file: Optional[str] = None,
     insecure_registries: Sequence[str] = (),
     timeout: float = 10,
     workers: int = 8,
+    environ: Optional[Mapping[str, str]] = None,
 ) -> List[ProbeResult]:
-    """Probe several (image, credentials, platform) at once; results in the order asked.
+    """Probe each target's image with its credentials and platform; results in the order given.
 
-    Registries answer in tens to hundreds of milliseconds each, so a bounded pool keeps a
-    namespace with dozens of images quick without flooding any one registry.
+    Targets that would ask the same question share one answer. Registries answer in tens to
+    hundreds of milliseconds each, so a bounded pool keeps a namespace with dozens of images
+    quick without flooding any one registry.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    def one(request: Tuple[str, Optional[Tuple[str, str]], Optional[Tuple[str, str]]]) -> ProbeResult:
-        image, credentials, platform = request
-        return probe_image(
-            image, credentials, platform=platform, ca_file=ca_file, insecure_registries=insecure_registries, timeout=timeout
-        )
+    unique = {target.request_key: target for target in reversed(targets)}
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(requests) or 1))) as pool:
-        return list(pool.map(one, requests))
+    def one(target: ProbeTarget) -> ProbeResult:
+        return probe_image(target.image, target.credentials, platform=target.platform, ca_file=ca_file,
+                           insecure_registries=insecure_registries, timeout=timeout, environ=environ)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique) or 1))) as pool:
+        answers = dict(zip(unique, pool.map(one, unique.values())))
+    return [answers[target.request_key] for target in targets]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence
 
 from . import render
+from .probeview import probe_table
 
 SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
@@ -52,18 +53,3 @@ def _finding_details(findings: Sequence[Any]) -> str:
         if finding.fix:
             lines.extend(f"   fix: {line}" if i == 0 else f"        {line}" for i, line in enumerate(finding.fix.splitlines()))
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def probe_table(probes: Sequence[Any], *, no_headers: bool = False) -> str:
-    """What each registry answered, one row per image and credentials."""
-    rows = []
-    for probe in probes:
-        found = {True: "found", False: f"missing {probe.missing}".strip(), None: "-"}[probe.manifest_found]
-        if probe.suggestions:
-            found += " (did you mean " + ", ".join(probe.suggestions[:3]) + "?)"
-        platform = {True: "ok", False: "missing", None: "-"}[probe.platform_ok]
-        rows.append([probe.image, probe.registry, probe.auth or "-", found, platform, probe.error or "ok"])
-    text = render.table(["image", "registry", "auth", "manifest", "platform", "result"], rows, no_headers=no_headers)
-    if probes and not no_headers:
-        text += f"Note: {probes[0].note}\n"
-    return text

@@ -7,19 +7,38 @@ and one explanation, so a broken rollout of 40 replicas reads as one finding.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import render
 from .core.diagnose import Diagnosis, DiagnosisGroup, HealthNote
 from .core.kube import parse_time
+from .probeview import probe_footer, probe_sentence
+from .registry import ProbeResult
+
+Probes = Mapping[Tuple[str, str, str], ProbeResult]  # by (namespace, pod, container)
 
 CAUSE_STYLE = "red"
 
 
-def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str) -> str:
-    """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``."""
+def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None) -> str:
+    """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``.
+
+    With ``--probe`` each probed diagnosis carries the registry's answer under ``probe``.
+    """
     extra = {"healthy": list(notes)} if notes else {}
-    return render.document(render.list_document("DiagnosisList", [d.to_dict() for d in diagnoses], **extra), fmt)
+    probes = probes or {}
+    items = []
+    for diagnosis in diagnoses:
+        item = diagnosis.to_dict()
+        answer = _probe_of(diagnosis, probes)
+        if answer is not None:
+            item["probe"] = answer.to_dict()
+        items.append(item)
+    return render.document(render.list_document("DiagnosisList", items, **extra), fmt)
+
+
+def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:
+    return probes.get((diagnosis.namespace, diagnosis.pod, diagnosis.container or ""))
 
 
 def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_namespaces: bool, no_headers: bool,
@@ -55,12 +74,14 @@ def _later(now: datetime, seconds: int) -> datetime:
     return now + timedelta(seconds=seconds)
 
 
-def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool) -> str:
+def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool, probes: Optional[Probes] = None) -> str:
     """One block per finding: cause, the registry's words, the evidence, back-off, the fix."""
-    return "\n".join(_explain(group, now, color) for group in groups)
+    probes = probes or {}
+    text = "\n".join(_explain(group, now, color, probes) for group in groups)
+    return text + ("\n" + probe_footer(list(probes.values())) if probes else "")
 
 
-def _explain(group: DiagnosisGroup, now: datetime, color: bool) -> str:
+def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) -> str:
     first = group.diagnoses[0]
     subject = f"{first.namespace}/{first.pod}" if group.count == 1 else f"{first.namespace}: {group.count} pods of {group.owner or 'no owner'}"
     where = [part for part in (
@@ -82,6 +103,9 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool) -> str:
     ambiguity = (first.evidence or {}).get("ambiguity")
     if ambiguity:
         lines.append(_field("Ambiguous", _ambiguity_text(ambiguity)))
+    answer = _probe_of(first, probes)
+    if answer is not None:
+        lines.append(_field("Probe", probe_sentence(answer)))
     if group.count > 1:
         sample = ", ".join(group.pods[:3]) + (f", and {group.count - 3} more" if group.count > 3 else "")
         lines.append(_field("Pods", sample))

@@ -18,6 +18,8 @@ import pytest
 
 from kubectl_pullmedic.sandbox import Sandbox
 
+pytest_plugins = ["registry_fixtures"]  # real registries, shared by the probe and CLI tests
+
 Obj = Dict[str, Any]
 KUBECTL = shutil.which("kubectl") or "kubectl"
 

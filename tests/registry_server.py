@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tarfile
 import threading
@@ -27,6 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlparse
 
 APT_PACKAGES = Path(__file__).resolve().parent.parent / ".ci" / "apt-packages.txt"
+PROXIED_HOST = "registry.pullmedic.test"  # resolvable only through TunnelProxy
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -53,7 +55,7 @@ def _run(*command: str, stdin: Optional[bytes] = None) -> bytes:
 
 
 def make_certificate(directory: Path, name: str = "registry") -> Tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key)."""
+    """A self-signed certificate for 127.0.0.1, localhost and the proxy tests' ``registry.pullmedic.test``."""
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
     _run(
         require_tool("openssl"),
@@ -67,7 +69,7 @@ def make_certificate(directory: Path, name: str = "registry") -> Tuple[Path, Pat
         "-subj",
         f"/CN={name}",
         "-addext",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        f"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:{PROXIED_HOST}",
         "-keyout",
         str(key),
         "-out",
@@ -149,6 +151,36 @@ class RegistryServer:
                 return int(found.group(1))
         self.stop()
         raise AssertionError("docker-registry did not start:\n" + "".join(self.log[-20:]))
+
+    def requests_after(self, mark: int, deadline: float = 5) -> List[Tuple[str, str]]:
+        """(method, uri) of the requests logged after line ``mark``.
+
+        The log is read by a thread, a little behind, so a sentinel request is sent last and
+        waited for (bounded): everything the caller sent before it has been logged by then.
+        """
+        import ssl
+        import urllib.error
+        import urllib.request
+        import uuid
+
+        sentinel = f"/v2/sentinel/manifests/{uuid.uuid4().hex}"
+        context = ssl._create_unverified_context()  # only this helper's own request
+        try:
+            urllib.request.urlopen(f"{self.scheme}://{self.host}{sentinel}", context=context, timeout=5)
+        except urllib.error.HTTPError:
+            pass  # 401/404: logged all the same
+        stop = time.monotonic() + deadline
+        while True:
+            found = [
+                (match.group(1), match.group(2))
+                for line in self.log[mark:]
+                if 'msg="response completed"' in line
+                for match in [re.search(r"http\.request\.method=(\w+) .*http\.request\.uri=(\S+)", line)]
+                if match
+            ]
+            if any(sentinel in line for line in self.log[mark:]) or time.monotonic() > stop:
+                return [(method, uri) for method, uri in found if uri != sentinel]
+            time.sleep(0.02)
 
     def _drain(self) -> None:
         assert self._process.stderr is not None
@@ -341,3 +373,75 @@ class TokenServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# --- an HTTPS proxy -------------------------------------------------------------------------
+
+
+class TunnelProxy:
+    """A CONNECT proxy on loopback that resolves every host to 127.0.0.1, as a corporate proxy
+    resolves names the client cannot: a probe that reaches ``registry.pullmedic.test`` through
+    it proves the request went through the proxy. Records each CONNECT target; with
+    ``login`` it demands that ``Proxy-Authorization`` (407 otherwise).
+    """
+
+    def __init__(self, login: Optional[Tuple[str, str]] = None) -> None:
+        import socketserver
+
+        self.targets: List[str] = []
+        expected = "Basic " + base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode() if login else ""
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+                method, target = lines[0].split(" ")[:2]
+                headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+                if method != "CONNECT":
+                    self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                    return
+                if expected and headers.get("proxy-authorization") != expected:
+                    self.request.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+                    return
+                proxy.targets.append(target)
+                upstream = socket.create_connection(("127.0.0.1", int(target.rsplit(":", 1)[1])), timeout=10)
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                _pipe(self.request, upstream)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def url(self, login: Optional[Tuple[str, str]] = None) -> str:
+        userinfo = f"{login[0]}:{login[1]}@" if login else ""
+        return f"http://{userinfo}127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _pipe(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes."""
+    import select
+
+    sockets = [client, upstream]
+    try:
+        while True:
+            readable, _, _ = select.select(sockets, [], [], 10)
+            if not readable:
+                return
+            for sock in readable:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (upstream if sock is client else client).sendall(data)
+    finally:
+        upstream.close()

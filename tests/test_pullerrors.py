@@ -420,7 +420,7 @@ def test_dockerhub_denial_without_pull_secrets_reads_as_not_found_and_says_it_is
     assert result.cause == pe.IMAGE_NOT_FOUND
     assert result.ambiguity is not None
     assert result.ambiguity.alternatives == (pe.REGISTRY_AUTH_REQUIRED,)
-    assert "kubectl pullmedic secrets-check --probe" in result.ambiguity.tell_apart
+    assert "`kubectl pullmedic why` with `--probe`" in result.ambiguity.tell_apart
     assert "docker pull docker.io/acme/private-api:1" in result.ambiguity.tell_apart
 
 

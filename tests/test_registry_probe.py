@@ -1,8 +1,6 @@
 """--probe against real registries: Debian's docker-registry on loopback, images pushed by skopeo.
 
-Three registries start once per session (about a second in all): htpasswd (Basic) auth with a
-self-signed certificate, Bearer token auth through ``TokenServer``, and an open plain-HTTP
-one. A missing Debian package fails these tests with the install command; nothing is skipped.
+The registries and proxies come from ``registry_fixtures`` (started once per session). A missing Debian package fails these tests with the install command; nothing is skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import pytest
 
 from kubectl_pullmedic.core.registryrules import (
     MANIFEST_ACCEPT,
+    proxy_for,
     closest_tags,
     credential_refusal,
     is_loopback,
@@ -25,74 +24,24 @@ from kubectl_pullmedic.core.registryrules import (
     registry_endpoint,
 )
 from kubectl_pullmedic.registry import NETWORK_NOTE, ProbeResult, probe_image
-from registry_server import RegistryServer, TokenServer, make_certificate, make_htpasswd, push_image
+from registry_fixtures import PASSWORD, PROXY_LOGIN, ROBOT, ROBOT_PASSWORD, USER
+from registry_server import (
+    PROXIED_HOST,
+    RegistryServer,
+    TokenServer,
+    TunnelProxy,
+    make_certificate,
+    make_htpasswd,
+    push_image,
+)
 
-USER, PASSWORD = "alice", "Wonderland-Pa55"
-ROBOT, ROBOT_PASSWORD = "robot", "Builder-Pa55"
 AMD64 = ("linux", "amd64")
 RESULTS: List[ProbeResult] = []  # every live result, checked for leaks at the end
 
 
-@pytest.fixture(scope="session")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("registries")
-
-
-@pytest.fixture(scope="session")
-def tls(workdir: Path):
-    return make_certificate(workdir)
-
-
-@pytest.fixture(scope="session")
-def basic_registry(workdir: Path, tls) -> Iterator[RegistryServer]:
-    htpasswd = make_htpasswd(workdir / "htpasswd", {USER: PASSWORD})
-    registry = RegistryServer(workdir / "basic", htpasswd=htpasswd, tls=tls)
-    try:
-        push_image(
-            registry, "team/app", ["1.25.2", "1.25.3", "1.26.0", "latest"], workdir, creds=(USER, PASSWORD)
-        )
-        push_image(
-            registry,
-            "team/multi",
-            ["1.0"],
-            workdir,
-            platforms=[("linux", "arm64"), ("linux", "s390x")],
-            creds=(USER, PASSWORD),
-        )
-        yield registry
-    finally:
-        registry.stop()
-
-
-@pytest.fixture(scope="session")
-def token_server(workdir: Path) -> Iterator[TokenServer]:
-    server = TokenServer(workdir / "token", {ROBOT: ROBOT_PASSWORD})
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def token_registry(workdir: Path, tls, token_server: TokenServer) -> Iterator[RegistryServer]:
-    registry = RegistryServer(workdir / "bearer", tls=tls, token=token_server)
-    try:
-        push_image(registry, "private/app", ["v1"], workdir, creds=(ROBOT, ROBOT_PASSWORD))
-        yield registry
-    finally:
-        registry.stop()
-
-
-@pytest.fixture(scope="session")
-def open_registry(workdir: Path) -> Iterator[RegistryServer]:
-    registry = RegistryServer(workdir / "open")
-    try:
-        push_image(registry, "pub/app", ["1.0"], workdir)
-        yield registry
-    finally:
-        registry.stop()
-
-
 def probe(image: str, creds=None, **options) -> ProbeResult:
     options.setdefault("platform", AMD64)
+    options.setdefault("environ", {})  # no proxy from the machine running the tests
     result = probe_image(image, creds, timeout=5, **options)
     RESULTS.append(result)
     json.dumps(result.to_dict())  # always JSON-ready
@@ -162,6 +111,28 @@ def test_index_without_the_nodes_platform(basic_registry: RegistryServer, tls):
         platform=("linux", "arm64"),
     )
     assert arm.platform_ok is True and arm.error == ""
+
+
+def test_single_platform_image_is_checked_through_its_config(basic_registry: RegistryServer, tls):
+    image = f"{basic_registry.host}/team/armonly:2.0"
+    amd64 = probe(image, (USER, PASSWORD), ca_file=str(tls[0]))
+    assert amd64.manifest_found and amd64.media_type == "application/vnd.oci.image.manifest.v1+json"
+    assert (amd64.platforms, amd64.wanted_platform, amd64.platform_ok) == (["linux/arm64"], "linux/amd64", False)
+    assert "built for linux/arm64 only, not linux/amd64: the node cannot run it" in amd64.error
+    arm = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), platform=("linux", "arm64"))
+    assert (arm.platform_ok, arm.error) == (True, "")
+
+
+def test_no_platform_asked_means_no_manifest_body_is_read(basic_registry: RegistryServer, tls):
+    """A manifest GET counts as a pull against Docker Hub's limit: without a node, only HEAD."""
+    mark = len(basic_registry.log)
+    result = probe(f"{basic_registry.host}/team/armonly:2.0", (USER, PASSWORD), ca_file=str(tls[0]), platform=None)
+    assert (result.manifest_found, result.platforms, result.platform_ok, result.error) == (True, [], None, "")
+    manifest = "/v2/team/armonly/manifests/2.0"
+    assert [m for m, uri in basic_registry.requests_after(mark) if uri == manifest] == ["HEAD"]
+    mark = len(basic_registry.log)
+    probe(f"{basic_registry.host}/team/armonly:2.0", (USER, PASSWORD), ca_file=str(tls[0]))
+    assert [m for m, uri in basic_registry.requests_after(mark) if uri == manifest] == ["HEAD", "GET"]
 
 
 def test_digest_present_and_absent(basic_registry: RegistryServer, tls):
@@ -348,3 +319,61 @@ def test_zz_no_result_holds_a_password_or_token(token_server: TokenServer):
     assert token_server.issued
     for secret in secrets:
         assert secret not in text
+
+
+# --- proxies ----------------------------------------------------------------------------------
+
+
+def test_https_proxy_carries_the_probe_end_to_end(basic_registry: RegistryServer, tls, tunnel_proxy: TunnelProxy):
+    """The name resolves only at the proxy, so an answer proves the tunnel; TLS is still verified."""
+    image = f"{PROXIED_HOST}:{basic_registry.port}/team/app:1.25.4"
+    result = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), environ={"HTTPS_PROXY": tunnel_proxy.url()})
+    assert (result.auth, result.missing, result.suggestions[:1]) == ("accepted", "tag", ["1.25.3"])
+    assert result.proxy == tunnel_proxy.url()
+    assert f"{PROXIED_HOST}:{basic_registry.port}" in tunnel_proxy.targets
+
+
+def test_proxy_credentials_are_sent_to_the_proxy_but_never_reported(
+        basic_registry: RegistryServer, tls, guarded_proxy: TunnelProxy):
+    image = f"{PROXIED_HOST}:{basic_registry.port}/team/app:1.25.3"
+    refused = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), environ={"https_proxy": guarded_proxy.url()})
+    assert not refused.reachable and f"through the proxy {guarded_proxy.url()}" in refused.error
+    accepted = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), environ={"https_proxy": guarded_proxy.url(PROXY_LOGIN)})
+    assert (accepted.manifest_found, accepted.proxy) == (True, guarded_proxy.url())
+    assert PROXY_LOGIN[1] not in json.dumps([refused.to_dict(), accepted.to_dict()])
+
+
+def test_no_proxy_sends_the_request_direct(basic_registry: RegistryServer, tls, tunnel_proxy: TunnelProxy):
+    before = len(tunnel_proxy.targets)
+    environ = {"HTTPS_PROXY": tunnel_proxy.url(), "NO_PROXY": "example.org,.pullmedic.test"}
+    result = probe(f"{PROXIED_HOST}:{basic_registry.port}/team/app:1.25.3", (USER, PASSWORD), ca_file=str(tls[0]),
+                   environ=environ)
+    assert not result.reachable and "DNS lookup failed" in result.error and result.proxy == ""
+    assert len(tunnel_proxy.targets) == before
+
+
+def test_loopback_is_never_proxied(basic_registry: RegistryServer, tls, tunnel_proxy: TunnelProxy):
+    before = len(tunnel_proxy.targets)
+    result = probe(f"{basic_registry.host}/team/app:1.25.3", (USER, PASSWORD), ca_file=str(tls[0]),
+                   environ={"HTTPS_PROXY": tunnel_proxy.url()})
+    assert (result.manifest_found, result.proxy, len(tunnel_proxy.targets)) == (True, "", before)
+
+
+@pytest.mark.parametrize("url, environ, expected", [
+    ("https://quay.io/v2/", {"HTTPS_PROXY": "proxy:3128"}, "http://proxy:3128"),
+    ("https://quay.io/v2/", {"https_proxy": "http://p:1", "HTTPS_PROXY": "http://P:2"}, "http://P:2"),
+    ("http://quay.io/v2/", {"HTTPS_PROXY": "http://p:1"}, ""),
+    ("http://quay.io/v2/", {"http_proxy": "http://p:1"}, "http://p:1"),
+    ("https://quay.io/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, ""),
+    ("https://quay.io/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "quay.io"}, ""),
+    ("https://cdn.quay.io/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "quay.io"}, ""),
+    ("https://notquay.io/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "quay.io"}, "http://p:1"),
+    ("https://reg.corp:5000/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "reg.corp:443"}, "http://p:1"),
+    ("https://reg.corp:5000/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "reg.corp:5000"}, ""),
+    ("https://10.2.3.4/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8"}, ""),
+    ("https://11.2.3.4/v2/", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8"}, "http://p:1"),
+    ("https://[::1]:5000/v2/", {"HTTPS_PROXY": "http://p:1"}, ""),
+    ("https://localhost:5000/v2/", {"HTTPS_PROXY": "http://p:1"}, ""),
+])
+def test_proxy_rules(url, environ, expected):
+    assert proxy_for(url, environ) == expected

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, List, Optional, Sequence
 
 from ..cluster import Cluster
+from ..core.probeplan import ProbeTarget
 from ..gather import Scope
+from ..registry import ProbeResult, probe_many
 from ..settings import Settings
 
 
@@ -41,3 +43,9 @@ def nothing_found(settings: Settings, scope: Scope, what: str) -> None:
     """kubectl's wording for an empty result, on stderr so that stdout stays parseable."""
     where = "any namespace" if scope.all_namespaces else f"{scope.namespace} namespace"
     settings.stderr.write(f"No {what} found in {where}.\n")
+
+
+def probe_registries(settings: Settings, targets: Sequence[ProbeTarget], insecure_registries: Sequence[str],
+          registry_ca: Optional[str]) -> List[ProbeResult]:
+    """``--probe`` with the proxy variables of the command's environment."""
+    return probe_many(targets, ca_file=registry_ca, insecure_registries=insecure_registries, environ=settings.environ)

@@ -126,3 +126,19 @@ def listing_options(formats: Sequence[str] = ("wide", "json", "yaml")) -> Callab
         return func
 
     return apply
+
+
+def probe_options(func: F) -> F:
+    """--probe, --insecure-registry, --registry-ca: passed to the command as keyword arguments."""
+    decorators = [
+        click.option("--probe", is_flag=True,
+                     help="Ask each registry, from this machine and with the credentials the pods would use, "
+                          "whether the credentials work and the image exists for the node's platform."),
+        click.option("--insecure-registry", "insecure_registries", multiple=True, metavar="HOST",
+                     help="Allow plain HTTP to this registry host when probing (repeatable)."),
+        click.option("--registry-ca", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     help="An extra CA certificate (PEM) to trust when probing registries."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func

@@ -10,11 +10,10 @@ from .. import gather, secretsview
 from ..core.probeplan import probe_targets
 from ..core.secretscheck import check_pull_secrets, has_errors
 from ..errors import ExitCode
-from ..registry import probe_many
 from ..settings import Settings
 from . import cli
-from .common import connect, emit, nothing_found, scope_of, warn
-from .options import connection_options, listing_options
+from .common import connect, emit, nothing_found, probe_registries, scope_of, warn
+from .options import connection_options, listing_options, probe_options
 
 EXAMPLES = """\
 # Check the pull secrets of every pod and workload in the current namespace
@@ -31,11 +30,7 @@ kubectl pullmedic secrets-check -n payments --probe --registry-ca ./corp-ca.pem
 @cli.command("secrets-check", examples=EXAMPLES)
 @connection_options
 @listing_options()
-@click.option("--probe", is_flag=True, help="Ask each registry, from this machine, whether the credentials work and the image exists.")
-@click.option("--insecure-registry", "insecure_registries", multiple=True, metavar="HOST",
-              help="Allow plain HTTP to this registry host (repeatable); TLS is still verified elsewhere.")
-@click.option("--registry-ca", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-              help="An extra CA certificate (PEM) to trust when probing registries.")
+@probe_options
 @click.pass_obj
 def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[str, ...], registry_ca: Optional[str]) -> int:
     """Check imagePullSecrets before they break a rollout.
@@ -54,8 +49,7 @@ def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[st
     probes = []
     if probe:
         targets = probe_targets(data.pods, data.workloads, data.secrets, data.service_accounts)
-        probes = probe_many([(t.image, t.credentials, None) for t in targets], ca_file=registry_ca,
-                            insecure_registries=insecure_registries)
+        probes = probe_registries(settings, targets, insecure_registries, registry_ca)
     if not findings and not probes and settings.output in ("table", "wide"):
         nothing_found(settings, scope, "pull-secret problems")
     else:

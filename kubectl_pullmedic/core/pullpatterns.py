@@ -74,8 +74,8 @@ def _decide_denied_or_missing(ref: Optional[ImageRef], has_secrets: Optional[boo
     image = ref.fully_qualified if ref and ref.valid else "the image"
     host = ref.registry if ref and ref.valid else "the registry"
     tell_apart = (
-        f"`kubectl pullmedic secrets-check --probe` in the pod's namespace asks {host} with the pod's pull "
-        f"secrets whether the image exists; or, with credentials that can read "
+        f"`kubectl pullmedic why` with `--probe` asks {host}, with the pod's pull secrets, "
+        f"whether the image exists; or, with credentials that can read "
         f"it, run `docker login {host}` then `docker pull {image}`: if that pulls, the pod lacks "
         "credentials; if it says not found, the name or tag is wrong"
     )

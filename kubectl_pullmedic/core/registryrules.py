@@ -14,7 +14,7 @@ import difflib
 import ipaddress
 import json
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from .imageref import DOCKER_HUB, suggest_tag
@@ -24,10 +24,11 @@ INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
-MANIFEST_ACCEPT = ", ".join(
-    INDEX_TYPES
-    + ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
+IMAGE_MANIFEST_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
 )
+MANIFEST_ACCEPT = ", ".join(INDEX_TYPES + IMAGE_MANIFEST_TYPES)
 
 
 def registry_endpoint(registry: str) -> str:
@@ -114,14 +115,106 @@ def platform_names(index: Dict[str, Any]) -> List[str]:
     """``os/arch[/variant]`` of an index's images, without attestation entries (unknown/unknown)."""
     names = []
     for entry in index.get("manifests") or []:
-        platform = entry.get("platform") if isinstance(entry, dict) else None
-        if not isinstance(platform, dict) or platform.get("os") in (None, "unknown"):
-            continue
-        parts = [str(platform.get("os")), str(platform.get("architecture") or "")]
-        if platform.get("variant"):
-            parts.append(str(platform["variant"]))
-        names.append("/".join(parts))
+        name = platform_name(entry.get("platform") if isinstance(entry, dict) else None)
+        if name:
+            names.append(name)
     return names
+
+
+def platform_name(platform: Any) -> str:
+    """``os/arch[/variant]`` of an index entry's ``platform`` or an image config; "" if unknown.
+
+    An image config carries the same ``os``/``architecture``/``variant`` keys as an index
+    entry, so a single-platform image is checked with the same words.
+
+    >>> platform_name({"os": "linux", "architecture": "arm", "variant": "v7", "rootfs": {}})
+    'linux/arm/v7'
+    >>> platform_name({"os": "unknown", "architecture": "unknown"})
+    ''
+    """
+    if not isinstance(platform, dict) or platform.get("os") in (None, "", "unknown"):
+        return ""
+    parts = [str(platform.get("os")), str(platform.get("architecture") or "")]
+    if platform.get("variant"):
+        parts.append(str(platform["variant"]))
+    return "/".join(parts)
+
+
+def config_digest(manifest: Any) -> str:
+    """The config blob's digest of an image manifest, or "" (schema 1 and malformed ones).
+
+    >>> config_digest({"config": {"digest": "sha256:ab", "size": 2}})
+    'sha256:ab'
+    """
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    digest = config.get("digest") if isinstance(config, dict) else None
+    return digest if isinstance(digest, str) and re.fullmatch(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", digest) else ""
+
+
+def proxy_for(url: str, environ: Mapping[str, str]) -> str:
+    """The proxy a request to ``url`` goes through, by the rules Go's ``httpproxy`` applies.
+
+    ``HTTPS_PROXY`` for https and ``HTTP_PROXY`` for http (upper case first, then lower);
+    ``NO_PROXY`` lists hosts, domain suffixes (``.corp`` or ``corp``), IPs, CIDRs, optional
+    ``:port``, or ``*``; loopback is never proxied. These are the variables the container
+    runtime reads too, though from its own environment on the node, not this one.
+
+    >>> env = {"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "corp.example,10.0.0.0/8"}
+    >>> [proxy_for(u, env) for u in ("https://quay.io/v2/", "https://reg.corp.example/v2/",
+    ...                              "https://10.1.2.3:5000/v2/", "http://quay.io/v2/",
+    ...                              "https://127.0.0.1:5000/v2/")]
+    ['http://proxy:3128', '', '', '', '']
+    """
+    parts = urlsplit(url)
+    variable = "HTTPS_PROXY" if parts.scheme == "https" else "HTTP_PROXY"
+    proxy = environ.get(variable) or environ.get(variable.lower()) or ""
+    host = (parts.hostname or "").lower()
+    if not proxy or not host or is_loopback(host if ":" not in host else f"[{host}]"):
+        return ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for entry in (environ.get("NO_PROXY") or environ.get("no_proxy") or "").split(","):
+        if _bypasses(entry.strip().lower(), host, port):
+            return ""
+    return proxy if "://" in proxy else "http://" + proxy
+
+
+def _bypasses(entry: str, host: str, port: int) -> bool:
+    if not entry:
+        return False
+    if entry == "*":
+        return True
+    try:
+        network = ipaddress.ip_network(entry, strict=False)
+        return "/" in entry and _in_network(host, network)
+    except ValueError:
+        pass
+    entry_host, entry_port = entry, 0
+    match = re.fullmatch(r"(\[[^\]]+\]|[^:]+):(\d+)", entry)
+    if match:
+        entry_host, entry_port = match.group(1).strip("[]"), int(match.group(2))
+    if entry_port and entry_port != port:
+        return False
+    entry_host = entry_host.lstrip("*")
+    if entry_host.startswith("."):
+        return host.endswith(entry_host)
+    return host == entry_host or host.endswith("." + entry_host)
+
+
+def _in_network(host: str, network: Any) -> bool:
+    try:
+        return ipaddress.ip_address(host) in network
+    except ValueError:
+        return False
+
+
+def without_userinfo(url: str) -> str:
+    """A proxy URL fit to print: any ``user:password@`` is dropped.
+
+    >>> without_userinfo("http://bob:s3cret@proxy.corp:3128")
+    'http://proxy.corp:3128'
+    """
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
 
 
 def platform_present(names: Sequence[str], platform: Tuple[str, str]) -> bool:
