@@ -9,7 +9,13 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from kubectl_pullmedic.core.secretscheck import Finding, check_pull_secrets, cloud_registry_role, has_errors
+from kubectl_pullmedic.core.secretscheck import (
+    Finding,
+    check_pull_secrets,
+    cloud_registry_role,
+    has_errors,
+    settle_with_probes,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 PASSWORD = "Pa55-w0rd-NEVER-SHOWN"
@@ -140,6 +146,37 @@ def test_unrelated_entries_only_warn_because_public_images_pull_anonymously():
     finding = only(findings, "NoCredentialsForRegistry")
     assert finding.severity == "warning" and finding.image == "ghcr.io/org/tool:1"
     assert "pulled anonymously" in finding.message
+
+
+@pytest.mark.parametrize("image", ["busybox:1.36", "docker.io/library/nginx", "registry.k8s.io/pause:3.9",
+                                   "mcr.microsoft.com/dotnet/runtime:8.0", "public.ecr.aws/nginx/nginx:1"])
+def test_images_anyone_may_pull_need_no_credentials(image):
+    findings = check(
+        pods=[pod("p", pod_spec("reg.example.com/api:1", image, secrets=["regcred"]))],
+        secrets=[secret("regcred", {"reg.example.com": login()})],
+    )
+    assert [f for f in findings if f.code == "NoCredentialsForRegistry"] == []
+
+
+def test_a_near_miss_on_a_public_registry_is_still_an_error():
+    """An entry that nearly matches shows a secret meant for that registry and written wrong."""
+    findings = check(
+        pods=[pod("p", pod_spec("registry.k8s.io/pause:3.9", secrets=["regcred"]))],
+        secrets=[secret("regcred", {"registry.k8s.io:5000": login()})],
+    )
+    assert only(findings, "NoCredentialsForRegistry").severity == "error"
+
+
+def test_an_anonymous_probe_settles_the_warning_as_info():
+    findings = check(
+        pods=[pod("p", pod_spec("ghcr.io/org/tool:1", "quay.io/org/other:2", "reg.example.com/api", secrets=["regcred"]))],
+        secrets=[secret("regcred", {"reg.example.com": login()})],
+    )
+    settled = settle_with_probes(findings, {"ghcr.io/org/tool:1"})
+    by_image = {f.image: f for f in settled if f.code == "NoCredentialsForRegistry"}
+    assert by_image["ghcr.io/org/tool:1"].severity == "info" and by_image["ghcr.io/org/tool:1"].fix == ""
+    assert by_image["quay.io/org/other:2"].severity == "warning"
+    assert len(settled) == len(findings)
 
 
 def ecr_token(expiration: int) -> str:

@@ -8,7 +8,7 @@ import click
 
 from .. import gather, secretsview
 from ..core.probeplan import probe_targets
-from ..core.secretscheck import check_pull_secrets, has_errors
+from ..core.secretscheck import check_pull_secrets, has_errors, settle_with_probes
 from ..errors import ExitCode
 from ..settings import Settings
 from . import cli
@@ -50,6 +50,8 @@ def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[st
     if probe:
         targets = probe_targets(data.pods, data.workloads, data.secrets, data.service_accounts)
         probes = probe_registries(settings, targets, insecure_registries, registry_ca)
+        findings = settle_with_probes(findings, {target.image for target, answer in zip(targets, probes)
+                                                 if not target.secret and answer.manifest_found})
     if not findings and not probes and settings.output in ("table", "wide"):
         nothing_found(settings, scope, "pull-secret problems")
     else:

@@ -58,13 +58,12 @@ def _image_not_found(ctx: FixContext) -> List[str]:
 def _repository_fix(ctx: FixContext) -> List[str]:
     ref = ctx.image
     name = ref.repository[len(OFFICIAL_PREFIX):]
-    official = ref.family == DOCKERHUB and ref.repository.startswith(OFFICIAL_PREFIX) and "/" not in name
-    suggestion = suggest_official_image(name) if official else None
+    suggestion = suggest_official_image(name) if ref.is_official else None
     if suggestion:
         tag = f":{ref.tag}" if ref.tag and not ref.tag_defaulted else ""
         return [f'Docker Hub has no official image "{name}"; the official one is "{suggestion}"',
                 set_image(ctx, suggestion + tag)]
-    term = name if official else ref.repository
+    term = name if ref.is_official else ref.repository
     where = f"docker search {term}" if ref.family == DOCKERHUB else f"the repository list of {ref.registry}"
     return [f"Check the repository name ({where}) and the organisation it belongs to",
             set_image(ctx, "<registry/repository:tag>")]

@@ -25,6 +25,8 @@ DOCKER_HUB = "docker.io"
 LEGACY_DOCKER_HUB = "index.docker.io"
 DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB, LEGACY_DOCKER_HUB, "registry-1.docker.io"})
 OFFICIAL_PREFIX = "library/"
+# Registries that serve every image to anyone: a pull from them never needs a secret.
+PUBLIC_ONLY_REGISTRIES = frozenset({"registry.k8s.io", "k8s.gcr.io", "mcr.microsoft.com", "public.ecr.aws"})
 DEFAULT_TAG = "latest"
 MAX_REPOSITORY_LENGTH = 255
 
@@ -123,6 +125,25 @@ class ImageRef:
     @property
     def family(self) -> str:
         return registry_family(self.registry)
+
+    @property
+    def is_official(self) -> bool:
+        """A Docker Hub official image (``library/<name>``): public, and its name is curated.
+
+        >>> parse_image("nginx").is_official, parse_image("bitnami/redis").is_official
+        (True, False)
+        """
+        return self.valid and self.family == DOCKERHUB and self.repository.startswith(OFFICIAL_PREFIX) \
+            and "/" not in self.repository[len(OFFICIAL_PREFIX):]
+
+    @property
+    def always_public(self) -> bool:
+        """Pulled anonymously by anyone: official Docker Hub images and public-only registries.
+
+        >>> [parse_image(i).always_public for i in ("busybox:1.36", "registry.k8s.io/pause:3.9", "acme/app")]
+        [True, True, False]
+        """
+        return self.is_official or (self.valid and self.registry in PUBLIC_ONLY_REGISTRIES)
 
     def with_tag(self, tag: str) -> str:
         """The reference in the user's own style with another tag (and no digest).

@@ -29,7 +29,7 @@ from .causes import (
     REGISTRY_UNREACHABLE,
     SIGNATURE_VALIDATION_FAILED,
 )
-from .imageref import DOCKERHUB, GHCR, OFFICIAL_PREFIX, ImageRef
+from .imageref import DOCKERHUB, GHCR, ImageRef
 
 # When one message aggregates several attempts (the kubelet tries each pull secret in turn and
 # joins the errors as "[err1, err2]"), the most specific cause wins.
@@ -79,8 +79,7 @@ def _decide_denied_or_missing(ref: Optional[ImageRef], has_secrets: Optional[boo
         f"it, run `docker login {host}` then `docker pull {image}`: if that pulls, the pod lacks "
         "credentials; if it says not found, the name or tag is wrong"
     )
-    if ref and ref.valid and ref.family == DOCKERHUB and ref.repository.startswith(OFFICIAL_PREFIX) \
-            and ref.repository.count("/") == 1:
+    if ref and ref.is_official:
         return IMAGE_NOT_FOUND, None  # official images are all public: a denial means no such name
     if has_secrets:
         return IMAGE_NOT_FOUND, Ambiguity(

@@ -12,7 +12,7 @@ registry keys and user names only.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -49,6 +49,22 @@ class Finding:
 
     def to_dict(self) -> Dict[str, str]:
         return asdict(self)
+
+
+def settle_with_probes(findings: Iterable[Finding], served_anonymously: Set[str]) -> List[Finding]:
+    """Informational, not a warning, once the registry served an image without credentials.
+
+    ``NoCredentialsForRegistry`` warns because a private image would fail; ``--probe`` can
+    show the image is public, and then nothing is wrong.
+    """
+    settled = []
+    for finding in findings:
+        if finding.code == "NoCredentialsForRegistry" and finding.severity == WARNING \
+                and finding.image in served_anonymously:
+            finding = replace(finding, severity=INFO, fix="",
+                              message=finding.message + "; the probe read its manifest anonymously: it is public")
+        settled.append(finding)
+    return settled
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:
@@ -310,7 +326,8 @@ def cloud_registry_role(registry: str) -> str:
 def _check_image(
     subject: _Subject, container: str, image: str, configs: List[DockerConfig], now: datetime
 ) -> Tuple[Optional[Finding], Set[str]]:
-    registry = parse_image(image).registry
+    ref = parse_image(image)
+    registry = ref.registry
     match = match_credentials(image, configs)
     if match.matched:
         secrets = {credential.secret for credential in match.credentials}
@@ -365,7 +382,7 @@ def _check_image(
             ),
             set(),
         )
-    if match.nearest is not None:
+    if match.nearest is not None and not ref.always_public:
         return (
             _finding(
                 subject,
