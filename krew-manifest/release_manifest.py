@@ -9,15 +9,26 @@ then opens the krew-index pull request.
 
 from __future__ import annotations
 
+import configparser
 import re
+from pathlib import Path
 from typing import Any, Dict
 
 import yaml
 
 import krew_rules
 
+
+
+def project_url(setup_cfg: Path = Path(__file__).resolve().parent.parent / "setup.cfg") -> str:
+    """``[metadata] url`` of setup.cfg: PyPI and Krew name the same home, set in one place."""
+    parser = configparser.ConfigParser()
+    parser.read(setup_cfg)
+    return parser.get("metadata", "url").strip().rstrip("/")
+
+
 PLUGIN_NAME = "pullmedic"
-HOMEPAGE = "https://github.com/kubectl-pullmedic/kubectl-pullmedic"
+HOMEPAGE = project_url()
 SHORT_DESCRIPTION = "Explain image pull failures and pod evictions"
 DESCRIPTION = """\
 Tells why a pod cannot pull its image (ErrImagePull, ImagePullBackOff,

@@ -15,7 +15,12 @@ Where credentials may go (:func:`credential_refusal`):
     probe goes on anonymously.
 Plain HTTP is tried at all only for such hosts, and only when the server does not speak TLS;
 a certificate that fails verification is reported, never bypassed. Redirects are not
-followed. No result holds a password, token or ``Authorization`` value.
+followed, except a blob's (to its storage, without credentials). No result holds a password,
+token or ``Authorization`` value.
+
+Proxies: ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` choose the route per URL as the container
+runtime's Go client does (:func:`proxy_for`); HTTPS goes through a CONNECT tunnel so TLS stays
+end to end, and a proxy's own login is sent to it but never reported.
 """
 
 from __future__ import annotations
