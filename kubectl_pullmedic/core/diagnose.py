@@ -17,10 +17,10 @@ from .evictions import Eviction, eviction_fixes, parse_eviction
 from .fixcontext import FixContext, describe_node
 from .fixes import fixes_for
 from .imageref import ImageRef, parse_image
-from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, uid_of
+from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, rfc3339, uid_of
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
-    last_seen, message_of, newest, reason_of, rfc3339,
+    last_seen, message_of, newest, reason_of,
 )
 from .pullcredentials import PullCredentials, pull_credentials
 from .pullerrors import PullError, classify_pull_error

@@ -95,6 +95,11 @@ def parse_time(value: Any) -> Optional[datetime]:
     return parsed
 
 
+def rfc3339(moment: Optional[datetime]) -> Optional[str]:
+    """``2026-01-02T03:04:05Z`` as the API server writes times (``parse_time`` read back); None stays None."""
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
 def creation_time(obj: Obj) -> Optional[datetime]:
     return parse_time(dig(obj, "metadata", "creationTimestamp"))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .kube import Obj, dig, name_of, namespace_of, parse_time, uid_of
+from .kube import Obj, dig, name_of, namespace_of, parse_time, rfc3339, uid_of
 
 PULL_FAILURE_REASONS = frozenset({"Failed", "InspectFailed", "ErrImageNeverPull"})
 PULL_SECRET_EVENT_REASON = "FailedToRetrieveImagePullSecret"
@@ -129,11 +129,6 @@ class EventSummary:
             "firstSeen": rfc3339(self.first_seen),
             "lastSeen": rfc3339(self.last_seen),
         }
-
-
-def rfc3339(moment: Optional[datetime]) -> Optional[str]:
-    """``2026-01-02T03:04:05Z`` as the API server writes times; None stays None."""
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 class EventIndex:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .kube import Obj, as_list, dig, namespace_of, pull_secret_names, service_account_in
-from .podevents import rfc3339
+from .kube import Obj, as_list, dig, namespace_of, pull_secret_names, rfc3339, service_account_in
 from .pullsecrets import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, expired_at, match_credentials, parse_pull_secret
 
 SecretKey = Tuple[str, str]  # (namespace, name)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .kube import Obj, as_list, dig, iter_containers, name_of, namespace_of, service_account_in
+from .kube import Obj, as_list, dig, iter_containers, name_of, namespace_of, pull_secret_names, service_account_in
 from .pullsecrets import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
@@ -93,19 +93,10 @@ class _Inventory:
         }
 
     def account_secret_names(self, namespace: str, account: str) -> Tuple[str, ...]:
-        return _secret_names(dig(self.accounts.get((namespace, account)), "imagePullSecrets"))
+        return tuple(pull_secret_names(self.accounts.get((namespace, account)) or {}))
 
     def namespaces_with_secret(self, name: str, besides: str) -> List[str]:
         return sorted(ns for (ns, secret_name) in self.secrets if secret_name == name and ns != besides)
-
-
-def _secret_names(refs: object) -> Tuple[str, ...]:
-    names: List[str] = []
-    for ref in as_list(refs):
-        name = str(ref.get("name") or "")
-        if name and name not in names:
-            names.append(name)
-    return tuple(names)
 
 
 def check_pull_secrets(
@@ -132,7 +123,7 @@ def check_pull_secrets(
         owner = owner_of(pod, index)
         spec = dig(pod, "spec", default={})
         subject = _Subject(
-            namespace_of(pod), f"pod/{name_of(pod)}", spec, _secret_names(spec.get("imagePullSecrets")), ""
+            namespace_of(pod), f"pod/{name_of(pod)}", spec, tuple(pull_secret_names(pod)), ""
         )
         pod_findings = _check_subject(subject, inventory, now)
         pod_findings.extend(_missed_account_secrets(subject, inventory, has_controller=owner is not None))
@@ -152,7 +143,7 @@ def _template_subjects(workloads: Sequence[Obj], inventory: _Inventory) -> List[
         namespace = namespace_of(workload)
         spec = dig(workload, "spec", "jobTemplate", "spec") if kind == "CronJob" else workload.get("spec")
         spec = dig(spec, "template", "spec", default={})
-        own = _secret_names(spec.get("imagePullSecrets"))
+        own = tuple(pull_secret_names(workload))
         account = "" if own else service_account_in(spec)
         names = own or inventory.account_secret_names(namespace, account)
         subjects.append(_Subject(namespace, workload_ref(kind, name_of(workload)), spec, names, account))
