@@ -36,14 +36,14 @@ OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 class RegistryToolMissing(AssertionError):
-    """A Debian tool the probe tests need is not installed."""
+    """A Debian tool the tests need (a registry, skopeo, a shell) is not installed."""
 
 
 def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise RegistryToolMissing(
-            f"{name} is not installed: the registry probe tests need the Debian packages in "
+            f"{name} is not installed: the tests need the Debian packages in "
             f"{APT_PACKAGES} (apt-get update && apt-get install -y "
             f"{' '.join(APT_PACKAGES.read_text().split())}), or run tests/run.sh"
         )

@@ -76,6 +76,14 @@ def test_committed_plugin_yaml_is_the_rendering_for_the_package_version() -> Non
     assert (ROOT / "plugin.yaml").read_text() == rendered
 
 
+def test_committed_manifests_describe_the_archive_this_tree_builds(release: Any) -> None:
+    """plugin.yaml is the manifest of the current release: its sha256 is this tree's archive's,
+    so ``kubectl krew install --manifest=plugin.yaml --archive=...`` works at every commit."""
+    stale = [str(path.relative_to(ROOT)) for path in build.stale_files(release)]
+    assert stale == [], f"stale {stale}: run python krew-manifest/build.py and commit the result"
+    assert committed_plugin()["spec"]["platforms"][0]["sha256"] == release.sha256
+
+
 def test_committed_index_template_is_current_and_valid_once_the_bot_fills_it() -> None:
     template_path = ROOT / "krew-manifest" / "pullmedic.yaml"
     assert template_path.read_text() == release_manifest.render_index_template()
