@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import ssl
 from dataclasses import asdict, dataclass, field
-import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
@@ -196,7 +196,10 @@ def _proxy_pool(proxy: str, ssl_context: ssl.SSLContext) -> urllib3.ProxyManager
 
 def _network_reason(error: Exception) -> str:
     if isinstance(error, urllib3.exceptions.ProxyError):
-        cause = error.original_error if hasattr(error, "original_error") else None
+        cause = getattr(error, "original_error", None)
+        refusal = re.search(r"Tunnel connection failed: (\d{3}.*)", str(cause))
+        if refusal:  # the proxy answered CONNECT with an error status, e.g. 407
+            return f"the proxy answered {refusal.group(1).strip()}"
         return _network_reason(cause) if isinstance(cause, Exception) else "the proxy refused the tunnel"
     if isinstance(error, urllib3.exceptions.NameResolutionError):
         return "DNS lookup failed"

@@ -337,7 +337,8 @@ def test_proxy_credentials_are_sent_to_the_proxy_but_never_reported(
         basic_registry: RegistryServer, tls, guarded_proxy: TunnelProxy):
     image = f"{PROXIED_HOST}:{basic_registry.port}/team/app:1.25.3"
     refused = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), environ={"https_proxy": guarded_proxy.url()})
-    assert not refused.reachable and f"through the proxy {guarded_proxy.url()}" in refused.error
+    assert not refused.reachable
+    assert f"through the proxy {guarded_proxy.url()}: the proxy answered 407 Proxy Authentication Required" in refused.error
     accepted = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), environ={"https_proxy": guarded_proxy.url(PROXY_LOGIN)})
     assert (accepted.manifest_found, accepted.proxy) == (True, guarded_proxy.url())
     assert PROXY_LOGIN[1] not in json.dumps([refused.to_dict(), accepted.to_dict()])
