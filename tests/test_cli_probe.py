@@ -166,3 +166,13 @@ def test_an_anonymous_probe_that_reads_the_manifest_settles_no_credentials_as_in
     probed = finding("--probe")
     assert probed["severity"] == "info" and probed["fix"] == ""
     assert probed["message"].endswith("the probe read its manifest anonymously: it is public")
+
+
+@pytest.mark.parametrize("command", ["why", "secrets-check"])
+def test_a_registry_ca_that_is_no_certificate_is_refused_in_one_line(pullmedic: Callable[..., Any], tmp_path,
+                                                                       command: str):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    result = pullmedic(command, "--probe", "--registry-ca", str(bad), expect=2)
+    assert f"{bad} holds no usable PEM certificate" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -8,6 +8,7 @@ plugin name through unchanged. Each option writes straight into the invocation's
 from __future__ import annotations
 
 import re
+import ssl
 from datetime import timedelta
 from typing import Any, Callable, Optional, Sequence
 
@@ -128,6 +129,17 @@ def listing_options(formats: Sequence[str] = ("wide", "json", "yaml")) -> Callab
     return apply
 
 
+def _check_certificates(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """Refuse a CA file TLS cannot load before any request, in one line."""
+    if value:
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=value)
+        except (ssl.SSLError, OSError) as error:
+            raise click.BadParameter(f"{value} holds no usable PEM certificate ({getattr(error, 'reason', None) or error})",
+                                     ctx, param) from None
+    return value
+
+
 def probe_options(func: F) -> F:
     """--probe, --insecure-registry, --registry-ca: passed to the command as keyword arguments."""
     decorators = [
@@ -137,6 +149,7 @@ def probe_options(func: F) -> F:
         click.option("--insecure-registry", "insecure_registries", multiple=True, metavar="HOST",
                      help="Allow plain HTTP to this registry host when probing (repeatable)."),
         click.option("--registry-ca", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     callback=_check_certificates,
                      help="An extra CA certificate (PEM) to trust when probing registries."),
     ]
     for decorator in reversed(decorators):
