@@ -92,7 +92,13 @@ class ProbeResult:
             self.error = message
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        """camelCase keys, as in every other document the plugin prints (``manifestFound``)."""
+        return {_camel(key): value for key, value in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 class _Unreachable(Exception):

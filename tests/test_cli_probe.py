@@ -117,10 +117,11 @@ def test_probe_in_json_names_the_platform_and_never_the_password(why: Callable[.
         assert base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode() not in result.stdout
     items = {item["pod"]: item for item in why("--probe", "-o", "json").json()["items"]}
     typo = items["web-typo"]["probe"]
-    assert (typo["auth"], typo["missing"], typo["wanted_platform"]) == ("accepted", "tag", "linux/amd64")
-    assert items["on-arm"]["probe"]["wanted_platform"] == "linux/arm64"
+    assert (typo["auth"], typo["missing"], typo["wantedPlatform"]) == ("accepted", "tag", "linux/amd64")
+    assert items["on-arm"]["probe"]["wantedPlatform"] == "linux/arm64"
     assert items["arm-only"]["probe"]["platforms"] == ["linux/arm64"]
-    assert items["arm-only"]["probe"]["platform_ok"] is False
+    assert items["arm-only"]["probe"]["platformOk"] is False
+    assert set(typo) >= {"manifestFound", "tlsOk", "mediaType", "suggestions", "note"}
 
 
 def test_without_probe_no_registry_is_asked(why: Callable[..., Any], basic_registry: RegistryServer):
