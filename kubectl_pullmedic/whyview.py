@@ -7,15 +7,16 @@ and one explanation, so a broken rollout of 40 replicas reads as one finding.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from . import render
 from .core.diagnose import Diagnosis, DiagnosisGroup, HealthNote
 from .core.kube import parse_time
+from .core.probeplan import DiagnosisKey
 from .probeview import probe_footer, probe_sentence
 from .registry import ProbeResult
 
-Probes = Mapping[Tuple[str, str, str], ProbeResult]  # by (namespace, pod, container)
+Probes = Mapping[DiagnosisKey, ProbeResult]
 
 CAUSE_STYLE = "red"
 

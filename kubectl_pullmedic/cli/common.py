@@ -46,6 +46,6 @@ def nothing_found(settings: Settings, scope: Scope, what: str) -> None:
 
 
 def probe_registries(settings: Settings, targets: Sequence[ProbeTarget], insecure_registries: Sequence[str],
-          registry_ca: Optional[str]) -> List[ProbeResult]:
+                     registry_ca: Optional[str]) -> List[ProbeResult]:
     """``--probe`` with the proxy variables of the command's environment."""
     return probe_many(targets, ca_file=registry_ca, insecure_registries=insecure_registries, environ=settings.environ)

@@ -9,7 +9,7 @@ import click
 from .. import gather, whyview
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
 from ..core.podevents import EventIndex
-from ..core.probeplan import diagnosis_targets, facts_for_probing
+from ..core.probeplan import DiagnosisKey, diagnosis_targets, facts_for_probing
 from ..core.workloads import parse_workload_arg
 from ..errors import ExitCode
 from ..registry import ProbeResult
@@ -76,7 +76,7 @@ def why(settings: Settings, target: Optional[str], probe: bool, insecure_registr
         warnings += hidden
         diagnoses = diagnose_pods(pods, events.items, now=now, facts=facts)
     warn(settings, warnings)
-    probes: Dict[Tuple[str, str, str], ProbeResult] = {}
+    probes: Dict[DiagnosisKey, ProbeResult] = {}
     if probe:
         targets = diagnosis_targets(diagnoses, pods, facts.secrets or {})
         probes = dict(zip(targets, probe_registries(settings, list(targets.values()), insecure_registries, registry_ca)))
