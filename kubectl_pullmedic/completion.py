@@ -237,15 +237,17 @@ class _ClusterAware:
 
 
 class _Bash(_ClusterAware, BashComplete):
-    """bash splits ``--namespace=pay`` into ``--namespace``, ``=``, ``pay`` (``=`` is in
-    COMP_WORDBREAKS) and replaces only the text after the ``=``: click gets the word back
-    whole, and bash gets the candidates without the ``--namespace=`` it keeps."""
+    """bash splits words at every COMP_WORDBREAKS character, ``=`` and ``:`` among them:
+    ``--namespace=pay`` arrives as ``--namespace``, ``=``, ``pay`` and
+    ``arn:aws:eks:...:cluster/p`` as ``arn``, ``:``, ``aws``, ``:``, ... ``cluster/p``, and
+    bash replaces only the text after the last ``=`` or ``:``. click gets each word back
+    whole, and bash gets the candidates without the prefix it keeps."""
 
     _omitted = ""
 
     def get_completion_args(self) -> Tuple[List[str], str]:
         args, incomplete = super().get_completion_args()
-        words, self._omitted = _rejoin_equals([*args, incomplete])
+        words, self._omitted = _rejoin_wordbreaks([*args, incomplete])
         return words[:-1], words[-1]
 
     def format_completion(self, item: CompletionItem) -> str:
@@ -255,29 +257,47 @@ class _Bash(_ClusterAware, BashComplete):
         return f"{item.type},{value}"
 
 
-def _rejoin_equals(words: Sequence[str]) -> Tuple[List[str], str]:
-    """``--flag``, ``=``, ``value`` as one word again, and the ``--flag=`` that bash leaves out
-    of the last word. bash does not say whether a space followed the ``=``, so
-    ``--flag= value`` reads as ``--flag=value``.
+def _rejoin_wordbreaks(words: Sequence[str]) -> Tuple[List[str], str]:
+    """The words bash split at ``=`` and ``:`` glued back, and the prefix of the last word that
+    bash keeps (up to and including its last ``=`` or ``:``), which candidates must leave out.
 
-    >>> _rejoin_equals(["why", "--namespace", "=", "pay"])
+    ``--flag``, ``=``, ``value`` is one word again. ``:`` joins whatever it stands between, as
+    bash-completion's ``_get_comp_words_by_ref -n :`` does: bash does not say whether spaces
+    surrounded a ``=`` or ``:``, so ``--flag= value`` reads as ``--flag=value`` and ``a : b``
+    as ``a:b``. bash puts a run of break characters (``::``, ``=:``) in one word.
+
+    >>> _rejoin_wordbreaks(["why", "--namespace", "=", "pay"])
     (['why', '--namespace=pay'], '--namespace=')
-    >>> _rejoin_equals(["why", "-n", "=", "x", "--output", "="])
+    >>> _rejoin_wordbreaks(["why", "-n", "=", "x", "--output", "="])
     (['why', '-n=x', '--output='], '--output=')
-    >>> _rejoin_equals(["why", "a=b", "="])
+    >>> _rejoin_wordbreaks(["why", "a=b", "="])
     (['why', 'a=b', '='], '')
+    >>> _rejoin_wordbreaks(["--context", "arn", ":", "aws", ":", "eks", "::", "cluster/p"])
+    (['--context', 'arn:aws:eks::cluster/p'], 'arn:aws:eks::')
+    >>> _rejoin_wordbreaks(["--context", "=", "arn", ":", "aws", ":"])
+    (['--context=arn:aws:'], '--context=arn:aws:')
+    >>> _rejoin_wordbreaks(["--context", "=:", "x", "pod"])
+    (['--context=:x', 'pod'], '')
+    >>> _rejoin_wordbreaks([":", "a"])
+    ([':a'], ':')
     """
     rejoined: List[str] = []
     omitted = ""
     value_follows = False
     for word in words:
-        if value_follows:
+        glue = bool(word) and not word.strip(":=")  # only break characters
+        if glue and word.startswith("="):  # "=" only after a flag (without one), as kubectl's --flag=value
+            glue = bool(rejoined) and rejoined[-1].startswith("-") and "=" not in rejoined[-1]
+        if glue:
+            if rejoined:
+                rejoined[-1] += word
+            else:
+                rejoined.append(word)
+            omitted, value_follows = rejoined[-1], True
+        elif value_follows:
             omitted = rejoined[-1]
             rejoined[-1] += word
             value_follows = False
-        elif word == "=" and rejoined and rejoined[-1].startswith("-") and "=" not in rejoined[-1]:
-            rejoined[-1] += word
-            omitted, value_follows = rejoined[-1], True
         else:
             rejoined.append(word)
             omitted = ""

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
+import yaml
 
 from kubectl_pullmedic.cli import cli
 from kubectl_pullmedic.completion import complete_words
@@ -41,7 +42,12 @@ SUBCOMMANDS = "kubectl-pullmedic "
 WHY_FLAGS = "kubectl-pullmedic why --"
 SHOP_PODS = "kubectl-pullmedic why -n shop "
 NAMESPACE_AFTER_EQUALS = "kubectl-pullmedic why --namespace=pay"
-LINES = (SUBCOMMANDS, WHY_FLAGS, SHOP_PODS, NAMESPACE_AFTER_EQUALS)
+# EKS names contexts by cluster ARN; bash splits the word at every ":" (COMP_WORDBREAKS).
+EKS_CONTEXTS = ("arn:aws:eks:us-east-1:111122223333:cluster/prod", "arn:aws:eks:us-east-1:111122223333:cluster/stage")
+CONTEXT_WITH_COLONS = "kubectl-pullmedic why --context arn:aws:eks:us-east-1:111122223333:cluster/p"
+CONTEXT_WITH_COLONS_AFTER_EQUALS = "kubectl-pullmedic why --context=arn:aws:eks:us-east-1:111122223333:cluster/p"
+LINES = (SUBCOMMANDS, WHY_FLAGS, SHOP_PODS, NAMESPACE_AFTER_EQUALS, CONTEXT_WITH_COLONS,
+         CONTEXT_WITH_COLONS_AFTER_EQUALS)
 
 DEADLINE = 20.0  # seconds for a shell to start or to answer one <TAB>; well under one is usual
 BEGIN, MATCH, END, READY = "<<begin>>", "<<match>>", "<<end>>", "<<ready>>"
@@ -193,10 +199,15 @@ def answers(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Dict[
     """Every shell's answers, asked concurrently; a shell that could not be asked (a missing
     package, say) fails each test that reads its answers."""
     root = tmp_path_factory.mktemp("shells")
+    kubeconfig = root / "kubeconfig"  # the sandbox's, with EKS_CONTEXTS for the same cluster and user
+    document = yaml.safe_load(Path(sandbox.kubeconfig_path).read_text())
+    sandbox_context = document["contexts"][0]["context"]
+    document["contexts"] += [{"name": name, "context": dict(sandbox_context)} for name in EKS_CONTEXTS]
+    kubeconfig.write_text(yaml.safe_dump(document))
     env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES", "ENV", "BASH_ENV")}
     env.update(
         PATH=os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")]),  # the virtualenv's
-        KUBECONFIG=sandbox.kubeconfig_path,
+        KUBECONFIG=str(kubeconfig),
         HOME=str(root),
         XDG_CONFIG_HOME=str(root / ".config"),
         XDG_DATA_HOME=str(root / ".local" / "share"),
@@ -253,6 +264,29 @@ def test_namespace_after_an_equals_sign_completes_to_the_same_line(
 ) -> None:
     """kubectl's ``--namespace=NAME`` form: each shell ends with ``--namespace=payments``."""
     assert list(answer(answers, shell, NAMESPACE_AFTER_EQUALS)) == expected
+
+
+@pytest.mark.parametrize("shell, expected", [
+    ("bash", ["cluster/prod"]),  # bash split the word at every ":" and replaces only "cluster/p"
+    ("zsh", [EKS_CONTEXTS[0]]),
+    ("fish", [EKS_CONTEXTS[0]]),
+])
+def test_context_with_colons_completes_to_the_same_line(
+    answers: Dict[str, Future], shell: str, expected: List[str]
+) -> None:
+    """An EKS context name (an ARN) after ``--context``: each shell ends with the whole name."""
+    assert list(answer(answers, shell, CONTEXT_WITH_COLONS)) == expected
+
+
+@pytest.mark.parametrize("shell, expected", [
+    ("bash", ["cluster/prod"]),
+    ("zsh", ["--context=" + EKS_CONTEXTS[0]]),
+    ("fish", ["--context=" + EKS_CONTEXTS[0]]),
+])
+def test_context_with_colons_after_an_equals_sign_completes_to_the_same_line(
+    answers: Dict[str, Future], shell: str, expected: List[str]
+) -> None:
+    assert list(answer(answers, shell, CONTEXT_WITH_COLONS_AFTER_EQUALS)) == expected
 
 
 def test_fish_shows_whole_descriptions_and_pod_statuses(answers: Dict[str, Future]) -> None:
