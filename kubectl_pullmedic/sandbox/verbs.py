@@ -127,6 +127,17 @@ def _dry_run(values: Any, options_kind: str) -> bool:
     return True
 
 
+def _json_object(body: bytes) -> Obj:
+    """A request body that must be one JSON object, refused as kube-apiserver refuses it."""
+    try:
+        obj = json.loads(body)
+    except ValueError as error:
+        raise status.bad_request(f"the body of the request was in an unknown format: {error}") from error
+    if not isinstance(obj, dict):
+        raise status.bad_request("the body of the request was in an unknown format")
+    return obj
+
+
 def delete_options(body: bytes, query: Query) -> Obj:
     """DeleteOptions from the body when there is one, else from the query string.
 
@@ -134,13 +145,7 @@ def delete_options(body: bytes, query: Query) -> Obj:
     ``?dryRun=All`` next to a JSON body is ignored and the delete is real.
     """
     if body.strip():
-        try:
-            options = json.loads(body)
-        except ValueError as error:
-            raise status.bad_request(f"the body of the request was in an unknown format: {error}") from error
-        if not isinstance(options, dict):
-            raise status.bad_request("the body of the request was in an unknown format")
-        return options
+        return _json_object(body)
     options = {}
     if "dryRun" in query:
         options["dryRun"] = query["dryRun"]
@@ -169,12 +174,7 @@ def delete_object(
 def create_object(
     store: ObjectStore, rt: ResourceType, namespace: str, body: bytes, query: Query
 ) -> Answer:
-    try:
-        obj = json.loads(body)
-    except ValueError as error:
-        raise status.bad_request(f"the body of the request was in an unknown format: {error}") from error
-    if not isinstance(obj, dict):
-        raise status.bad_request("the body of the request was in an unknown format")
+    obj = _json_object(body)
     body_namespace = (obj.get("metadata") or {}).get("namespace")
     if rt.namespaced and body_namespace and body_namespace != namespace:
         raise status.bad_request(
