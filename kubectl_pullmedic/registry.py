@@ -1,7 +1,7 @@
 """``--probe``: ask the registry itself, from this machine, whether an image can be pulled.
 
-The only module that talks to container registries. It follows the Docker Registry HTTP
-API v2 / OCI distribution flow a runtime follows: ``GET /v2/`` and its ``WWW-Authenticate``
+With its HTTP side, ``registryclient``, the only module that talks to container registries.
+It follows the Docker Registry HTTP API v2 / OCI distribution flow a runtime follows: ``GET /v2/`` and its ``WWW-Authenticate``
 challenge (Basic, or Bearer through the token realm with ``service`` and a
 ``repository:<name>:pull`` scope), then ``HEAD`` the manifest with the OCI and Docker media
 types; on a miss it lists ``/v2/<name>/tags/list`` for suggestions. Given the node's
@@ -29,10 +29,9 @@ import base64
 import json
 import os
 import re
-import ssl
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import unquote, urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 
@@ -51,10 +50,9 @@ from .core.registryrules import (
     platform_name,
     platform_names,
     platform_present,
-    proxy_for,
     registry_endpoint,
-    without_userinfo,
 )
+from .registryclient import RegistryClient, Unreachable, ssl_context_with
 
 NETWORK_NOTE = (
     "probed from this machine, whose network, DNS, proxy and firewall are not the node's: "
@@ -101,128 +99,6 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-class _Unreachable(Exception):
-    """The registry could not be asked: ``kind`` is network, tls (handshake) or untrusted (certificate)."""
-
-    def __init__(self, message: str, kind: str = "network") -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-
-
-# --- the conversation --------------------------------------------------------------------------
-
-
-class _Client:
-    """One registry's base URL, TLS settings, proxies and the Authorization header it earned."""
-
-    def __init__(
-        self,
-        host: str,
-        ssl_context: ssl.SSLContext,
-        timeout: float,
-        plain_http_allowed: bool,
-        environ: Mapping[str, str],
-    ) -> None:
-        self.host = host
-        self.scheme = "https"
-        self.authorization = ""
-        self.proxy = ""  # the last proxy used, fit to print
-        self._plain_http_allowed = plain_http_allowed
-        self._ssl_context = ssl_context
-        self._environ = environ
-        self._pools: Dict[str, urllib3.PoolManager] = {}
-        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
-
-    def _pool_for(self, url: str) -> urllib3.PoolManager:
-        """Direct, or through the proxy the environment names for this URL (one pool each)."""
-        proxy = proxy_for(url, self._environ)
-        if proxy not in self._pools:
-            self._pools[proxy] = _proxy_pool(proxy, self._ssl_context) if proxy else urllib3.PoolManager(
-                ssl_context=self._ssl_context, retries=False)
-        if proxy:
-            self.proxy = without_userinfo(proxy)
-        return self._pools[proxy]
-
-    @property
-    def base(self) -> str:
-        return f"{self.scheme}://{self.host}"
-
-    def fetch(
-        self, method: str, url: str, headers: Optional[Dict[str, str]] = None
-    ) -> urllib3.BaseHTTPResponse:
-        """A request to any URL; the caller decides which headers (credentials) go with it."""
-        try:
-            return self._pool_for(url).request(
-                method, url, headers=headers or {}, redirect=False, timeout=self._timeout
-            )
-        except urllib3.exceptions.SSLError as error:
-            cause = error.args[0] if error.args else error
-            netloc = urlsplit(url).netloc
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                detail = cause.verify_message or str(cause)
-                raise _Unreachable(
-                    f"the TLS certificate of {netloc} is not trusted here: {detail}", "untrusted"
-                ) from error
-            detail = getattr(cause, "reason", "") or str(cause)
-            raise _Unreachable(f"TLS with {netloc} failed: {detail}", "tls") from error
-        except urllib3.exceptions.ProxyError as error:
-            raise _Unreachable(
-                f"cannot reach {urlsplit(url).netloc} through the proxy {self.proxy}: {_network_reason(error)}"
-            ) from error
-        except urllib3.exceptions.HTTPError as error:
-            raise _Unreachable(f"cannot reach {urlsplit(url).netloc}: {_network_reason(error)}") from error
-
-    def registry(self, method: str, path: str, accept: str = "") -> urllib3.BaseHTTPResponse:
-        headers = {"Accept": accept} if accept else {}
-        if self.authorization:
-            headers["Authorization"] = self.authorization
-        return self.fetch(method, self.base + path, headers)
-
-    def ping(self) -> urllib3.BaseHTTPResponse:
-        """GET /v2/, falling back to plain HTTP for loopback/insecure hosts that do not speak TLS."""
-        try:
-            return self.registry("GET", "/v2/")
-        except _Unreachable as failure:
-            if failure.kind != "tls" or not self._plain_http_allowed:
-                raise
-        self.scheme = "http"
-        return self.registry("GET", "/v2/")
-
-
-def _proxy_pool(proxy: str, ssl_context: ssl.SSLContext) -> urllib3.ProxyManager:
-    """HTTPS goes through a CONNECT tunnel, so TLS (and credentials) stay end to end."""
-    parts = urlsplit(proxy)
-    headers = None
-    if parts.username:
-        login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        headers = urllib3.make_headers(proxy_basic_auth=login)
-    return urllib3.ProxyManager(without_userinfo(proxy), proxy_headers=headers, ssl_context=ssl_context, retries=False)
-
-
-def _network_reason(error: Exception) -> str:
-    if isinstance(error, urllib3.exceptions.ProxyError):
-        cause = getattr(error, "original_error", None)
-        refusal = re.search(r"Tunnel connection failed: (\d{3}.*)", str(cause))
-        if refusal:  # the proxy answered CONNECT with an error status, e.g. 407
-            return f"the proxy answered {refusal.group(1).strip()}"
-        return _network_reason(cause) if isinstance(cause, Exception) else "the proxy refused the tunnel"
-    if isinstance(error, urllib3.exceptions.NameResolutionError):
-        return "DNS lookup failed"
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return "connection refused or no route"
-    if isinstance(error, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)):
-        return "timed out"
-    return type(error).__name__
-
-
-def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    return context
-
-
 def probe_image(
     image: str,
     credentials: Optional[Tuple[str, str]] = None,
@@ -246,7 +122,7 @@ def probe_image(
     host = registry_endpoint(ref.registry)
     result.registry, result.repository = host, ref.repository
     result.reference = ref.digest or ref.tag or ""
-    client = _Client(host, _ssl_context(ca_file), timeout, plain_http_allowed(host, insecure_registries),
+    client = RegistryClient(host, ssl_context_with(ca_file), timeout, plain_http_allowed(host, insecure_registries),
                      os.environ if environ is None else environ)
     try:
         ping = client.ping()
@@ -255,7 +131,7 @@ def probe_image(
         _authenticate(client, ping, credentials, ref.repository, insecure_registries, result)
         if result.auth != "refused":
             _check_manifest(client, ref.repository, result, platform)
-    except _Unreachable as failure:
+    except Unreachable as failure:
         if failure.kind != "network":
             result.reachable, result.tls_ok = True, False
         hint = (
@@ -268,8 +144,11 @@ def probe_image(
     return result
 
 
+# --- the conversation --------------------------------------------------------------------------
+
+
 def _authenticate(
-    client: _Client,
+    client: RegistryClient,
     ping: urllib3.BaseHTTPResponse,
     credentials: Optional[Tuple[str, str]],
     repository: str,
@@ -309,7 +188,7 @@ def _basic(credentials: Tuple[str, str]) -> str:
 
 
 def _bearer_token(
-    client: _Client,
+    client: RegistryClient,
     params: Dict[str, str],
     credentials: Optional[Tuple[str, str]],
     repository: str,
@@ -355,7 +234,7 @@ def _bearer_token(
 
 
 def _check_manifest(
-    client: _Client, repository: str, result: ProbeResult, platform: Optional[Tuple[str, str]]
+    client: RegistryClient, repository: str, result: ProbeResult, platform: Optional[Tuple[str, str]]
 ) -> None:
     path = f"/v2/{repository}/manifests/{result.reference}"
     response = client.registry("HEAD", path, MANIFEST_ACCEPT)
@@ -413,7 +292,7 @@ def _check_manifest(
         result.fail(f"{what}: the node cannot run it")
 
 
-def _image_platform(client: _Client, repository: str, path: str, head: urllib3.BaseHTTPResponse) -> str:
+def _image_platform(client: RegistryClient, repository: str, path: str, head: urllib3.BaseHTTPResponse) -> str:
     """A single-platform image's os/arch[/variant], read from its config blob."""
     body = head.data or client.registry("GET", path, MANIFEST_ACCEPT).data
     try:
@@ -437,7 +316,7 @@ def _image_platform(client: _Client, repository: str, path: str, head: urllib3.B
         return ""
 
 
-def _explain_missing(client: _Client, repository: str, result: ProbeResult, name_unknown: bool) -> None:
+def _explain_missing(client: RegistryClient, repository: str, result: ProbeResult, name_unknown: bool) -> None:
     tags, status = _list_tags(client, repository)
     if name_unknown or status == 404:
         result.missing = "repository"
@@ -452,7 +331,7 @@ def _explain_missing(client: _Client, repository: str, result: ProbeResult, name
     result.fail(f"tag {result.reference} does not exist in {repository}{hint}")
 
 
-def _list_tags(client: _Client, repository: str) -> Tuple[List[str], int]:
+def _list_tags(client: RegistryClient, repository: str) -> Tuple[List[str], int]:
     """All tags (following ``Link: <...>; rel="next"`` pages on the same registry) and the status."""
     tags: List[str] = []
     path = f"/v2/{repository}/tags/list"
