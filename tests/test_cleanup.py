@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_pullmedic.core.cleanup import (
+from kubectl_pullmedic.core.evictions.cleanup import (
     SKIP_JOB,
     SKIP_NOT_EVICTED,
     SKIP_NOT_FAILED,
@@ -20,7 +20,7 @@ from kubectl_pullmedic.core.cleanup import (
     group_evictions,
     plan_cleanup,
 )
-from kubectl_pullmedic.core.evictions import is_evicted
+from kubectl_pullmedic.core.evictions.parse import is_evicted
 from kubectl_pullmedic.core.workloads import OwnerIndex
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

@@ -112,9 +112,9 @@ def test_a_recreated_pod_with_the_same_name_is_never_deleted(pullmedic, make_san
     assert [i["name"] for i in plan["toDelete"]] == ["web-1"]
 
     # Between listing and deleting, the pod is replaced: the delete's uid precondition must hold it back.
-    from kubectl_pullmedic.cluster import Cluster
-    from kubectl_pullmedic.core.cleanup import CleanupItem
-    from kubectl_pullmedic.deleting import delete_pods
+    from kubectl_pullmedic.cluster.api import Cluster
+    from kubectl_pullmedic.core.evictions.cleanup import CleanupItem
+    from kubectl_pullmedic.cluster.deleting import delete_pods
 
     cluster = Cluster.connect(kubeconfig=sb.kubeconfig_path, context=None, namespace=None, environ={})
     planned = plan["toDelete"][0]

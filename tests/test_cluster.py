@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from conftest import build_pod
-from kubectl_pullmedic.cluster import Cluster
+from kubectl_pullmedic.cluster.api import Cluster
 from kubectl_pullmedic.errors import ClusterUnreachable, Conflict, Forbidden, PodNotFound, Unauthorized
 
 

@@ -15,9 +15,9 @@ from click.shell_completion import shell_complete
 from click.testing import CliRunner
 
 from krew_release import env_with_bin, fresh_release, install_release, plugin_bin
-from kubectl_pullmedic import completion
+from kubectl_pullmedic.cli import completion
 from kubectl_pullmedic.cli import cli
-from kubectl_pullmedic.completion import COMPLETE_VAR, Directive, cobra_output, complete_words
+from kubectl_pullmedic.cli.completion import COMPLETE_VAR, Directive, cobra_output, complete_words
 from kubectl_pullmedic.sandbox import Sandbox
 
 

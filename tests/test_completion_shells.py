@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from kubectl_pullmedic.cli import cli
-from kubectl_pullmedic.completion import complete_words
+from kubectl_pullmedic.cli.completion import complete_words
 from kubectl_pullmedic.sandbox import Sandbox
 from kubectl_pullmedic.sandbox.resources import resolve
 from registry_server import require_tool

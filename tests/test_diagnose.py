@@ -20,7 +20,7 @@ from kubectl_pullmedic.core.diagnose import (
     group_diagnoses,
     has_problem,
 )
-from kubectl_pullmedic.core.imageref import corrected_reference
+from kubectl_pullmedic.core.pulls.imageref import corrected_reference
 from kubectl_pullmedic.core.workloads import OwnerIndex
 
 

@@ -22,8 +22,8 @@ from kubectl_pullmedic.core.diagnose import (
     group_diagnoses,
     has_problem,
 )
-from kubectl_pullmedic.core.imageref import parse_image
-from kubectl_pullmedic.core.pullerrors import classify_pull_error
+from kubectl_pullmedic.core.pulls.imageref import parse_image
+from kubectl_pullmedic.core.pulls.classify import classify_pull_error
 
 ODD_TEXT = st.sampled_from([
     "", " ", "yesterday", "2026-13-45T99:99:99Z", "2026-03-01T11:58:00.123456789+05:30", "0001-01-01T00:00:00Z",

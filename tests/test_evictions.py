@@ -9,9 +9,9 @@ from typing import Any, Dict, List, Optional
 import pytest
 import yaml
 
-from kubectl_pullmedic.core import evictionfixes, evictionmessages, evictions
-from kubectl_pullmedic.core.evictionmessages import parse_message
-from kubectl_pullmedic.core.evictions import (
+from kubectl_pullmedic.core.evictions import fixes as evictionfixes, messages as evictionmessages, parse as evictions
+from kubectl_pullmedic.core.evictions.messages import parse_message
+from kubectl_pullmedic.core.evictions.parse import (
     ContainerUsage,
     Eviction,
     eviction_event,

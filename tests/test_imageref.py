@@ -6,8 +6,9 @@ import doctest
 
 import pytest
 
-from kubectl_pullmedic.core import imageref, suggest
-from kubectl_pullmedic.core.imageref import (
+from kubectl_pullmedic.core.pulls import imageref
+from kubectl_pullmedic.core import suggest
+from kubectl_pullmedic.core.pulls.imageref import (
     acr_name,
     artifact_registry_location,
     ecr_account_region,

@@ -214,7 +214,7 @@ def test_archive_holds_the_package_as_the_tree_has_it(release: Any, members: Dic
     expected = {f"lib/{path.relative_to(ROOT).as_posix()}" for path in modules + data}
     bundled = {name for name in members if name.startswith("lib/kubectl_pullmedic/") and members[name].isreg()}
     assert bundled == expected
-    assert "lib/kubectl_pullmedic/completion.py" in bundled
+    assert "lib/kubectl_pullmedic/cli/completion.py" in bundled
     with tarfile.open(release.archive) as archive:
         shipped = archive.extractfile("lib/kubectl_pullmedic/cli/__init__.py").read()  # type: ignore[union-attr]
     assert shipped == (package / "cli" / "__init__.py").read_bytes()

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kubectl_pullmedic.errors import ConfigError
-from kubectl_pullmedic.kubeconfig import kubeconfig_paths, load_connection
+from kubectl_pullmedic.cluster.kubeconfig import kubeconfig_paths, load_connection
 
 
 def write_config(path, *, current=None, contexts=(), servers=None, token="t0k3n"):

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from kubectl_pullmedic.core import causes as pe
-from kubectl_pullmedic.core.imageref import parse_image
-from kubectl_pullmedic.core.pullerrors import classify_pull_error
-from kubectl_pullmedic.core.pullpatterns import PATTERNS
+from kubectl_pullmedic.core.pulls.imageref import parse_image
+from kubectl_pullmedic.core.pulls.classify import classify_pull_error
+from kubectl_pullmedic.core.pulls.wordings import PATTERNS
 
 DIGEST = "sha256:8d0bff43db3ce5c528cb6f957520511d263d7cceee012696e4afdc9087919bb9"
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -513,6 +513,6 @@ def test_patterns_document_their_wording():
 def test_docstring_examples():
     import doctest
 
-    from kubectl_pullmedic.core import pullerrors
+    from kubectl_pullmedic.core.pulls import classify as pullerrors
 
     assert doctest.testmod(pullerrors).failed == 0

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kubectl_pullmedic.core.pullsecrets import (
+from kubectl_pullmedic.core.credentials.dockerconfig import (
     DockerConfig,
     RegistryCredential,
     credential_expiry,

@@ -12,7 +12,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from kubectl_pullmedic.core.registryrules import (
+from kubectl_pullmedic.core.probing.rules import (
     MANIFEST_ACCEPT,
     proxy_for,
     closest_tags,
@@ -23,7 +23,7 @@ from kubectl_pullmedic.core.registryrules import (
     platform_present,
     registry_endpoint,
 )
-from kubectl_pullmedic.registry import NETWORK_NOTE, ProbeResult, probe_image
+from kubectl_pullmedic.registry.probe import NETWORK_NOTE, ProbeResult, probe_image
 from registry_fixtures import PASSWORD, PROXY_LOGIN, ROBOT, ROBOT_PASSWORD, USER
 from registry_server import (
     PROXIED_HOST,

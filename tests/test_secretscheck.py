@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from kubectl_pullmedic.core.secretscheck import (
+from kubectl_pullmedic.core.credentials.secretscheck import (
     Finding,
     check_pull_secrets,
     cloud_registry_role,

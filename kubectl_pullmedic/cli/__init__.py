@@ -12,7 +12,7 @@ from typing import List, Optional
 import click
 
 from .. import __version__
-from ..completion import COMPLETE_VAR, add_completion_command
+from .completion import COMPLETE_VAR, add_completion_command
 from ..errors import ExitCode, PullmedicError
 from ..settings import Settings
 from .options import KubectlGroup, connection_options, settings_of

@@ -8,9 +8,10 @@ from typing import Optional
 
 import click
 
-from .. import evictedview, gather
-from ..core.cleanup import plan_cleanup
-from ..deleting import FAILED, DeleteOutcome, delete_pods
+from ..render import evicted as evictedview
+from ..cluster import gather
+from ..core.evictions.cleanup import plan_cleanup
+from ..cluster.deleting import FAILED, DeleteOutcome, delete_pods
 from ..errors import ExitCode, PullmedicError
 from ..settings import Settings
 from . import cli

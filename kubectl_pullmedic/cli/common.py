@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Sequence
 
-from ..cluster import Cluster
-from ..core.probeplan import ProbeTarget
-from ..gather import Scope
-from ..registry import ProbeResult, probe_many
+from ..cluster.api import Cluster
+from ..core.probing.plan import ProbeTarget
+from ..cluster.gather import Scope
+from ..registry.probe import ProbeResult, probe_many
 from ..settings import Settings
 
 

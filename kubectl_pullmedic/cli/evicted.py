@@ -6,9 +6,10 @@ from typing import Optional
 
 import click
 
-from .. import evictedview, gather
-from ..core.cleanup import GROUP_BY, collect_evictions, group_evictions
-from ..core.evictions import is_evicted
+from ..render import evicted as evictedview
+from ..cluster import gather
+from ..core.evictions.cleanup import GROUP_BY, collect_evictions, group_evictions
+from ..core.evictions.parse import is_evicted
 from ..errors import ExitCode
 from ..settings import Settings
 from . import cli

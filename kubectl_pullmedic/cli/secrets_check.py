@@ -6,9 +6,10 @@ from typing import Optional, Tuple
 
 import click
 
-from .. import gather, secretsview
-from ..core.probeplan import probe_targets
-from ..core.secretscheck import check_pull_secrets, has_errors, settle_with_probes
+from ..cluster import gather
+from ..render import secrets as secretsview
+from ..core.probing.plan import probe_targets
+from ..core.credentials.secretscheck import check_pull_secrets, has_errors, settle_with_probes
 from ..errors import ExitCode
 from ..settings import Settings
 from . import cli

@@ -6,13 +6,14 @@ from typing import Dict, List, Optional, Tuple
 
 import click
 
-from .. import gather, whyview
+from ..cluster import gather
+from ..render import why as whyview
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
 from ..core.podevents import EventIndex
-from ..core.probeplan import DiagnosisKey, diagnosis_targets, facts_for_probing
+from ..core.probing.plan import DiagnosisKey, diagnosis_targets, facts_for_probing
 from ..core.workloads import parse_workload_arg
 from ..errors import ExitCode
-from ..registry import ProbeResult
+from ..registry.probe import ProbeResult
 from ..settings import Settings
 from . import cli
 from .common import connect, emit, nothing_found, probe_registries, scope_of, warn

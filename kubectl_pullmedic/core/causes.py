@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Dict
 
-from .evictionmessages import CAUSE_DISK, CAUSE_EPHEMERAL_STORAGE, CAUSE_MEMORY, CAUSE_OTHER, CAUSE_PID, CAUSE_REJECTED
+from .evictions.messages import (
+    CAUSE_DISK,
+    CAUSE_EPHEMERAL_STORAGE,
+    CAUSE_MEMORY,
+    CAUSE_OTHER,
+    CAUSE_PID,
+    CAUSE_REJECTED,
+)
 
 IMAGE_NOT_FOUND = "ImageNotFound"
 REGISTRY_AUTH_REQUIRED = "RegistryAuthRequired"

@@ -13,18 +13,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import causes as c
-from .evictions import Eviction, eviction_fixes, parse_eviction
-from .fixcontext import FixContext, describe_node
-from .fixes import fixes_for
-from .imageref import ImageRef, parse_image
+from .evictions.parse import Eviction, eviction_fixes, parse_eviction
+from .pulls.fixcontext import FixContext, describe_node
+from .pulls.fixes import fixes_for
+from .pulls.imageref import ImageRef, parse_image
 from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, rfc3339, uid_of
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
     last_seen, message_of, newest, reason_of,
 )
-from .pullcredentials import PullCredentials, pull_credentials
-from .pullerrors import PullError, classify_pull_error
-from .summaries import eviction_summary, pull_summary
+from .credentials.podcredentials import PullCredentials, pull_credentials
+from .pulls.classify import PullError, classify_pull_error
+from .pulls.summaries import eviction_summary, pull_summary
 from .podhealth import PULL_WAITING_REASONS, HealthNote, describe_healthy, has_problem, is_pull_reason, waiting_reason
 from .workloads import OwnerIndex, WorkloadKey, owner_of, workload_ref
 

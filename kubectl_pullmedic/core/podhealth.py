@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, Optional, Union
 
-from .evictions import is_evicted
+from .evictions.parse import is_evicted
 from .kube import Obj, dig, iter_containers
 from .podevents import EventIndex, last_seen, message_of, newest, reason_of
 

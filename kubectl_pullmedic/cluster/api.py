@@ -1,0 +1,300 @@
+"""Everything the plugin asks of the API server, as plain dicts parsed from raw JSON.
+
+Requests go through the `kubernetes` client's own connection pool (TLS, proxies, client
+certificates and token refresh configured by its kubeconfig loader, see ``kubeconfig.py``);
+responses are parsed with ``json.loads`` rather than the client's model deserialisation,
+which is several times slower on big lists and changed shape in client 37. Transport and
+HTTP errors are translated into ``errors`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from urllib.parse import quote, urlencode
+
+from .. import __version__
+from ..errors import ApiError, ClusterUnreachable, Conflict, Forbidden, Gone, NotFound, PodNotFound, Unauthorized
+from .kubeconfig import Connection, load_connection
+
+Obj = Dict[str, Any]
+
+# resource -> (API prefix, namespaced)
+RESOURCES: Mapping[str, Tuple[str, bool]] = {
+    "pods": ("/api/v1", True),
+    "events": ("/api/v1", True),
+    "secrets": ("/api/v1", True),
+    "serviceaccounts": ("/api/v1", True),
+    "nodes": ("/api/v1", False),
+    "namespaces": ("/api/v1", False),
+    "deployments": ("/apis/apps/v1", True),
+    "replicasets": ("/apis/apps/v1", True),
+    "statefulsets": ("/apis/apps/v1", True),
+    "daemonsets": ("/apis/apps/v1", True),
+    "jobs": ("/apis/batch/v1", True),
+    "cronjobs": ("/apis/batch/v1", True),
+}
+
+DEFAULT_PAGE_SIZE = 500
+MAX_LIST_RESTARTS = 3
+
+
+@dataclass
+class Listing:
+    """Items gathered across a scope, with a warning for each part that could not be read."""
+
+    items: List[Obj] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+
+class Cluster:
+    """A connection to one API server (one kubeconfig context)."""
+
+    def __init__(self, connection: Connection, request_timeout: Optional[float] = None) -> None:
+        import urllib3
+
+        self.connection = connection
+        self._urllib3 = urllib3
+        self._timeout = urllib3.Timeout(connect=request_timeout or 30.0, read=request_timeout or None)
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        kubeconfig: Optional[str],
+        context: Optional[str],
+        namespace: Optional[str],
+        environ: Mapping[str, str],
+        request_timeout: Optional[float] = None,
+        max_connections: int = 10,
+    ) -> "Cluster":
+        connection = load_connection(kubeconfig, context, namespace, environ, max_connections)
+        return cls(connection, request_timeout)
+
+    @property
+    def namespace(self) -> str:
+        """The namespace kubectl would use: --namespace, else the context's, else default."""
+        return self.connection.namespace
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, resource: str, name: str, namespace: Optional[str] = None) -> Obj:
+        return self._request("GET", _path(resource, namespace, name))
+
+    def get_pod(self, name: str, namespace: str) -> Obj:
+        """One pod; a miss raises PodNotFound naming similarly named pods in the namespace."""
+        try:
+            return self.get("pods", name, namespace)
+        except NotFound:
+            pass
+        try:
+            names = [pod_name(p) for p in self.list_all("pods", namespace)]
+        except ApiError:
+            names = []
+        raise PodNotFound(name, namespace, similar_names(name, names))
+
+    def list_pages(
+        self,
+        resource: str,
+        namespace: Optional[str],
+        *,
+        label_selector: Optional[str] = None,
+        field_selector: Optional[str] = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[List[Obj]]:
+        """Yield a list page by page (``limit`` + ``continue``), so memory stays bounded.
+
+        When a continue token expires (410 Gone) the list starts again from the beginning and
+        skips the objects already yielded, so a caller sees each object once.
+        """
+        seen: set = set()
+        restarts = 0
+        token: Optional[str] = None
+        while True:
+            query = {"limit": str(page_size)}
+            if label_selector:
+                query["labelSelector"] = label_selector
+            if field_selector:
+                query["fieldSelector"] = field_selector
+            if token:
+                query["continue"] = token
+            try:
+                body = self._request("GET", _path(resource, namespace), query)
+            except Gone:
+                if restarts >= MAX_LIST_RESTARTS:
+                    raise
+                restarts, token = restarts + 1, None
+                continue
+            items = body.get("items") or []
+            if restarts:
+                items = [item for item in items if _identity(item) not in seen]
+            seen.update(_identity(item) for item in items)
+            if items:
+                yield items
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return
+
+    def list_all(self, resource: str, namespace: Optional[str], **selectors: Any) -> List[Obj]:
+        return [item for page in self.list_pages(resource, namespace, **selectors) for item in page]
+
+    def collect(
+        self,
+        resource: str,
+        namespace: Optional[str],
+        *,
+        label_selector: Optional[str] = None,
+        field_selector: Optional[str] = None,
+    ) -> Listing:
+        """List in one namespace, or cluster-wide (``namespace=None``) with a fallback.
+
+        When RBAC refuses the cluster-wide list, the namespaces are listed one by one and each
+        refusal becomes a warning, so a user who can read part of the cluster sees that part.
+        """
+        selectors = {"label_selector": label_selector, "field_selector": field_selector}
+        if namespace is not None or not RESOURCES[resource][1]:
+            return Listing(self.list_all(resource, namespace, **selectors))
+        try:
+            return Listing(self.list_all(resource, None, **selectors))
+        except Forbidden as refused:
+            try:
+                namespaces = [pod_name(ns) for ns in self.list_all("namespaces", None)]
+            except Forbidden:
+                raise refused from None
+        listing = Listing()
+        for name in namespaces:
+            try:
+                listing.items.extend(self.list_all(resource, name, **selectors))
+            except Forbidden as error:
+                listing.warnings.append(error.message)
+        return listing
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def delete(
+        self,
+        resource: str,
+        name: str,
+        namespace: Optional[str],
+        *,
+        uid: Optional[str] = None,
+        resource_version: Optional[str] = None,
+        dry_run: bool = False,
+    ) -> Obj:
+        """Delete one object, only if it is still the one we looked at (uid/resourceVersion).
+
+        Options travel in the body, never the query string: the API server ignores query
+        options on a DELETE that has a body, which would turn a dry run into a real delete.
+        """
+        options: Obj = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        preconditions = {key: value for key, value in (("uid", uid), ("resourceVersion", resource_version)) if value}
+        if preconditions:
+            options["preconditions"] = preconditions
+        if dry_run:
+            options["dryRun"] = ["All"]
+        return self._request("DELETE", _path(resource, namespace, name), body=options)
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Obj] = None) -> Obj:
+        url = self.connection.server + path + ("?" + urlencode(query) if query else "")
+        headers = {"Accept": "application/json", "User-Agent": f"kubectl-pullmedic/{__version__}"}
+        headers.update(self.connection.auth_headers())
+        payload = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            payload = json.dumps(body).encode()
+        try:
+            response = self.connection.pool.request(
+                method, url, body=payload, headers=headers, timeout=self._timeout, preload_content=True
+            )
+        except self._urllib3.exceptions.HTTPError as error:
+            raise ClusterUnreachable(
+                f"cannot reach the API server at {self.connection.server}: {_transport_reason(error)}",
+                hint=self._context_hint(),
+            ) from error
+        if response.status >= 400:
+            raise self._api_error(method, path, response.status, response.data)
+        try:
+            return json.loads(response.data)
+        except ValueError as error:
+            raise ApiError(
+                f"the API server at {self.connection.server} answered {method} {path} with something that is not JSON",
+                response.status,
+            ) from error
+
+    def _api_error(self, method: str, path: str, status: int, data: bytes) -> ApiError:
+        try:
+            document = json.loads(data)
+        except ValueError:
+            document = {}
+        if not isinstance(document, dict):
+            document = {}
+        message = str(document.get("message") or data[:200].decode("utf-8", "replace").strip() or f"HTTP {status}")
+        reason = str(document.get("reason") or "")
+        if status == 401:
+            return Unauthorized(
+                f"the API server at {self.connection.server} refused the credentials (401 Unauthorized)",
+                status,
+                reason,
+                hint=self._context_hint("check the user credentials of"),
+            )
+        error_type = {403: Forbidden, 404: NotFound, 409: Conflict, 410: Gone}.get(status, ApiError)
+        return error_type(message, status, reason)
+
+    def _context_hint(self, prefix: str = "check the server address of") -> Optional[str]:
+        if not self.connection.context:
+            return None
+        return f'{prefix} context "{self.connection.context}" (kubectl config view --minify)'
+
+
+def _path(resource: str, namespace: Optional[str], name: Optional[str] = None) -> str:
+    prefix, namespaced = RESOURCES[resource]
+    path = prefix
+    if namespaced and namespace:
+        path += f"/namespaces/{quote(namespace, safe='')}"
+    path += f"/{resource}"
+    if name is not None:
+        path += f"/{quote(name, safe='')}"
+    return path
+
+
+def _identity(item: Obj) -> str:
+    metadata = item.get("metadata") or {}
+    return metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}"
+
+
+def pod_name(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def similar_names(name: str, candidates: List[str], limit: int = 3) -> List[str]:
+    """Names a user probably meant: prefix matches first (``api`` → ``api-7d4b9-x2x``), then close spellings.
+
+    >>> similar_names("api", ["api-7d4b9-x2x", "web-1", "apl"])
+    ['api-7d4b9-x2x', 'apl']
+    """
+    prefixed = sorted(c for c in candidates if c.startswith(name) and c != name)
+    close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
+    return list(dict.fromkeys(prefixed + close))[:limit]
+
+
+def _transport_reason(error: Exception) -> str:
+    """The innermost cause of a urllib3 failure, in a few words a user recognises."""
+    reason = getattr(error, "reason", None) or error
+    text = str(reason)
+    lowered = text.lower()
+    for needle, words in (
+        ("connection refused", "connection refused"),
+        ("name or service not known", "no such host"),
+        ("nodename nor servname", "no such host"),
+        ("failed to resolve", "no such host"),
+        ("certificate verify failed", "TLS certificate not trusted (certificate verify failed)"),
+        ("timed out", "timed out"),
+        ("connection reset", "connection reset by peer"),
+    ):
+        if needle in lowered:
+            return words
+    return text.split(": ", 1)[-1] if ": " in text else text

@@ -1,0 +1,270 @@
+"""What each command reads from the cluster, with the number of API calls kept bounded.
+
+One paged pod list and one paged Warning-event list per scope, never one request per pod;
+nodes, secrets, service accounts and owners only when a finding needs them. Pages are
+filtered as they arrive, so memory follows the number of problem pods, not cluster size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from .api import Cluster, Listing, Obj
+from ..core.diagnose import ClusterFacts
+from ..core.kube import pull_secret_names, service_account_in
+from ..core.workloads import OwnerIndex, pods_of_workload
+from ..errors import Forbidden, NotFound
+
+# Every event the diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing).
+WARNING_POD_EVENTS = "type=Warning,involvedObject.kind=Pod"
+
+
+@dataclass
+class Scope:
+    """Where to look: one namespace, or every namespace (``namespace is None``)."""
+
+    namespace: Optional[str]
+    label_selector: Optional[str] = None
+
+    @property
+    def all_namespaces(self) -> bool:
+        return self.namespace is None
+
+
+def pods_matching(
+    cluster: Cluster,
+    scope: Scope,
+    keep: Callable[[Obj], bool],
+    field_selector: Optional[str] = None,
+) -> Listing:
+    """The pods in scope for which ``keep`` is true, filtered page by page.
+
+    Cluster-wide, a refused list falls back to namespace-by-namespace lists (see
+    ``Cluster.collect``), and the namespaces RBAC hides become warnings.
+    """
+    selectors = {"label_selector": scope.label_selector, "field_selector": field_selector}
+    try:
+        return Listing([pod for page in cluster.list_pages("pods", scope.namespace, **selectors) for pod in page if keep(pod)])
+    except Forbidden:
+        if scope.namespace is not None:
+            raise
+    fallback = cluster.collect("pods", None, **selectors)
+    return Listing([pod for pod in fallback.items if keep(pod)], fallback.warnings)
+
+
+def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope) -> Listing:
+    """Warning events about the given pods: one list for the scope, matched by pod uid.
+
+    For a handful of pods in one namespace the list is narrowed server-side to each pod's uid;
+    otherwise one scope-wide list is cheaper than a request per pod.
+    """
+    listing = Listing()
+    if not pods:
+        return listing
+    uids = {str((pod.get("metadata") or {}).get("uid") or "") for pod in pods}
+    if len(pods) == 1:
+        uid = next(iter(uids))
+        namespace = (pods[0].get("metadata") or {}).get("namespace")
+        listing.items = cluster.list_all(
+            "events", namespace, field_selector=f"{WARNING_POD_EVENTS},involvedObject.uid={uid}"
+        )
+        return listing
+    try:
+        for page in cluster.list_pages("events", scope.namespace, field_selector=WARNING_POD_EVENTS):
+            listing.items.extend(e for e in page if str((e.get("involvedObject") or {}).get("uid") or "") in uids)
+    except Forbidden as refused:
+        # Events are evidence, not the subject: carry on from pod status alone.
+        listing.warnings.append(f"{refused.message}; diagnosing from pod status only")
+    return listing
+
+
+def get_each(
+    cluster: Cluster, resource: str, keys: Iterable[Tuple[Optional[str], str]]
+) -> Tuple[Dict[Tuple[Optional[str], str], Obj], List[str]]:
+    """Fetch named objects one by one (few, known names); absent ones are simply missing.
+
+    Returns the objects by (namespace, name) and warnings for the ones RBAC hid.
+    """
+    found: Dict[Tuple[Optional[str], str], Obj] = {}
+    warnings: List[str] = []
+    for namespace, name in sorted(set(keys), key=lambda key: (key[0] or "", key[1])):
+        try:
+            found[(namespace, name)] = cluster.get(resource, name, namespace)
+        except NotFound:
+            continue
+        except Forbidden as refused:
+            warnings.append(refused.message)
+    return found, warnings
+
+
+def list_in_namespaces(cluster: Cluster, resource: str, namespaces: Set[str]) -> Listing:
+    """A list per namespace that holds something of interest (or one cluster-wide list if many)."""
+    if len(namespaces) > 3:
+        return cluster.collect(resource, None)
+    listing = Listing()
+    for namespace in sorted(namespaces):
+        try:
+            listing.items.extend(cluster.list_all(resource, namespace))
+        except Forbidden as refused:
+            listing.warnings.append(refused.message)
+    return listing
+
+
+# kube-apiserver leaves apiVersion/kind out of list items; the core tells workloads apart by kind.
+RESOURCE_OF_KIND = {
+    "Deployment": "deployments",
+    "StatefulSet": "statefulsets",
+    "DaemonSet": "daemonsets",
+    "ReplicaSet": "replicasets",
+    "Job": "jobs",
+    "CronJob": "cronjobs",
+}
+WORKLOAD_KINDS = tuple((resource, kind) for kind, resource in RESOURCE_OF_KIND.items())
+
+
+def with_kind(items: Iterable[Obj], kind: str) -> List[Obj]:
+    listed = list(items)
+    for item in listed:
+        item.setdefault("kind", kind)
+    return listed
+
+
+@dataclass
+class SecretsInput:
+    """What ``secrets-check`` reads: pods, workload templates, secrets and service accounts."""
+
+    pods: List[Obj] = field(default_factory=list)
+    workloads: List[Obj] = field(default_factory=list)
+    secrets: List[Obj] = field(default_factory=list)
+    service_accounts: List[Obj] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+
+def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
+    """Pods that will still pull (not finished), workloads, and the secrets they name.
+
+    A referenced secret missing from its namespace is also looked up cluster-wide by name
+    (``metadata.name`` is a supported field selector), so the check can say where it lives.
+    """
+    gathered = SecretsInput()
+
+    def take(listing: Listing) -> List[Obj]:
+        gathered.warnings.extend(listing.warnings)
+        return listing.items
+
+    gathered.pods = take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed")))
+    for resource, kind in WORKLOAD_KINDS:
+        gathered.workloads.extend(with_kind(take(cluster.collect(resource, scope.namespace, label_selector=scope.label_selector)), kind))
+    gathered.secrets = take(cluster.collect("secrets", scope.namespace))
+    gathered.service_accounts = take(cluster.collect("serviceaccounts", scope.namespace))
+    present = {(_meta(s, "namespace"), _meta(s, "name")) for s in gathered.secrets}
+    wanted = {
+        (_meta(obj, "namespace"), name)
+        for obj in gathered.pods + gathered.workloads + gathered.service_accounts
+        for name in pull_secret_names(obj)
+    }
+    for name in sorted({name for key, name in wanted - present}):
+        try:
+            elsewhere = cluster.list_all("secrets", None, field_selector=f"metadata.name={name}")
+        except Forbidden:
+            continue  # only a hint is lost: where else a secret of that name lives
+        gathered.secrets.extend(s for s in elsewhere if (_meta(s, "namespace"), name) not in present)
+    return gathered
+
+
+def _meta(obj: Obj, key: str) -> str:
+    return str((obj.get("metadata") or {}).get(key) or "")
+
+
+def _phase(pod: Obj) -> str:
+    return str((pod.get("status") or {}).get("phase") or "")
+
+
+# -- why ------------------------------------------------------------------------------------
+
+# The intermediate objects between a workload and its pods, listed to follow the owner chain.
+INTERMEDIATES = {"Deployment": "replicasets", "CronJob": "jobs"}
+
+
+def pods_for_target(cluster: Cluster, scope: Scope, kind: str, name: str) -> Tuple[List[Obj], List[Obj]]:
+    """The pods named by ``POD`` or ``TYPE/NAME`` and the intermediates (ReplicaSets/Jobs) read.
+
+    The workload's matchLabels narrow the pod list on the server; the owner chain then
+    decides membership exactly (a selector alone can also match another workload's pods).
+    """
+    namespace = scope.namespace or cluster.namespace
+    if kind == "Pod":
+        return [cluster.get_pod(name, namespace)], []
+    try:
+        workload = cluster.get(RESOURCE_OF_KIND[kind], name, namespace)
+    except NotFound as missing:
+        raise NotFound(f"{missing.message} (namespace {namespace!r})", missing.status, missing.reason) from None
+    workload["kind"] = kind
+    selector = _match_labels(workload, kind)
+    pods = cluster.list_all("pods", namespace, label_selector=selector)
+    intermediates: List[Obj] = []
+    if kind in INTERMEDIATES:
+        intermediates = cluster.list_all(INTERMEDIATES[kind], namespace, label_selector=selector if kind == "Deployment" else None)
+    index = OwnerIndex(**{INTERMEDIATES[kind]: intermediates}) if kind in INTERMEDIATES else None
+    return pods_of_workload(kind, name, pods, index, [workload]), intermediates
+
+
+def _match_labels(workload: Obj, kind: str) -> Optional[str]:
+    spec = workload.get("spec") or {}
+    selector = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("selector") if kind == "CronJob" else spec.get("selector")
+    labels = (selector or {}).get("matchLabels") or {}
+    if kind == "CronJob" and not labels:
+        return None
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or None
+
+
+def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates: List[Obj] = ()) -> Tuple[ClusterFacts, List[str]]:
+    """Read only what a second diagnosis pass asked for, each by name or per namespace."""
+    warnings: List[str] = []
+    nodes = secrets = accounts = owners = None
+    if "nodes" in needed:
+        nodes, hidden = nodes_by_name(cluster, {str((p.get("spec") or {}).get("nodeName") or "") for p in pods})
+        warnings.extend(hidden)
+    if "serviceaccounts" in needed or "secrets" in needed:
+        account_keys = {(_meta(p, "namespace"), service_account_in(p.get("spec"))) for p in pods}
+        accounts, hidden = get_each(cluster, "serviceaccounts", account_keys)
+        warnings.extend(hidden)
+    if "secrets" in needed:
+        secret_keys = {(_meta(p, "namespace"), name) for p in pods for name in pull_secret_names(p)}
+        secret_keys |= {(ns, name) for (ns, _), account in (accounts or {}).items() for name in pull_secret_names(account)}
+        secrets, hidden = get_each(cluster, "secrets", secret_keys)
+        warnings.extend(hidden)
+    if "owners" in needed:
+        namespaces = {_meta(p, "namespace") for p in pods}
+        replicasets = list(intermediates) + list_in_namespaces(cluster, "replicasets", namespaces).items
+        jobs = list_in_namespaces(cluster, "jobs", namespaces).items
+        owners = OwnerIndex(replicasets=replicasets, jobs=jobs)
+    return ClusterFacts(nodes=nodes, secrets=secrets, service_accounts=accounts, owners=owners), warnings
+
+
+# -- evicted / clean ------------------------------------------------------------------------
+
+
+def failed_pods(cluster: Cluster, scope: Scope, node: Optional[str], keep: Callable[[Obj], bool] = lambda pod: True) -> Listing:
+    """Failed pods (server-side ``status.phase=Failed``, plus ``spec.nodeName`` with --node).
+
+    ``status.reason`` is not a supported field selector, so evictions are told apart here.
+    """
+    selector = "status.phase=Failed" + (f",spec.nodeName={node}" if node else "")
+    return pods_matching(cluster, scope, keep, field_selector=selector)
+
+
+def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List[str]]:
+    """ReplicaSets and Jobs of the namespaces the pods live in, to name their workloads."""
+    namespaces = {_meta(p, "namespace") for p in pods}
+    if not namespaces:
+        return OwnerIndex(), []
+    replicasets = list_in_namespaces(cluster, "replicasets", namespaces)
+    jobs = list_in_namespaces(cluster, "jobs", namespaces)
+    return OwnerIndex(replicasets=replicasets.items, jobs=jobs.items), replicasets.warnings + jobs.warnings
+
+
+def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], List[str]]:
+    found, warnings = get_each(cluster, "nodes", {(None, name) for name in names if name})
+    return {name: node for (_, name), node in found.items()}, warnings

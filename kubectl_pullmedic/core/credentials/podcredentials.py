@@ -1,0 +1,149 @@
+"""What credentials a pod sends for its image, as far as the listed secrets and accounts tell.
+
+The kubelet reads only ``pod.spec.imagePullSecrets``. A service account's pull secrets reach
+a pod only through admission, when the pod is created and only if the pod lists none, so an
+account that gained a secret later does not help pods that already exist. Each state here is
+built from names, types, registry keys and user names: never from a password or token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from ..kube import Obj, as_list, dig, namespace_of, pull_secret_names, rfc3339, service_account_in
+from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, expired_at, match_credentials, parse_pull_secret
+
+SecretKey = Tuple[str, str]  # (namespace, name)
+
+
+@dataclass(frozen=True)
+class SecretState:
+    """One pull secret named by the pod; None in a field means "not checked" (not fetched)."""
+
+    name: str
+    exists: Optional[bool] = None
+    type: Optional[str] = None
+    problems: Tuple[str, ...] = ()
+    matches_registry: Optional[bool] = None
+    near_miss: str = ""  # why the nearest entry does not cover the image
+    expired: Optional[datetime] = None
+
+    @property
+    def usable(self) -> Optional[bool]:
+        """Whether the kubelet would send this secret's credentials for the image."""
+        if self.exists is None:
+            return None
+        return bool(self.exists and not self.problems and self.matches_registry and self.expired is None)
+
+    def describe(self, registry: str) -> str:
+        """One clause in words, e.g. ``regcred: exists, dockerconfigjson, has an entry for ghcr.io``."""
+        if self.exists is None:
+            return f"{self.name}: not checked"
+        if not self.exists:
+            return f"{self.name}: does not exist in this namespace"
+        kind = (self.type or "").replace("kubernetes.io/", "") or "Opaque"
+        if self.problems:
+            return f"{self.name}: {kind}, unusable ({'; '.join(self.problems)})"
+        if not self.matches_registry:
+            reason = f" ({self.near_miss})" if self.near_miss else ""
+            return f"{self.name}: {kind}, has no entry for {registry}{reason}"
+        if self.expired is not None:
+            return f"{self.name}: {kind}, its {registry} credentials expired at {self.expired.strftime('%Y-%m-%d %H:%M UTC')}"
+        return f"{self.name}: {kind}, has an entry for {registry}"
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "name": self.name,
+            "exists": self.exists,
+            "type": self.type,
+            "problems": list(self.problems),
+            "matchesRegistry": self.matches_registry,
+            "nearMiss": self.near_miss or None,
+            "expiredAt": rfc3339(self.expired),
+        }
+
+
+@dataclass(frozen=True)
+class PullCredentials:
+    """The pod's pull secrets and its service account's, for one image."""
+
+    secrets: Tuple[SecretState, ...]
+    service_account: str
+    account_secrets: Optional[Tuple[str, ...]]  # None when the account was not fetched
+
+    @property
+    def sends_credentials(self) -> Optional[bool]:
+        """True when some secret covers the image, False when none can, None when unknown."""
+        if not self.secrets:
+            return False
+        usable = [state.usable for state in self.secrets]
+        if any(usable):
+            return True
+        return None if None in usable else False
+
+    @property
+    def account_secrets_missed(self) -> Tuple[str, ...]:
+        """Secrets the account lists that this pod never got (it was created before, or lists its own)."""
+        if not self.account_secrets:
+            return ()
+        own = {state.name for state in self.secrets}
+        return tuple(name for name in self.account_secrets if name not in own)
+
+    @property
+    def checked(self) -> bool:
+        return self.account_secrets is not None and all(state.exists is not None for state in self.secrets)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "podSecrets": [state.to_dict() for state in self.secrets],
+            "serviceAccount": self.service_account,
+            "serviceAccountSecrets": list(self.account_secrets) if self.account_secrets is not None else None,
+        }
+
+
+def pull_credentials(
+    pod: Obj,
+    image: str,
+    secrets: Optional[Mapping[SecretKey, Obj]],
+    service_accounts: Optional[Mapping[SecretKey, Obj]],
+    now: datetime,
+) -> PullCredentials:
+    """The state of every pull secret the pod names, checked against ``image``'s registry.
+
+    ``secrets`` / ``service_accounts`` are None when they were not fetched; the states then
+    say "not checked" rather than guess.
+    """
+    namespace = namespace_of(pod)
+    names = dict.fromkeys(pull_secret_names(pod))
+    states = tuple(_state(name, image, secrets, namespace, now) for name in names)
+    account = service_account_in(dig(pod, "spec"))
+    account_secrets: Optional[Tuple[str, ...]] = None
+    if service_accounts is not None:
+        account_obj = service_accounts.get((namespace, account))
+        account_secrets = tuple(
+            str(ref.get("name")) for ref in as_list(dig(account_obj, "imagePullSecrets")) if ref.get("name")
+        )
+    return PullCredentials(states, account, account_secrets)
+
+
+def _state(name: str, image: str, secrets: Optional[Mapping[SecretKey, Obj]], namespace: str,
+           now: datetime) -> SecretState:
+    if secrets is None:
+        return SecretState(name)
+    secret = secrets.get((namespace, name))
+    if not isinstance(secret, dict):
+        return SecretState(name, exists=False)
+    secret_type = str(secret.get("type") or "Opaque")
+    if secret_type not in (DOCKERCONFIGJSON_TYPE, DOCKERCFG_TYPE):
+        return SecretState(name, True, secret_type, (f"type {secret_type} is ignored by the kubelet",), False)
+    config = parse_pull_secret(secret)
+    if config.problems:
+        return SecretState(name, True, secret_type, config.problems, False)
+    match = match_credentials(image, config)
+    if not match.matched:
+        return SecretState(name, True, secret_type, (), False, match.reason if match.near_miss else "")
+    expiries = [expired_at(credential, now) for credential in match.credentials]
+    expired = max(e for e in expiries if e is not None) if all(expiries) else None
+    return SecretState(name, True, secret_type, (), True, "", expired)

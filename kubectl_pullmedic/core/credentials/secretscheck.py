@@ -1,0 +1,391 @@
+"""``secrets-check``: will each pod and pod template find working pull credentials?
+
+Covers running pods and the templates of Deployments, StatefulSets, DaemonSets, Jobs and
+CronJobs, so a broken secret shows before a rollout creates pods that cannot pull. Each
+uses its own ``imagePullSecrets``; a template that lists none gets its service account's
+(``default`` when unnamed) when a pod is created from it. A running pod keeps what it was
+created with: the kubelet reads only ``pod.spec.imagePullSecrets``.
+
+Findings never hold a password, token or ``auth`` value: they are built from secret names,
+registry keys and user names only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from ..kube import Obj, dig, iter_containers, name_of, namespace_of, pull_secret_names, service_account_in
+from .dockerconfig import (
+    DOCKERCFG_TYPE,
+    DOCKERCONFIGJSON_TYPE,
+    PULL_SECRET_DATA_KEYS,
+    DockerConfig,
+    expired_at,
+    match_credentials,
+    parse_pull_secret,
+)
+from ..pulls.imageref import ACR, ARTIFACT_REGISTRY, ECR, GCR, acr_name, parse_image, registry_family
+from ..workloads import OwnerIndex, owner_of, workload_ref
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+CHECKED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with the pull credentials of one workload (and container)."""
+
+    code: str
+    severity: str  # error | warning | info
+    namespace: str
+    workload: str  # e.g. deployment/api or pod/api-7d4b9c-x2x
+    container: str = ""
+    image: str = ""
+    secret: str = ""
+    message: str = ""
+    fix: str = ""
+
+    def to_dict(self) -> Dict[str, str]:
+        return asdict(self)
+
+
+def settle_with_probes(findings: Iterable[Finding], served_anonymously: Set[str]) -> List[Finding]:
+    """Informational, not a warning, once the registry served an image without credentials.
+
+    ``NoCredentialsForRegistry`` warns because a private image would fail; ``--probe`` can
+    show the image is public, and then nothing is wrong.
+    """
+    settled = []
+    for finding in findings:
+        if finding.code == "NoCredentialsForRegistry" and finding.severity == WARNING \
+                and finding.image in served_anonymously:
+            finding = replace(finding, severity=INFO, fix="",
+                              message=finding.message + "; the probe read its manifest anonymously: it is public")
+        settled.append(finding)
+    return settled
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """True when any finding is an error: ``secrets-check`` then exits 1 to stop a pipeline."""
+    return any(finding.severity == ERROR for finding in findings)
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """A pod or a pod template, with the secret names a pod from it would have."""
+
+    namespace: str
+    workload: str
+    spec: Obj
+    secret_names: Tuple[str, ...]
+    from_service_account: str  # the service account the names came from, "" if own list
+
+
+class _Inventory:
+    """Secrets and service accounts by namespace and name."""
+
+    def __init__(self, secrets: Iterable[Obj], service_accounts: Iterable[Obj]) -> None:
+        self.secrets: Dict[Tuple[str, str], Obj] = {(namespace_of(s), name_of(s)): s for s in secrets}
+        self.accounts: Dict[Tuple[str, str], Obj] = {
+            (namespace_of(a), name_of(a)): a for a in service_accounts
+        }
+
+    def account_secret_names(self, namespace: str, account: str) -> Tuple[str, ...]:
+        return tuple(pull_secret_names(self.accounts.get((namespace, account)) or {}))
+
+    def namespaces_with_secret(self, name: str, besides: str) -> List[str]:
+        return sorted(ns for (ns, secret_name) in self.secrets if secret_name == name and ns != besides)
+
+
+def check_pull_secrets(
+    pods: Sequence[Obj],
+    workloads: Sequence[Obj],
+    secrets: Sequence[Obj],
+    service_accounts: Sequence[Obj],
+    *,
+    now: datetime,
+) -> List[Finding]:
+    """Findings for every workload template and pod; see the module docstring.
+
+    ``workloads`` items carry their ``kind``. ReplicaSets and Jobs among them are not
+    checked themselves (their Deployment or CronJob is) but lead a pod to its workload, so
+    a pod reports only what its workload's template does not already.
+    """
+    inventory = _Inventory(secrets, service_accounts)
+    by_workload: Dict[Tuple[str, str], List[Finding]] = {}
+    for subject in _template_subjects(workloads, inventory):
+        by_workload[(subject.namespace, subject.workload)] = _check_subject(subject, inventory, now)
+    findings = [finding for group in by_workload.values() for finding in group]
+    index = OwnerIndex(others=[w for w in workloads if w.get("kind") in ("ReplicaSet", "Job")])
+    for pod in pods:
+        owner = owner_of(pod, index)
+        spec = dig(pod, "spec", default={})
+        subject = _Subject(
+            namespace_of(pod), f"pod/{name_of(pod)}", spec, tuple(pull_secret_names(pod)), ""
+        )
+        pod_findings = _check_subject(subject, inventory, now)
+        pod_findings.extend(_missed_account_secrets(subject, inventory, has_controller=owner is not None))
+        reported = by_workload.get((subject.namespace, workload_ref(*owner)), []) if owner else []
+        already = {(f.code, f.container, f.image, f.secret) for f in reported}
+        findings.extend(f for f in pod_findings if (f.code, f.container, f.image, f.secret) not in already)
+    return findings
+
+
+def _template_subjects(workloads: Sequence[Obj], inventory: _Inventory) -> List[_Subject]:
+    """The pod templates to check; a CronJob's Jobs are covered by the CronJob."""
+    subjects = []
+    for workload in workloads:
+        kind = str(workload.get("kind") or "")
+        if kind not in CHECKED_KINDS or (kind == "Job" and dig(workload, "metadata", "ownerReferences")):
+            continue
+        namespace = namespace_of(workload)
+        spec = dig(workload, "spec", "jobTemplate", "spec") if kind == "CronJob" else workload.get("spec")
+        spec = dig(spec, "template", "spec", default={})
+        own = tuple(pull_secret_names(workload))
+        account = "" if own else service_account_in(spec)
+        names = own or inventory.account_secret_names(namespace, account)
+        subjects.append(_Subject(namespace, workload_ref(kind, name_of(workload)), spec, names, account))
+    return subjects
+
+
+def _missed_account_secrets(subject: _Subject, inventory: _Inventory, has_controller: bool) -> List[Finding]:
+    """A pod created before its service account listed pull secrets never gets them."""
+    account = service_account_in(subject.spec)
+    account_names = inventory.account_secret_names(subject.namespace, account)
+    missing = [name for name in account_names if name not in subject.secret_names]
+    if subject.secret_names or not missing:
+        return []
+    listed = ", ".join(missing)
+    return [
+        Finding(
+            "PodMissesServiceAccountSecrets",
+            WARNING,
+            subject.namespace,
+            subject.workload,
+            secret=listed,
+            message=f'service account "{account}" now lists pull secret(s) {listed}, but this pod has none: '
+            "a service account's pull secrets are copied into a pod only when it is created, "
+            "and only if it lists none",
+            fix=(
+                f"kubectl delete {subject.workload} -n {subject.namespace}"
+                "  (its controller recreates it with them)"
+                if has_controller
+                else "recreate the pod (delete it and apply its manifest again) to pick them up"
+            ),
+        )
+    ]
+
+
+def _check_subject(subject: _Subject, inventory: _Inventory, now: datetime) -> List[Finding]:
+    findings: List[Finding] = []
+    configs: List[DockerConfig] = []
+    for name in subject.secret_names:
+        config, problem = _load_secret(subject, name, inventory)
+        if problem:
+            findings.append(problem)
+        elif config is not None:
+            configs.append(config)
+    used: Set[str] = set()
+    for _, container, _ in iter_containers({"spec": subject.spec}):
+        image = str(container.get("image") or "")
+        if not parse_image(image).valid:
+            continue  # InvalidImageName: nothing is pulled, so no credentials are needed
+        finding, matched_secrets = _check_image(
+            subject, str(container.get("name") or ""), image, configs, now
+        )
+        used.update(matched_secrets)
+        if finding:
+            findings.append(finding)
+    for config in configs:
+        if config.secret not in used:
+            findings.append(
+                _finding(
+                    subject,
+                    "UnusedPullSecret",
+                    INFO,
+                    secret=config.secret,
+                    message=f'pull secret "{config.secret}" matches none of the images '
+                    f'({", ".join(c.key for c in config.credentials)})',
+                    fix="remove it from imagePullSecrets, or fix its registry address",
+                )
+            )
+    return findings
+
+
+def _finding(
+    subject: _Subject,
+    code: str,
+    severity: str,
+    message: str,
+    fix: str = "",
+    container: str = "",
+    image: str = "",
+    secret: str = "",
+) -> Finding:
+    where = (
+        f' (from service account "{subject.from_service_account}")'
+        if subject.from_service_account and secret
+        else ""
+    )
+    return Finding(
+        code, severity, subject.namespace, subject.workload, container, image, secret, message + where, fix
+    )
+
+
+def _load_secret(
+    subject: _Subject, name: str, inventory: _Inventory
+) -> Tuple[Optional[DockerConfig], Optional[Finding]]:
+    namespace = subject.namespace
+    secret = inventory.secrets.get((namespace, name))
+    if secret is None:
+        elsewhere = inventory.namespaces_with_secret(name, besides=namespace)
+        message = f'pull secret "{name}" does not exist in namespace "{namespace}"'
+        fix = (
+            f"kubectl create secret docker-registry {name} -n {namespace} "
+            "--docker-server=REGISTRY --docker-username=USER --docker-password=..."
+        )
+        if elsewhere:
+            message += (
+                f"; namespace(s) {', '.join(elsewhere)} have one of that name, but secrets are namespaced"
+            )
+            fix = _copy_command(inventory.secrets[(elsewhere[0], name)], namespace) or fix
+        return None, _finding(subject, "SecretNotFound", ERROR, message, fix, secret=name)
+    secret_type = str(secret.get("type") or "Opaque")
+    if secret_type not in (DOCKERCONFIGJSON_TYPE, DOCKERCFG_TYPE):
+        return None, _finding(
+            subject,
+            "SecretWrongType",
+            ERROR,
+            f'pull secret "{name}" has type {secret_type}; the kubelet ignores any type but '
+            f"{DOCKERCONFIGJSON_TYPE} and {DOCKERCFG_TYPE}",
+            f"recreate it: kubectl create secret docker-registry {name} -n {namespace} --docker-server=... "
+            "(or --from-file=.dockerconfigjson=config.json --type=kubernetes.io/dockerconfigjson)",
+            secret=name,
+        )
+    config = parse_pull_secret(secret)
+    if config.problems:
+        return None, _finding(
+            subject,
+            "SecretMalformed",
+            ERROR,
+            f'pull secret "{name}" cannot be used: {"; ".join(config.problems)}. '
+            "The kubelet fails every image pull of a pod that lists a malformed pull secret",
+            f"recreate it with kubectl create secret docker-registry {name} -n {namespace} ...",
+            secret=name,
+        )
+    return config, None
+
+
+def _copy_command(source: Obj, namespace: str) -> str:
+    """A shell line copying a pull secret into ``namespace`` without printing its content."""
+    secret_type = str(source.get("type") or "")
+    data_key = PULL_SECRET_DATA_KEYS.get(secret_type)
+    if data_key is None:
+        return ""
+    name, escaped = name_of(source), data_key.replace(".", "\\.")
+    return (
+        f"copy it: kubectl create secret generic {name} -n {namespace} --type={secret_type} "
+        f"--from-file={data_key}=<(kubectl get secret {name} -n {namespace_of(source)} "
+        f"-o jsonpath='{{.data.{escaped}}}' | base64 -d)"
+    )
+
+
+def cloud_registry_role(registry: str) -> str:
+    """How nodes get pull access to a cloud registry without a secret; "" for other registries.
+
+    >>> cloud_registry_role("europe-west1-docker.pkg.dev")
+    'grant the node service account roles/artifactregistry.reader on the repository'
+    """
+    family = registry_family(registry)
+    if family == ECR:
+        return (
+            "attach the AmazonEC2ContainerRegistryReadOnly policy to the node IAM role "
+            "(another account's registry also needs a repository policy allowing it)"
+        )
+    if family == ACR:
+        return (
+            "grant the kubelet identity AcrPull: "
+            f"az aks update -n CLUSTER -g RESOURCE_GROUP --attach-acr {acr_name(registry)}"
+        )
+    if family in (GCR, ARTIFACT_REGISTRY):
+        return "grant the node service account roles/artifactregistry.reader on the repository"
+    return ""
+
+
+def _check_image(
+    subject: _Subject, container: str, image: str, configs: List[DockerConfig], now: datetime
+) -> Tuple[Optional[Finding], Set[str]]:
+    ref = parse_image(image)
+    registry = ref.registry
+    match = match_credentials(image, configs)
+    if match.matched:
+        secrets = {credential.secret for credential in match.credentials}
+        expiries = [expired_at(credential, now) for credential in match.credentials]
+        if all(expiries):
+            latest = max(e for e in expiries if e is not None)
+            first = match.credentials[0]
+            return (
+                _finding(
+                    subject,
+                    "CredentialsExpired",
+                    ERROR,
+                    f'the credentials for {registry} in pull secret "{first.secret}" '
+                    f'(user "{first.username}") '
+                    f"expired at {latest.strftime('%Y-%m-%d %H:%M:%S UTC')}",
+                    "refresh the secret; short-lived tokens (ECR lasts 12 h) need a refresher "
+                    "or a kubelet credential provider instead of a static secret",
+                    container,
+                    image,
+                    first.secret,
+                ),
+                secrets,
+            )
+        return None, secrets
+    role = cloud_registry_role(registry)
+    if match.near_miss and match.nearest is not None:
+        return (
+            _finding(
+                subject,
+                "NoCredentialsForRegistry",
+                ERROR,
+                f"no pull-secret entry matches {match.target}; nearest: {match.reason}",
+                f'add an entry for "{registry}" to pull secret "{match.nearest.secret}" '
+                "(kubectl create secret docker-registry NAME --docker-server=" + registry + " ...)",
+                container,
+                image,
+                match.nearest.secret,
+            ),
+            set(),
+        )
+    if role:
+        return (
+            _finding(
+                subject,
+                "CloudRegistryWithoutSecret",
+                WARNING,
+                f"no pull secret covers {registry}: the pull works only if the node's own identity "
+                "(node IAM, kubelet credential provider) has access",
+                role,
+                container,
+                image,
+            ),
+            set(),
+        )
+    if match.nearest is not None and not ref.always_public:
+        return (
+            _finding(
+                subject,
+                "NoCredentialsForRegistry",
+                WARNING,
+                f"no pull-secret entry matches {match.target}, so the image is pulled anonymously "
+                f"(fine if it is public); nearest: {match.reason}",
+                f'if the image is private, add an entry for "{registry}" to a pull secret',
+                container,
+                image,
+                match.nearest.secret,
+            ),
+            set(),
+        )
+    return None, set()

@@ -1,0 +1,3 @@
+"""Image pulls: image references, the runtimes' wordings, classification of a pull error, and
+the summary and paste-ready fix per cause.
+"""

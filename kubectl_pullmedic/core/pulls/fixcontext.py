@@ -1,0 +1,102 @@
+"""What a fix needs to know, and the commands that change a workload, a pod or a node.
+
+Commands name the object people edit (``deployment/api``, found through the owner chain): a
+change to a pod that a controller owns is undone at its next rollout, while a bare pod's
+spec (and a Job's template) cannot change at all and must be re-created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from .imageref import ImageRef
+from ..kube import Obj, as_list, dig
+from ..credentials.podcredentials import PullCredentials
+from .classify import PullError
+from ..workloads import WorkloadKey, patch_template_command, workload_ref
+
+SPEC_LISTS = {"init": "initContainers", "regular": "containers", "ephemeral": "ephemeralContainers"}
+
+
+@dataclass(frozen=True)
+class FixContext:
+    """Everything a fix names: where the container lives, its image, and what is known."""
+
+    namespace: str
+    pod: str
+    container: str
+    container_type: str  # init | regular | ephemeral
+    image: ImageRef
+    owner: Optional[WorkloadKey]
+    node: Optional[str]
+    error: Optional[PullError]
+    credentials: PullCredentials
+    node_info: Optional[Dict[str, Any]] = None
+    pull_policy: str = ""
+    cause_known: bool = True
+
+    @property
+    def target(self) -> str:
+        return workload_ref(*self.owner) if self.owner else f"pod/{self.pod}"
+
+    @property
+    def host(self) -> str:
+        detail = self.error.detail if self.error else {}
+        return str(detail.get("host") or self.image.registry or "the registry")
+
+    @property
+    def node_name(self) -> str:
+        return self.node or "<node>"
+
+
+def describe_node(node: Optional[Obj]) -> Optional[Dict[str, Any]]:
+    """The facts a fix quotes about a node: OS, architecture and its pressure conditions."""
+    if not isinstance(node, dict):
+        return None
+    labels = dig(node, "metadata", "labels", default={})
+    labels = labels if isinstance(labels, dict) else {}
+    conditions = {
+        str(cond.get("type")): str(cond.get("status"))
+        for cond in as_list(dig(node, "status", "conditions")) if cond.get("type")
+    }
+    return {
+        "os": dig(node, "status", "nodeInfo", "operatingSystem") or labels.get("kubernetes.io/os"),
+        "arch": dig(node, "status", "nodeInfo", "architecture") or labels.get("kubernetes.io/arch"),
+        "conditions": conditions,
+        "pressure": sorted(kind for kind, status in conditions.items() if kind.endswith("Pressure") and status == "True"),
+    }
+
+
+def set_image(ctx: FixContext, image: str) -> str:
+    """``kubectl set image`` on the workload; it finds init containers by name too."""
+    if ctx.container_type == "ephemeral":
+        return (f"ephemeral container {ctx.container} cannot be changed: start a new one with "
+                f"kubectl debug {ctx.pod} -n {ctx.namespace} -it --image={image}")
+    if ctx.owner and ctx.owner[0] == "Job":
+        return (f"a Job's pod template cannot change: set {ctx.container}'s image to {image} in the manifest of "
+                f"{ctx.target}, then delete and re-create the Job")
+    return f"kubectl set image {ctx.target} {ctx.container}={image} -n {ctx.namespace}"
+
+
+def patch_template(ctx: FixContext, pod_spec_fragment: Obj, what: str) -> str:
+    """A strategic-merge patch of the workload's pod template (lists merge by name).
+
+    A pod's spec (and a Job's template) is fixed once created, so those must be re-created.
+    """
+    command = patch_template_command(*ctx.owner, ctx.namespace, {"spec": pod_spec_fragment}) if ctx.owner else None
+    return command or f"{what} cannot change on {ctx.target} once created: re-create it with the change"
+
+
+def restart(ctx: FixContext) -> str:
+    """How to get new pods, which pick up changed service-account pull secrets."""
+    if ctx.owner and ctx.owner[0] in ("Deployment", "StatefulSet", "DaemonSet"):
+        return f"kubectl rollout restart {ctx.target} -n {ctx.namespace}"
+    if ctx.owner and ctx.owner[0] in ("ReplicaSet", "ReplicationController"):
+        return f"kubectl delete pod {ctx.pod} -n {ctx.namespace}  (its {ctx.owner[0]} creates a new one)"
+    return f"re-create pod {ctx.pod} (kubectl get pod {ctx.pod} -n {ctx.namespace} -o yaml, delete it, apply it again)"
+
+
+def debug_node(ctx: FixContext, image: str, command: str) -> str:
+    """A command run on the pod's node through a node debugging pod (host network, host fs at /host)."""
+    return f"kubectl debug node/{ctx.node_name} -it --image={image} -- {command}"

@@ -1,0 +1,259 @@
+"""The ordered table of pull-error wordings: one row per wording, the first match wins.
+
+Each row names whose wording it matches (runtime, registry), so it can be checked against
+the sources. Three wordings fit two causes; their rows carry a decider that settles the
+cause from the image's registry and whether the pod sends pull secrets, and records the
+ambiguity and what would tell the causes apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Pattern, Tuple
+
+from ..causes import (
+    IMAGE_NEVER_PULLED,
+    IMAGE_NOT_FOUND,
+    INVALID_IMAGE_NAME,
+    NODE_DISK_FULL,
+    PLATFORM_MISMATCH,
+    PULL_FAILED,
+    REGISTRY_ACCESS_DENIED,
+    REGISTRY_AUTH_REQUIRED,
+    REGISTRY_CREDENTIALS_EXPIRED,
+    REGISTRY_DNS_FAILURE,
+    REGISTRY_RATE_LIMITED,
+    REGISTRY_SERVER_ERROR,
+    REGISTRY_TLS_ERROR,
+    REGISTRY_UNREACHABLE,
+    SIGNATURE_VALIDATION_FAILED,
+)
+from .imageref import DOCKERHUB, GHCR, ImageRef
+
+# When one message aggregates several attempts (the kubelet tries each pull secret in turn and
+# joins the errors as "[err1, err2]"), the most specific cause wins.
+SPECIFICITY = (
+    SIGNATURE_VALIDATION_FAILED, NODE_DISK_FULL, PLATFORM_MISMATCH, INVALID_IMAGE_NAME,
+    IMAGE_NEVER_PULLED, REGISTRY_CREDENTIALS_EXPIRED, IMAGE_NOT_FOUND, REGISTRY_ACCESS_DENIED,
+    REGISTRY_RATE_LIMITED, REGISTRY_AUTH_REQUIRED, REGISTRY_TLS_ERROR, REGISTRY_DNS_FAILURE,
+    REGISTRY_SERVER_ERROR, REGISTRY_UNREACHABLE, PULL_FAILED,
+)
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """The message fits more than one cause; which was chosen, why, and how to be sure."""
+
+    alternatives: Tuple[str, ...]
+    reason: str
+    tell_apart: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"alternatives": list(self.alternatives), "reason": self.reason, "tellApart": self.tell_apart}
+
+
+# (the image, whether the pod sends credentials, the unwrapped message) -> (cause, ambiguity)
+Decider = Callable[[Optional[ImageRef], Optional[bool], str], Tuple[str, Optional[Ambiguity]]]
+
+
+@dataclass(frozen=True)
+class PullPattern:
+    """One row of the table: a regex over the unwrapped message and the cause it means."""
+
+    name: str
+    cause: str
+    regex: Pattern[str]
+    wording: str  # whose wording this matches, so the table can be checked against sources
+    decide: Optional[Decider] = None
+
+
+def _decide_denied_or_missing(ref: Optional[ImageRef], has_secrets: Optional[bool],
+                              evidence: str) -> Tuple[str, Optional[Ambiguity]]:
+    """Docker Hub (and Quay, GHCR) answer alike for a missing repository and a private one."""
+    image = ref.fully_qualified if ref and ref.valid else "the image"
+    host = ref.registry if ref and ref.valid else "the registry"
+    tell_apart = (
+        f"`kubectl pullmedic why` with `--probe` asks {host}, with the pod's pull secrets, "
+        f"whether the image exists; or, with credentials that can read "
+        f"it, run `docker login {host}` then `docker pull {image}`: if that pulls, the pod lacks "
+        "credentials; if it says not found, the name or tag is wrong"
+    )
+    if ref and ref.is_official:
+        return IMAGE_NOT_FOUND, None  # official images are all public: a denial means no such name
+    if has_secrets:
+        return IMAGE_NOT_FOUND, Ambiguity(
+            (REGISTRY_ACCESS_DENIED,),
+            "the pod sends pull secrets and the registry still denies the repository: either it does "
+            "not exist or these credentials may not read it",
+            tell_apart,
+        )
+    known = "has no pull secrets" if has_secrets is False else "may have no pull secrets (not checked)"
+    if ref and ref.valid and ref.family == DOCKERHUB:
+        return IMAGE_NOT_FOUND, Ambiguity(
+            (REGISTRY_AUTH_REQUIRED,),
+            f"Docker Hub answers the same for a missing repository and a private one; the pod {known}, "
+            "and images pulled without credentials are usually public, so a wrong name is likelier",
+            tell_apart,
+        )
+    return REGISTRY_AUTH_REQUIRED, Ambiguity(
+        (IMAGE_NOT_FOUND,),
+        f"the registry answers the same for a missing repository and a private one; the pod {known}, "
+        "and private registries usually require credentials",
+        tell_apart,
+    )
+
+
+def _decide_anonymous_token(ref: Optional[ImageRef], has_secrets: Optional[bool],
+                              evidence: str) -> Tuple[str, Optional[Ambiguity]]:
+    """GHCR refuses an anonymous token alike for a private package and for one that does not exist."""
+    if ref is None or not ref.valid or ref.family != GHCR:
+        return REGISTRY_AUTH_REQUIRED, None
+    return REGISTRY_AUTH_REQUIRED, Ambiguity(
+        (IMAGE_NOT_FOUND,),
+        "ghcr.io refuses an anonymous pull of a private package and of a package that does not exist alike",
+        f"open https://github.com/{ref.repository.split('/')[0]}?tab=packages signed in, or run "
+        f"`docker login ghcr.io` then `docker pull {ref.fully_qualified}`",
+    )
+
+
+def _decide_harbor_unauthorized(ref: Optional[ImageRef], has_secrets: Optional[bool],
+                              evidence: str) -> Tuple[str, Optional[Ambiguity]]:
+    """Harbor says "unauthorized to access repository" both without credentials and without permission."""
+    if has_secrets:
+        return REGISTRY_ACCESS_DENIED, None
+    return REGISTRY_AUTH_REQUIRED, None
+
+
+def _gcp_maybe_missing(cause: str, ref: Optional[ImageRef], evidence: str) -> Tuple[str, Optional[Ambiguity]]:
+    """Artifact Registry (which also serves gcr.io) says itself when a repository "may not exist"."""
+    if "(or it may not exist)" not in evidence:
+        return cause, None
+    location = ref.registry if ref and ref.valid else "LOCATION-docker.pkg.dev"
+    repository = "/".join(ref.repository.split("/")[:2]) if ref and ref.valid else "PROJECT/REPOSITORY"
+    return cause, Ambiguity(
+        (IMAGE_NOT_FOUND,),
+        "Artifact Registry refuses a repository it cannot find the same way as one the caller may not "
+        "read (\"or it may not exist\")",
+        f"`gcloud artifacts docker images list {location}/{repository}` with an account that can read it",
+    )
+
+
+def _decide_gcp_unauthenticated(ref: Optional[ImageRef], has_secrets: Optional[bool],
+                                evidence: str) -> Tuple[str, Optional[Ambiguity]]:
+    return _gcp_maybe_missing(REGISTRY_AUTH_REQUIRED, ref, evidence)
+
+
+def _decide_artifact_registry(ref: Optional[ImageRef], has_secrets: Optional[bool],
+                              evidence: str) -> Tuple[str, Optional[Ambiguity]]:
+    return _gcp_maybe_missing(REGISTRY_ACCESS_DENIED, ref, evidence)
+
+
+def _p(name: str, cause: str, regex: str, wording: str, decide: Optional[Decider] = None) -> PullPattern:
+    return PullPattern(name, cause, re.compile(regex, re.IGNORECASE), wording, decide)
+
+
+# Ordered: the first match wins. Specific wordings come before the generic HTTP statuses they
+# contain (an expired ECR token is also a "denied", a DNS timeout also an "i/o timeout").
+PATTERNS: Tuple[PullPattern, ...] = (
+    _p("malformed-secret", PULL_FAILED, r"illegal base64 data at input byte",
+       "kubelet (pkg/credentialprovider): a pull secret's auth field or document is not valid base64, "
+       "so no pull happens at all"),
+    _p("never-pull", IMAGE_NEVER_PULLED, r"is not present with pull policy of Never",
+       "kubelet ErrImageNeverPull event and waiting message"),
+    _p("invalid-name", INVALID_IMAGE_NAME,
+       r"couldn't parse image (?:name|reference)|Failed to apply default image tag|invalid reference format",
+       "kubelet InspectFailed (distribution/reference errors); runtimes' reference parsers"),
+    _p("signature", SIGNATURE_VALIDATION_FAILED,
+       r"^SignatureValidationFailed|signature validation failed|Source image rejected|"
+       r"signature was required|None of the signatures were accepted",
+       "CRI-O policy.json (containers/image), kubelet >= 1.29 SignatureValidationFailed"),
+    _p("disk-full", NODE_DISK_FULL, r"no space left on device|disk quota exceeded",
+       "containerd/CRI-O/Docker layer extraction (ENOSPC)"),
+    _p("platform", PLATFORM_MISMATCH,
+       r"no match for platform in manifest|no matching manifest for \S+ in the manifest list|"
+       r"no image found in (?:manifest list|image index) for architecture|"
+       r"does not match the specified platform|image operating system \"?\w+\"? cannot be used on this platform",
+       "containerd (no match for platform), Docker (no matching manifest for linux/arm64/v8), "
+       "CRI-O (no image found in manifest list for architecture ...)"),
+    _p("rate-limit", REGISTRY_RATE_LIMITED,
+       r"toomanyrequests|429 Too Many Requests|HTTP status:? 429|pull rate limit|rate limit exceeded|"
+       r"rate exceeded",
+       "Docker Hub TOOMANYREQUESTS (all runtimes), any registry's HTTP 429"),
+    _p("credentials-expired", REGISTRY_CREDENTIALS_EXPIRED,
+       r"(?:authorization|security|access|auth) token (?:has|is) expired|token has expired|"
+       r"credentials? (?:has|have) expired|ExpiredToken",
+       "ECR (Your authorization token has expired. Reauthenticate and try again.), STS"),
+    _p("no-credentials", REGISTRY_AUTH_REQUIRED, r"no basic auth credentials",
+       "containerd/Docker when a registry (typically ECR) asks for basic auth and none is configured"),
+    _p("tls-handshake-timeout", REGISTRY_UNREACHABLE, r"TLS handshake timeout",
+       "Go net/http: the connection opened but the registry (or a proxy) never answered"),
+    _p("http-to-https", REGISTRY_TLS_ERROR, r"server gave HTTP response to HTTPS client",
+       "Go net/http against a plain-HTTP registry (all runtimes)"),
+    _p("tls", REGISTRY_TLS_ERROR,
+       r"x509:|\btls: |certificate (?:signed by unknown authority|has expired|is not valid|is valid for)|"
+       r"first record does not look like a TLS handshake|unknown certificate authority",
+       "Go crypto/tls and crypto/x509 (all runtimes)"),
+    _p("dns", REGISTRY_DNS_FAILURE,
+       r"\blookup \S+(?: on \S+)?: |no such host|Temporary failure in name resolution|"
+       r"Name or service not known|server misbehaving|could not resolve host",
+       "Go resolver (dial tcp: lookup HOST on IP:53: no such host), all runtimes"),
+    _p("server-error", REGISTRY_SERVER_ERROR,
+       r"\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|[A-Z]\w+)|"
+       r"HTTP status:? 5\d\d|error parsing HTTP 5\d\d response|status code 5\d\d|"
+       r"Service Unavailable|Internal Server Error|Bad Gateway|Gateway Time-?out",
+       "containerd (unexpected status ...: 503 Service Unavailable), Docker/CRI-O "
+       "(received unexpected HTTP status: 500 Internal Server Error)"),
+    _p("unreachable", REGISTRY_UNREACHABLE,
+       r"connection refused|connection reset|i/o timeout|deadline exceeded|Client\.Timeout exceeded|"
+       r"request canceled|network is unreachable|no route to host|proxyconnect|broken pipe|"
+       r"operation timed out|connection timed out|unexpected EOF|: EOF\b|no progress in|"
+       r"because the registry is unavailable",
+       "Go net (dial tcp IP:443: connect: connection refused / i/o timeout), containerd "
+       "(cancel pulling image because of no progress), kubelet RegistryUnavailable"),
+    _p("inspect-failed", PULL_FAILED, r"^Failed to inspect image",
+       "kubelet ImageInspectError: the runtime could not read its local copy of the image"),
+    _p("missing-blob", PULL_FAILED,
+       r"content descriptor \S+ .*not found|blob unknown|BLOB_UNKNOWN",
+       "containerd / registries when a layer the manifest names is missing (a registry-side fault)"),
+    _p("iam-denied", REGISTRY_ACCESS_DENIED, r"is not authorized to perform|AccessDenied",
+       "ECR / AWS IAM (User: arn:aws:sts::...:assumed-role/... is not authorized to perform: ecr:BatchGetImage)"),
+    _p("denied-or-missing", IMAGE_NOT_FOUND,
+       r"pull access denied|repository does not exist or may require|"
+       r"requested access to the resource is denied|does not exist or no pull access|insufficient_scope|"
+       r"access to the requested resource is not authorized",
+       "Docker Hub via containerd (pull access denied, ... insufficient_scope) and Docker "
+       "(may require 'docker login'), CRI-O (requested access to the resource is denied), Quay",
+       _decide_denied_or_missing),
+    _p("gcp-unauthenticated", REGISTRY_AUTH_REQUIRED, r"Unauthenticated requests do not have permission",
+       "Artifact Registry / gcr.io when no credentials were sent (denied: Unauthenticated requests do not have "
+       "permission ...)", _decide_gcp_unauthenticated),
+    _p("artifact-registry-denied", REGISTRY_ACCESS_DENIED,
+       r"Permission \"?artifactregistry\.\S+\"? denied|\(or it may not exist\)",
+       "Google Artifact Registry / gcr.io (denied: Permission ... denied on resource ... (or it may not exist))",
+       _decide_artifact_registry),
+    _p("harbor-unauthorized", REGISTRY_AUTH_REQUIRED,
+       r"unauthorized to access repository",
+       "Harbor (unauthorized: unauthorized to access repository: P/R, action: pull)",
+       _decide_harbor_unauthorized),
+    _p("not-found", IMAGE_NOT_FOUND,
+       r"manifest unknown|name unknown|not found|404 Not Found|does not exist|NAME_UNKNOWN|"
+       r"Requested image not found|was deleted or has expired",
+       "containerd (REF: not found), Docker (manifest for X not found: manifest unknown), CRI-O "
+       "(reading manifest T in R: manifest unknown), ECR (Requested image not found), Harbor "
+       "(artifact ... not found), Quay (Tag T was deleted or has expired)"),
+    _p("anonymous-token", REGISTRY_AUTH_REQUIRED, r"failed to fetch anonymous token",
+       "containerd: the registry refused a token to an anonymous client (ACR, GAR; GHCR with 403 for a "
+       "private or missing package)", _decide_anonymous_token),
+    _p("forbidden", REGISTRY_ACCESS_DENIED,
+       r"403 Forbidden|HTTP status:? 403|error parsing HTTP 403|\bforbidden\b|\bdenied: |Permission denied",
+       "containerd (unexpected status ...: 403 Forbidden), GitLab (denied: access forbidden), "
+       "GCR (denied: Permission denied for ...)"),
+    _p("unauthorized", REGISTRY_AUTH_REQUIRED,
+       r"401 Unauthorized|HTTP status:? 401|\bunauthorized\b|authentication required|"
+       r"incorrect username or password|invalid username/password|HTTP Basic: Access denied|"
+       r"authorization failed|failed to fetch oauth token",
+       "Docker/CRI-O (unauthorized: authentication required), containerd (failed to fetch oauth "
+       "token ... 401 Unauthorized), GitLab (HTTP Basic: Access denied)"),
+)
+

@@ -1,0 +1,109 @@
+"""How ``evicted`` and ``clean`` show their results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import documents, tables
+from ..core.evictions.cleanup import CleanupPlan, EvictedPod, EvictionGroup, resource_label
+from ..core.evictions.messages import ContainerUsage
+from ..cluster.deleting import DELETED, FAILED, GONE, SKIPPED, DeleteOutcome
+
+
+def _usage(usage: Optional[ContainerUsage]) -> str:
+    if usage is None:
+        return "-"
+    bound = usage.request if usage.request is not None else usage.limit
+    return f"{usage.name} {usage.usage or '?'}/{bound if bound is not None else '?'}"
+
+
+def usage_cell(item: EvictedPod) -> str:
+    """The biggest offender's usage against its request (or limit), e.g. ``app 1.2Gi/256Mi``."""
+    eviction = item.eviction
+    if eviction.pod_usage is not None:
+        return _usage(eviction.pod_usage)
+    if not eviction.containers:
+        return "-"
+    text = _usage(eviction.containers[0])
+    return text + (f" (+{len(eviction.containers) - 1})" if len(eviction.containers) > 1 else "")
+
+
+def pressure_of(node: Optional[Dict[str, Any]]) -> str:
+    """A node's current pressure conditions, as kubectl describe node would list them True."""
+    if node is None:
+        return "<unknown>"
+    conditions = [c for c in (node.get("status") or {}).get("conditions") or [] if isinstance(c, dict)]
+    pressure = [c.get("type") for c in conditions if str(c.get("type", "")).endswith("Pressure") and c.get("status") == "True"]
+    return ",".join(str(p) for p in pressure) or "none"
+
+
+def evicted_table(items: Sequence[EvictedPod], nodes: Dict[str, Any], *, now: datetime, wide: bool,
+                  all_namespaces: bool, no_headers: bool) -> str:
+    headers = (["namespace"] if all_namespaces else []) + ["pod", "owner", "node", "kind", "resource", "usage/request", "age"]
+    if wide:
+        headers += ["threshold/available", "node conditions"]
+    rows = []
+    for item in items:
+        eviction = item.eviction
+        row = ([item.namespace] if all_namespaces else []) + [
+            item.name,
+            f"{item.owner[0].lower()}/{item.owner[1]}" if item.owner else "-",
+            eviction.node or "-",
+            eviction.kind,
+            resource_label(eviction),
+            usage_cell(item),
+            tables.human_age(eviction.evicted_at or item.created, now),
+        ]
+        if wide:
+            row += [f"{eviction.threshold or '-'}/{eviction.available or '-'}", pressure_of(nodes.get(eviction.node or ""))]
+        rows.append(row)
+    return tables.table(headers, rows, no_headers=no_headers)
+
+
+def group_table(groups: Sequence[EvictionGroup], by: str, *, no_headers: bool) -> str:
+    rows = [[g.key, g.count, len(g.nodes), ",".join(g.resources), ",".join(g.owners) or "-"] for g in groups]
+    return tables.table([by, "pods", "nodes", "resources", "owners"], rows, no_headers=no_headers)
+
+
+def group_fixes(groups: Sequence[EvictionGroup]) -> str:
+    """Under the table: each group's one-line summary and its fixes."""
+    lines: List[str] = []
+    for group in groups:
+        lines.append(group.summary() + ".")
+        lines.extend(f"  {number}. {fix}" for number, fix in enumerate(group.fixes, 1))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def evicted_document(items: Sequence[EvictedPod], groups: Sequence[EvictionGroup], fmt: str) -> str:
+    extra = {"groups": [g.to_dict() for g in groups]} if groups else {}
+    return documents.document(documents.list_document("EvictedPodList", [i.to_dict() for i in items], **extra), fmt)
+
+
+def plan_summary(plan: CleanupPlan, *, verb: str) -> str:
+    """What ``clean`` is about to do: counts per namespace and kind, then what it keeps and why."""
+    lines = [f"{verb} {len(plan.to_delete)} evicted pod{'s' if len(plan.to_delete) != 1 else ''}:"]
+    lines.extend(f"  {count:>5}  {namespace}  {kind}" for namespace, kind, count in plan.counts())
+    if plan.skipped:
+        lines.append(f"Keeping {len(plan.skipped)} other failed pod{'s' if len(plan.skipped) != 1 else ''}:")
+        for reason, count in plan.skipped_by_reason().items():
+            example = next(s for s in plan.skipped if s.reason == reason)
+            lines.append(f"  {count:>5}  {reason}  (e.g. {example.namespace}/{example.name}: {example.detail})")
+    return "\n".join(lines) + "\n"
+
+
+def planned_names(plan: CleanupPlan) -> str:
+    return "".join(f"pod/{item.name}\n" for item in plan.to_delete)
+
+
+def outcome_summary(outcomes: Sequence[DeleteOutcome], *, dry_run: bool) -> str:
+    counts = {result: sum(1 for o in outcomes if o.result == result) for result in (DELETED, GONE, SKIPPED, FAILED)}
+    verb = "would delete (server dry run)" if dry_run else "deleted"
+    lines = [f"{verb} {counts[DELETED]}, already gone {counts[GONE]}, skipped {counts[SKIPPED]}, failed {counts[FAILED]}"]
+    lines.extend(f"{o.result}: {o.item.namespace}/{o.item.name}: {o.detail}" for o in outcomes if o.result in (SKIPPED, FAILED))
+    return "\n".join(lines) + "\n"
+
+
+def clean_document(plan: CleanupPlan, outcomes: Sequence[DeleteOutcome], dry_run: str) -> str:
+    document = documents.list_document("CleanupResult", [o.to_dict() for o in outcomes], dryRun=dry_run, plan=plan.to_dict())
+    return documents.document(document, "json")

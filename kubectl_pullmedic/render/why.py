@@ -1,0 +1,183 @@
+"""How ``why`` shows its diagnoses: a kubectl-style table, then an explanation per finding.
+
+Many pods failing for one reason (same namespace, cause, image and owner) become one row
+and one explanation, so a broken rollout of 40 replicas reads as one finding.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from . import documents, tables
+from ..core.diagnose import Diagnosis, DiagnosisGroup, HealthNote
+from ..core.kube import parse_time
+from ..core.probing.plan import DiagnosisKey
+from .probe import probe_footer, probe_sentence
+from ..registry.probe import ProbeResult
+
+Probes = Mapping[DiagnosisKey, ProbeResult]
+
+CAUSE_STYLE = "red"
+
+
+def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None) -> str:
+    """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``.
+
+    With ``--probe`` each probed diagnosis carries the registry's answer under ``probe``.
+    """
+    extra = {"healthy": list(notes)} if notes else {}
+    probes = probes or {}
+    items = []
+    for diagnosis in diagnoses:
+        item = diagnosis.to_dict()
+        answer = _probe_of(diagnosis, probes)
+        if answer is not None:
+            item["probe"] = answer.to_dict()
+        items.append(item)
+    return documents.document(documents.list_document("DiagnosisList", items, **extra), fmt)
+
+
+def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:
+    return probes.get((diagnosis.namespace, diagnosis.pod, diagnosis.container or ""))
+
+
+def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_namespaces: bool, no_headers: bool,
+          color: bool) -> str:
+    headers = (["namespace"] if all_namespaces else []) + ["pod", "container", "image", "cause", "age"]
+    if wide:
+        headers += ["node", "attempts", "next retry"]
+    rows = []
+    for group in groups:
+        first = group.diagnoses[0]
+        pod = first.pod if group.count == 1 else f"{group.owner or first.pod} ({group.count} pods)"
+        row = ([group.namespace] if all_namespaces else []) + [
+            pod,
+            first.container or "-",
+            first.image or "-",
+            tables.style(group.cause, CAUSE_STYLE, color),
+            tables.human_age(group.since, now),
+        ]
+        if wide:
+            nodes = sorted({d.node for d in group.diagnoses if d.node})
+            backoff = first.backoff or {}
+            retry = backoff.get("nextRetryInSeconds")
+            row += [
+                ",".join(nodes) or "-",
+                backoff.get("attempts") or "-",
+                "-" if retry is None else ("now" if retry == 0 else f"in {tables.human_age(now, _later(now, retry))}"),
+            ]
+        rows.append(row)
+    return tables.table(headers, rows, no_headers=no_headers)
+
+
+def _later(now: datetime, seconds: int) -> datetime:
+    return now + timedelta(seconds=seconds)
+
+
+def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool, probes: Optional[Probes] = None) -> str:
+    """One block per finding: cause, the registry's words, the evidence, back-off, the fix."""
+    probes = probes or {}
+    text = "\n".join(_explain(group, now, color, probes) for group in groups)
+    return text + ("\n" + probe_footer(list(probes.values())) if probes else "")
+
+
+def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) -> str:
+    first = group.diagnoses[0]
+    subject = f"{first.namespace}/{first.pod}" if group.count == 1 else f"{first.namespace}: {group.count} pods of {group.owner or 'no owner'}"
+    where = [part for part in (
+        f"container {first.container}" if first.container else None,
+        f"owner {first.owner}" if first.owner and group.count == 1 else None,
+        f"node {first.node}" if first.node and group.count == 1 else None,
+    ) if part]
+    lines = [tables.style(subject, "bold", color) + (f"  ({', '.join(where)})" if where else "")]
+    lines.append(_field("Cause", f"{tables.style(first.cause, CAUSE_STYLE, color)}: {first.summary}"))
+    if first.image:
+        lines.append(_field("Image", _reference(first)))
+    if first.message:
+        lines.append(_field("Registry said" if first.container else "Kubelet said", first.message.strip()))
+    seen = _seen(first, now)
+    if seen:
+        lines.append(_field("Seen", seen))
+    if first.backoff:
+        lines.append(_field("Back-off", _backoff(first.backoff, now)))
+    ambiguity = (first.evidence or {}).get("ambiguity")
+    if ambiguity:
+        lines.append(_field("Ambiguous", _ambiguity_text(ambiguity)))
+    answer = _probe_of(first, probes)
+    if answer is not None:
+        lines.append(_field("Probe", probe_sentence(answer)))
+    if group.count > 1:
+        sample = ", ".join(group.pods[:3]) + (f", and {group.count - 3} more" if group.count > 3 else "")
+        lines.append(_field("Pods", sample))
+    if first.fix:
+        lines.append("  Fix:")
+        lines.extend(f"    {number}. {step}" for number, step in enumerate(first.fix, 1))
+    return "\n".join(lines) + "\n"
+
+
+def _field(label: str, text: str) -> str:
+    return f"  {label + ':':<15}{text}"
+
+
+def _reference(diagnosis: Diagnosis) -> str:
+    reference = (diagnosis.evidence or {}).get("reference") or {}
+    full = reference.get("fullyQualified")
+    if full and full != diagnosis.image:
+        return f"{diagnosis.image}  (= {full})"
+    return str(diagnosis.image)
+
+
+def _seen(diagnosis: Diagnosis, now: datetime) -> Optional[str]:
+    evidence = diagnosis.evidence or {}
+    event = evidence.get("event")
+    if event:
+        count = event.get("count") or 1
+        first, last = parse_time(event.get("firstSeen")), parse_time(event.get("lastSeen"))
+        text = f"{event.get('reason')} event, {count} time{'s' if count != 1 else ''}"
+        if first is not None:
+            text += f", first {tables.human_age(first, now)} ago"
+        if last is not None:
+            text += f", last {tables.human_age(last, now)} ago"
+        return text
+    source = evidence.get("source")
+    if source == "waiting-message":
+        return "events have expired; the error comes from the container's waiting message (kubelet 1.32+)"
+    if evidence.get("waitingReason"):
+        return f"container waiting with reason {evidence['waitingReason']}; no pull-failure event on record"
+    return None
+
+
+def _backoff(backoff: Dict[str, Any], now: datetime) -> str:
+    parts = []
+    if backoff.get("attempts"):
+        parts.append(f"{backoff['attempts']} failed pulls so far")
+    retry = backoff.get("nextRetryInSeconds")
+    if retry is not None:
+        parts.append("next retry due now" if retry == 0 else f"next retry in about {tables.human_age(now, _later(now, retry))}")
+    text = "; ".join(parts)
+    return (text + ". " if text else "") + "ImagePullBackOff is ErrImagePull plus a timer (10s doubling to 5m)."
+
+
+def _ambiguity_text(ambiguity: Dict[str, Any]) -> str:
+    alternatives = ", ".join(str(a) for a in ambiguity.get("alternatives") or [])
+    text = f"could also be {alternatives}" if alternatives else "the registry's answer has two readings"
+    for sentence in (ambiguity.get("reason"), ambiguity.get("tellApart")):
+        if sentence:
+            text += f"; {sentence}"
+    return text
+
+
+def healthy_lines(notes: Sequence[HealthNote], pods: Sequence[Any]) -> str:
+    lines = []
+    for note, pod in zip(notes, pods):
+        metadata = pod.get("metadata") or {}
+        lines.append(f"{metadata.get('namespace')}/{metadata.get('name')}: {note.message}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_note_dicts(notes: Sequence[HealthNote], pods: Sequence[Any]) -> List[Dict[str, Any]]:
+    return [
+        dict(note.to_dict(), namespace=(pod.get("metadata") or {}).get("namespace"), pod=(pod.get("metadata") or {}).get("name"))
+        for note, pod in zip(notes, pods)
+    ]
