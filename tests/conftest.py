@@ -198,7 +198,7 @@ def pullmedic() -> Callable[..., CliResult]:
     import io
     from datetime import datetime, timezone
 
-    from kubectl_pullmedic.cli import main
+    from kubectl_pullmedic.cli.main import main
     from kubectl_pullmedic.settings import Settings
 
     def run(*args: str, sandbox: Optional[Sandbox] = None, expect: Optional[int] = 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from kubectl_pullmedic.core.serialize import as_document
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
@@ -61,7 +62,7 @@ def not_found(image: str = "nginx:1.99", ref: str = "docker.io/library/nginx:1.9
 
 
 def one(diagnoses):
-    assert len(diagnoses) == 1, [d.to_dict() for d in diagnoses]
+    assert len(diagnoses) == 1, [as_document(d) for d in diagnoses]
     return diagnoses[0]
 
 

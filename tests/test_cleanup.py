@@ -22,6 +22,7 @@ from kubectl_pullmedic.core.evictions.cleanup import (
 )
 from kubectl_pullmedic.core.evictions.parse import is_evicted
 from kubectl_pullmedic.core.workloads import OwnerIndex
+from kubectl_pullmedic.core.serialize import as_document
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 LOW_DISK = ("The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 9Gi. "
@@ -85,7 +86,7 @@ def test_default_plan_deletes_only_plain_evictions() -> None:
         "pending-evicted-reason": SKIP_NOT_FAILED,
         "going": SKIP_TERMINATING,
     }
-    first = plan.to_delete[0].to_dict()
+    first = as_document(plan.to_delete[0])
     assert first == {"namespace": "shop", "name": "api-evicted", "uid": "uid-api-evicted", "resourceVersion": "42",
                      "kind": "NodePressure", "owner": "deployment/api"}
     details = {item.name: item.detail for item in plan.skipped}
@@ -97,8 +98,8 @@ def test_flags_widen_the_selection() -> None:
     plan = plan_cleanup(SCENARIO, now=NOW, index=INDEX, include_rejected=True, include_jobs=True)
     assert [item.name for item in plan.to_delete] == ["api-evicted", "api-no-reason", "api-rejected", "job-evicted"]
     assert plan.counts() == [("shop", "AdmissionRejected", 1), ("shop", "NodePressure", 3)]
-    assert plan.counts_by_kind() == {"AdmissionRejected": 1, "NodePressure": 3}
-    assert plan.counts_by_namespace() == {"shop": 4}
+    assert plan.counts_by_kind == {"AdmissionRejected": 1, "NodePressure": 3}
+    assert plan.counts_by_namespace == {"shop": 4}
     assert plan.skipped_by_reason()[SKIP_NOT_EVICTED] == 4
 
 
@@ -118,7 +119,7 @@ def test_older_than_uses_eviction_time_then_creation() -> None:
 
 
 def test_plan_to_dict_is_json_ready() -> None:
-    data = plan_cleanup(SCENARIO, now=NOW).to_dict()
+    data = as_document(plan_cleanup(SCENARIO, now=NOW))
     assert set(data) == {"toDelete", "skipped", "countsByNamespace", "countsByKind"}
     assert data["skipped"][0].keys() == {"namespace", "name", "reason", "detail"}
 
@@ -196,7 +197,7 @@ def test_collect_evictions_ties_pods_to_workloads() -> None:
         ("api-0", ("Deployment", "api")), ("api-1", ("Deployment", "api")), ("api-2", ("Deployment", "api")),
         ("api-3", ("Deployment", "api")), ("web-0", ("StatefulSet", "web")), ("loner", None),
     ]
-    row = evicted[0].to_dict()
+    row = as_document(evicted[0])
     assert row["owner"] == "deployment/api" and row["eviction"]["resource"] == "ephemeral-storage"
     assert "pod" not in row
 
@@ -207,11 +208,11 @@ def test_group_by_owner_gives_the_one_line_summary_and_peak_sized_fix() -> None:
     api = groups[0]
     assert (api.count, api.nodes, api.resources, api.owners) == (4, ["node-a", "node-b", "node-c"],
                                                                   ["ephemeral-storage"], ["deployment/api"])
-    assert api.summary() == "4 pods of deployment/api in namespace shop were evicted for ephemeral-storage on 3 nodes"
+    assert api.summary == "4 pods of deployment/api in namespace shop were evicted for ephemeral-storage on 3 nodes"
     # sized from the peak usage (40Gi), not the first pod's (3Gi)
     assert "kubectl set resources deployment/api -c app --requests=ephemeral-storage=52Gi -n shop" in api.fixes[0]
     assert len([fix for fix in api.fixes if "set resources" in fix]) == 1
-    assert groups[2].summary() == "1 pod in namespace shop was refused by the kubelet for DiskPressure on node node-b"
+    assert groups[2].summary == "1 pod in namespace shop was refused by the kubelet for DiskPressure on node node-b"
 
 
 @pytest.mark.parametrize(
@@ -226,15 +227,15 @@ def test_group_by_other_keys(by: str, expected: Dict[str, int]) -> None:
     groups = group_evictions(collect_evictions(fleet(), index=INDEX), by=by)
     assert {group.key: group.count for group in groups} == expected
     assert [group.count for group in groups] == sorted(expected.values(), reverse=True)
-    data = groups[0].to_dict()
-    assert data["count"] == groups[0].count and data["summary"] == groups[0].summary()
+    data = as_document(groups[0])
+    assert data["count"] == groups[0].count and data["summary"] == groups[0].summary
 
 
 def test_group_by_node_mixes_workloads_and_keeps_their_fixes_apart() -> None:
     (node_a,) = [group for group in group_evictions(collect_evictions(fleet(), index=INDEX), by="node")
                  if group.key == "node-a"]
     assert node_a.owners == ["deployment/api", "statefulset/web"]
-    assert node_a.summary() == "3 pods were evicted for ephemeral-storage, memory on node node-a"
+    assert node_a.summary == "3 pods were evicted for ephemeral-storage, memory on node node-a"
     assert any("deployment/api" in fix and "ephemeral-storage=3840Mi" in fix for fix in node_a.fixes)
     assert any("statefulset/web" in fix and "memory=1280Mi" in fix for fix in node_a.fixes)
 

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from krew_release import env_with_bin, fresh_release, install_release, plugin_bin
 from kubectl_pullmedic.cli import completion
-from kubectl_pullmedic.cli import cli
+from kubectl_pullmedic.cli.app import cli
+from kubectl_pullmedic.cli.main import complete
 from kubectl_pullmedic.cli.completion import COMPLETE_VAR, Directive, cobra_output, complete_words
 from kubectl_pullmedic.sandbox import Sandbox
 
@@ -116,7 +117,7 @@ def test_cobra_output_is_what_kubectl_parses() -> None:
 def test_completion_executable_prints_pod_names(
     sandbox: Sandbox, pods_in: Callable[[str], List[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert completion.main(["why", "--kubeconfig", sandbox.kubeconfig_path, "-n", "shop", ""]) == 0
+    assert complete(["why", "--kubeconfig", sandbox.kubeconfig_path, "-n", "shop", ""]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in lines[:-1]] == pods_in("shop")
     assert lines[-1] == ":4"
@@ -145,21 +146,13 @@ def test_real_kubectl_completes_through_the_installed_helper(
 # -- `completion bash|zsh|fish` and click's own protocol ----------------------------------------
 
 
-@pytest.fixture
-def group_with_completion() -> click.Group:
-    """The CLI group's commands plus the completion command, as cli/ registers it."""
-    group = click.Group("kubectl-pullmedic", commands=dict(cli.commands), params=list(cli.params))
-    completion.add_completion_command(group)
-    return group
-
-
 @pytest.mark.parametrize("shell, marker", [
     ("bash", "complete -o nosort -F _kubectl_pullmedic_completion kubectl-pullmedic"),
     ("zsh", "compdef _kubectl_pullmedic_completion kubectl-pullmedic"),
     ("fish", "complete --no-files --command kubectl-pullmedic"),
 ])
-def test_completion_command_prints_the_script(group_with_completion: click.Group, shell: str, marker: str) -> None:
-    result = CliRunner().invoke(group_with_completion, ["completion", shell])
+def test_completion_command_prints_the_script(shell: str, marker: str) -> None:
+    result = CliRunner().invoke(cli, ["completion", shell])
     assert result.exit_code == 0, result.output
     assert marker in result.output and COMPLETE_VAR in result.output
 
@@ -177,13 +170,6 @@ def test_scripts_protocol_gets_cluster_candidates(
     assert capfd.readouterr().out.splitlines() == ["file,"]
 
 
-wired = pytest.mark.skipif(
-    "completion" not in cli.commands,
-    reason="cli/ does not register completion.add_completion_command and COMPLETE_VAR yet",
-)
-
-
-@wired
 def test_kubectl_pullmedic_answers_its_own_completion_script(sandbox: Sandbox) -> None:
     """What `source <(kubectl-pullmedic completion bash)` makes bash run on <TAB>."""
     env = dict(
@@ -197,7 +183,6 @@ def test_kubectl_pullmedic_answers_its_own_completion_script(sandbox: Sandbox) -
     assert "plain,shop" in result.stdout.splitlines()
 
 
-@wired
 def test_completion_command_is_listed() -> None:
     result = CliRunner().invoke(cli, ["completion", "zsh"])
     assert result.exit_code == 0 and "compdef _kubectl_pullmedic_completion kubectl-pullmedic" in result.output

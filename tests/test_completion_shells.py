@@ -31,7 +31,7 @@ from typing import Dict, Iterator, List
 import pytest
 import yaml
 
-from kubectl_pullmedic.cli import cli
+from kubectl_pullmedic.cli.app import cli
 from kubectl_pullmedic.cli.completion import complete_words
 from kubectl_pullmedic.sandbox import Sandbox
 from kubectl_pullmedic.sandbox.resources import resolve

@@ -22,6 +22,7 @@ from kubectl_pullmedic.core.diagnose import (
 )
 from kubectl_pullmedic.core.pulls.imageref import corrected_reference
 from kubectl_pullmedic.core.workloads import OwnerIndex
+from kubectl_pullmedic.core.serialize import as_document
 
 
 # --- matching ----------------------------------------------------------------------------
@@ -33,8 +34,8 @@ def test_failed_event_names_the_cause_and_the_workload():
     assert (d.cause, d.container, d.container_type, d.owner, d.node) == (
         c.IMAGE_NOT_FOUND, "app", "regular", "deployment/api", "node-1")
     assert d.message == "docker.io/library/nginx:1.99: not found"
-    assert d.evidence["source"] == "event"
-    assert d.evidence["event"]["count"] == 4
+    assert as_document(d.evidence)["source"] == "event"
+    assert as_document(d.evidence)["event"]["count"] == 4
     assert d.since == datetime(2026, 3, 1, 11, 50, tzinfo=timezone.utc)
     assert "kubectl set image deployment/api app=nginx:<tag> -n shop" in d.fix
 
@@ -44,8 +45,8 @@ def test_events_of_an_older_pod_with_the_same_name_are_ignored():
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff", 'Back-off pulling image "nginx:1.99"')])],
                           [old], now=NOW))
     assert d.cause == c.PULL_FAILED
-    assert d.evidence["causeKnown"] is False
-    assert d.evidence["event"] is None
+    assert as_document(d.evidence)["causeKnown"] is False
+    assert as_document(d.evidence)["event"] is None
     assert "no longer on record" in d.summary
     assert any("--watch" in step for step in d.fix)
 
@@ -111,8 +112,8 @@ def test_events_k8s_io_shape_is_understood():
          "eventTime": "2026-03-01T11:55:00.000000Z", "series": {"count": 7, "lastObservedTime": "2026-03-01T11:59:00Z"}}
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff")])], [e], now=NOW))
     assert d.cause == c.IMAGE_NOT_FOUND
-    assert d.backoff["attempts"] == 7
-    assert d.backoff["lastAttempt"] == "2026-03-01T11:59:00Z"
+    assert as_document(d.backoff)["attempts"] == 7
+    assert as_document(d.backoff)["lastAttempt"] == "2026-03-01T11:59:00Z"
 
 
 # --- expired events and the waiting message ----------------------------------------------
@@ -123,8 +124,8 @@ def test_waiting_message_stands_in_when_events_expired():
                'and unpack image "docker.io/library/nginx:1.99": failed to resolve reference '
                '"docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found')
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff", message)])], [], now=NOW))
-    assert (d.cause, d.evidence["source"]) == (c.IMAGE_NOT_FOUND, "waiting-message")
-    assert d.backoff["attempts"] is None
+    assert (d.cause, as_document(d.evidence)["source"]) == (c.IMAGE_NOT_FOUND, "waiting-message")
+    assert as_document(d.backoff)["attempts"] is None
     assert d.since == datetime(2026, 3, 1, 11, 0, tzinfo=timezone.utc)  # the pod's age
 
 
@@ -152,19 +153,19 @@ def test_registry_unavailable_without_words_is_unreachable():
 def test_backoff_doubles_from_10s_to_300s(count, delay):
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff")])],
                           [not_found(count=count, last="2026-03-01T11:59:55Z")], now=NOW))
-    assert d.backoff["attempts"] == count
-    assert d.backoff["delaySeconds"] == delay
-    assert d.backoff["nextRetryInSeconds"] == delay - 5
-    assert "ErrImagePull plus a timer" in d.backoff["note"]
+    assert as_document(d.backoff)["attempts"] == count
+    assert as_document(d.backoff)["delaySeconds"] == delay
+    assert as_document(d.backoff)["nextRetryInSeconds"] == delay - 5
+    assert "ErrImagePull plus a timer" in as_document(d.backoff)["note"]
 
 
 def test_backoff_sums_attempts_across_messages_and_reports_overdue_as_zero():
     dns = event("Failed", 'Failed to pull image "nginx:1.99": dial tcp: lookup registry-1.docker.io: no such host',
                 count=2, last="2026-03-01T11:00:00Z")
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff")])], [dns, not_found(count=3)], now=NOW))
-    assert d.backoff["attempts"] == 5
-    assert d.backoff["nextRetry"] == "2026-03-01T12:00:40Z"
-    assert d.backoff["nextRetryInSeconds"] == 40
+    assert as_document(d.backoff)["attempts"] == 5
+    assert as_document(d.backoff)["nextRetry"] == "2026-03-01T12:00:40Z"
+    assert as_document(d.backoff)["nextRetryInSeconds"] == 40
 
 
 def test_no_backoff_for_causes_that_are_not_retried_pulls():
@@ -212,7 +213,7 @@ def test_dockerhub_denial_is_flagged_ambiguous_with_how_to_tell():
     p = pod(containers=[{"name": "app", "image": "acme/private:1"}], statuses=[waiting("app", "ErrImagePull")])
     d = one(diagnose_pods([p], [event("Failed", message)], now=NOW))
     assert d.cause == c.IMAGE_NOT_FOUND
-    assert d.evidence["ambiguity"]["alternatives"] == [c.REGISTRY_AUTH_REQUIRED]
+    assert as_document(d.evidence)["ambiguity"]["alternatives"] == [c.REGISTRY_AUTH_REQUIRED]
     assert any("This may instead be RegistryAuthRequired" in step for step in d.fix)
     assert facts_needed([d]) == {"serviceaccounts", "owners"}  # the pod names no secrets to fetch
 
@@ -234,7 +235,7 @@ def test_a_raw_error_as_waiting_reason_is_an_image_step_failure():
     assert has_problem(p)
     d = one(diagnose_pods([p], [event("Failed", f"Error: {text}", count=23)], now=NOW))
     assert (d.cause, d.message, d.backoff) == (c.PULL_FAILED, text, None)
-    assert d.evidence["event"]["count"] == 23
+    assert as_document(d.evidence)["event"]["count"] == 23
     assert "secrets" in facts_needed([d])
     assert any("kubectl pullmedic secrets-check -n shop" in step for step in d.fix)
     assert not has_problem(pod(statuses=[waiting("app", "CreateContainerConfigError", "configmap x not found")]))
@@ -278,7 +279,7 @@ def test_auth_first_pass_asks_for_secrets_and_accounts_then_names_their_state():
     )
     second = one(diagnose_pods([p], [event("Failed", GHCR_401)], now=NOW, facts=facts))
     assert facts_needed([second]) == set()
-    assert second.evidence["ownerSource"] == "index"
+    assert as_document(second.evidence)["ownerSource"] == "index"
     text = "\n".join(second.fix)
     assert "regcred: dockerconfigjson, has no entry for ghcr.io" in text
     assert "kubectl create secret docker-registry pull-ghcr-io --docker-server=ghcr.io" in text
@@ -291,7 +292,7 @@ def test_no_credential_ever_appears_in_the_output():
     p = ghcr_pod(secrets=["regcred"])
     facts = ClusterFacts(secrets={("shop", "regcred"): dockerconfig_secret("regcred", "ghcr.io")},
                          service_accounts={})
-    dumped = json.dumps([d.to_dict() for d in diagnose_pods([p], [event("Failed", GHCR_401)], now=NOW, facts=facts)])
+    dumped = json.dumps([as_document(d) for d in diagnose_pods([p], [event("Failed", GHCR_401)], now=NOW, facts=facts)])
     assert PASSWORD not in dumped
     assert base64.b64encode(f"bot:{PASSWORD}".encode()).decode() not in dumped
     assert "has an entry for ghcr.io" in dumped
@@ -304,7 +305,7 @@ def test_failed_to_retrieve_pull_secret_event_marks_the_secret_missing():
                  event("FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets (ghcr-cred); "
                        "attempting to pull the image may not succeed.", field_path=None)]
     d = one(diagnose_pods([p], events, now=NOW))
-    assert d.evidence["pullSecretEvent"]["reason"] == "FailedToRetrieveImagePullSecret"
+    assert as_document(d.evidence)["pullSecretEvent"]["reason"] == "FailedToRetrieveImagePullSecret"
     text = "\n".join(d.fix)
     assert "ghcr-cred: does not exist in this namespace" in text
     assert "kubectl create secret docker-registry ghcr-cred --docker-server=ghcr.io" in text
@@ -383,7 +384,7 @@ def test_healthy_and_pulling_pods_yield_no_diagnosis():
 def test_a_pending_pod_without_status_is_diagnosed_from_its_events():
     d = one(diagnose_pods([pod()], [not_found()], now=NOW))
     assert d.cause == c.IMAGE_NOT_FOUND
-    assert d.evidence["waitingReason"] is None
+    assert as_document(d.evidence)["waitingReason"] is None
 
 
 def test_evicted_pods_are_pod_level_findings():
@@ -413,14 +414,13 @@ def test_forty_pods_failing_alike_are_one_group():
     groups = group_diagnoses(diagnose_pods(pods + [other], events, now=NOW))
     assert [(g.count, g.cause, g.owner) for g in groups] == [(40, c.IMAGE_NOT_FOUND, "deployment/api"),
                                                            (1, c.PULL_FAILED, None)]
-    data = groups[0].to_dict()
-    assert data["count"] == 40 and len(data["pods"]) == 5 and data["containers"] == ["app"]
-    assert data["since"] == "2026-03-01T11:50:00Z"
+    assert len(groups[0].pods) == 40 and {d.container for d in groups[0].diagnoses} == {"app"}
+    assert groups[0].since == datetime(2026, 3, 1, 11, 50, tzinfo=timezone.utc)
 
 
 def test_diagnosis_to_dict_has_the_documented_keys_and_is_json_ready():
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff")])], [not_found()], now=NOW))
-    data = json.loads(json.dumps(d.to_dict()))
+    data = json.loads(json.dumps(as_document(d)))
     assert {"namespace", "pod", "container", "image", "cause", "summary", "message", "evidence", "backoff",
             "fix"} <= set(data)
     assert data["since"] == "2026-03-01T11:50:00Z"
@@ -429,7 +429,7 @@ def test_diagnosis_to_dict_has_the_documented_keys_and_is_json_ready():
 def test_a_naive_now_is_taken_as_utc():
     d = one(diagnose_pods([pod(statuses=[waiting("app", "ImagePullBackOff")])], [not_found(count=1)],
                           now=datetime(2026, 3, 1, 11, 58, 5)))
-    assert d.backoff["nextRetryInSeconds"] == 5
+    assert as_document(d.backoff)["nextRetryInSeconds"] == 5
 
 
 def test_corrected_reference_fixes_common_typing_mistakes():

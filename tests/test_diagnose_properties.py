@@ -24,6 +24,7 @@ from kubectl_pullmedic.core.diagnose import (
 )
 from kubectl_pullmedic.core.pulls.imageref import parse_image
 from kubectl_pullmedic.core.pulls.classify import classify_pull_error
+from kubectl_pullmedic.core.serialize import as_document
 
 ODD_TEXT = st.sampled_from([
     "", " ", "yesterday", "2026-13-45T99:99:99Z", "2026-03-01T11:58:00.123456789+05:30", "0001-01-01T00:00:00Z",
@@ -94,12 +95,12 @@ def facts_strategy():
        facts=facts_strategy())
 def test_the_core_never_raises_on_mutilated_pods_and_events(pods, events, facts):
     diagnoses = diagnose_pods(pods, events, now=NOW, facts=facts)
-    json.dumps([d.to_dict() for d in diagnoses], allow_nan=False)
-    json.dumps([g.to_dict() for g in group_diagnoses(diagnoses)], allow_nan=False)
+    json.dumps([as_document(d) for d in diagnoses], allow_nan=False)
+    json.dumps([as_document(g) for g in group_diagnoses(diagnoses)], allow_nan=False)
     facts_needed(diagnoses)
     for item in pods:
         has_problem(item)
-        json.dumps(describe_healthy(item, events, now=NOW).to_dict())
+        json.dumps(as_document(describe_healthy(item, events, now=NOW)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -108,5 +109,5 @@ def test_the_core_never_raises_on_mutilated_pods_and_events(pods, events, facts)
 def test_classification_and_parsing_never_raise(message, secrets, image):
     ref = parse_image(image)
     result = classify_pull_error(message, image=ref, has_pull_secrets=secrets)
-    json.dumps(result.to_dict(), allow_nan=False)
-    json.dumps(ref.to_dict(), allow_nan=False)
+    json.dumps(as_document(result), allow_nan=False)
+    json.dumps(as_document(ref), allow_nan=False)

@@ -11,6 +11,7 @@ import yaml
 from kubectl_pullmedic.core.diagnose import ClusterFacts, diagnose_pods, facts_needed, has_problem
 from kubectl_pullmedic.core.workloads import OwnerIndex, workload_ref
 from kubectl_pullmedic.sandbox.loading import SCENARIO_ANCHOR, scenario_objects
+from kubectl_pullmedic.core.serialize import as_document
 
 EXPECTATIONS = yaml.safe_load((Path(__file__).parent / "data" / "scenario_expectations.yaml").read_text())
 
@@ -46,10 +47,10 @@ def test_every_scenario_is_diagnosed_as_expected(second_pass):
         d = found.pop((expected["namespace"], expected["pod"], expected["container"]))
         label = f'{expected["pod"]}/{expected["container"]}'
         assert d.cause == expected["cause"], (label, d.message)
-        assert (d.evidence["ambiguity"] or {}).get("alternatives", []) == (expected.get("alternatives") or []), label
+        assert (as_document(d.evidence)["ambiguity"] or {}).get("alternatives", []) == (expected.get("alternatives") or []), label
         if expected.get("detail") in ("tag", "repository", "digest"):
-            assert d.evidence["pullError"]["detail"]["missing"] == expected["detail"], label
-        assert d.evidence["source"] in expected["evidence"], label
+            assert as_document(d.evidence)["pullError"]["detail"]["missing"] == expected["detail"], label
+        assert as_document(d.evidence)["source"] in expected["evidence"], label
         assert (d.owner, d.node) == (_workload(expected), expected["node"]), label
         assert d.container_type == ("init" if expected["init"] else "regular"), label
         assert d.fix and d.summary, label

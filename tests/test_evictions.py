@@ -20,6 +20,7 @@ from kubectl_pullmedic.core.evictions.parse import (
     is_evicted,
     parse_eviction,
 )
+from kubectl_pullmedic.core.serialize import as_document
 
 DATA_FILE = Path(__file__).parent / "data" / "eviction_messages.yaml"
 
@@ -163,13 +164,13 @@ def test_data_file_messages(entry: Dict[str, Any]) -> None:
             assert getattr(eviction, key) == entry[key], key
     assert eviction.node_conditions == entry.get("node_conditions", [])
     if "containers" in entry:
-        assert [usage.to_dict() for usage in eviction.containers] == [
+        assert [as_document(usage) for usage in eviction.containers] == [
             {"name": c["name"], "usage": c.get("usage"), "request": c.get("request"), "limit": c.get("limit")}
             for c in entry["containers"]
         ]
     if "pod_usage" in entry:
         assert eviction.pod_usage is not None
-        assert eviction.pod_usage.to_dict() == dict(entry["pod_usage"], limit=None)
+        assert as_document(eviction.pod_usage) == dict(entry["pod_usage"], limit=None)
     else:
         assert eviction.pod_usage is None
     from_pod = parse_eviction(evicted_pod(entry["message"]))
@@ -284,7 +285,7 @@ def test_pod_limit_blames_containers_with_limits() -> None:
     eviction = parse_eviction(pod)
     assert eviction is not None
     assert [(c.name, c.limit) for c in eviction.containers] == [("app", "2Gi"), ("proxy", "1Gi")]
-    assert eviction.to_dict()["containers"][0] == {"name": "app", "usage": None, "request": None, "limit": "2Gi"}
+    assert as_document(eviction)["containers"][0] == {"name": "app", "usage": None, "request": None, "limit": "2Gi"}
 
 
 # ---- fixes ----------------------------------------------------------------------------------

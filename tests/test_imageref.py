@@ -16,6 +16,7 @@ from kubectl_pullmedic.core.pulls.imageref import (
     registry_family,
 )
 from kubectl_pullmedic.core.suggest import suggest_official_image, suggest_tag
+from kubectl_pullmedic.core.serialize import as_document
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -179,7 +180,7 @@ def test_with_tag_keeps_the_users_style():
 def test_to_dict_is_json_ready():
     import json
 
-    data = json.loads(json.dumps(parse_image("nginx").to_dict()))
+    data = json.loads(json.dumps(as_document(parse_image("nginx"))))
     assert data["fullyQualified"] == "docker.io/library/nginx:latest"
     assert data["tagDefaulted"] is True
     assert data["family"] == "dockerhub"

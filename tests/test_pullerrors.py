@@ -16,6 +16,7 @@ from kubectl_pullmedic.core import causes as pe
 from kubectl_pullmedic.core.pulls.imageref import parse_image
 from kubectl_pullmedic.core.pulls.classify import classify_pull_error
 from kubectl_pullmedic.core.pulls.wordings import PATTERNS
+from kubectl_pullmedic.core.serialize import as_document
 
 DIGEST = "sha256:8d0bff43db3ce5c528cb6f957520511d263d7cceee012696e4afdc9087919bb9"
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -341,7 +342,7 @@ CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "pull_messages.yaml").
 @pytest.mark.parametrize("message,cause,detail", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_classifies_real_message_shapes(message, cause, detail):
     result = classify_pull_error(message)
-    assert result.cause == cause, result.to_dict()
+    assert result.cause == cause, as_document(result)
     for key, value in detail.items():
         assert result.detail.get(key) == value, (key, result.detail)
     assert result.raw == message
@@ -361,7 +362,7 @@ def test_every_pattern_is_exercised():
                                                for i, e in enumerate(CORPUS)])
 def test_classifies_the_corpus_of_real_messages(entry):
     result = classify_pull_error(entry["message"], has_pull_secrets=entry.get("pull_secrets"))
-    assert result.cause == entry["cause"], result.to_dict()
+    assert result.cause == entry["cause"], as_document(result)
     alternatives = list(result.ambiguity.alternatives) if result.ambiguity else []
     assert alternatives == (entry.get("alternatives") or [])
     if entry.get("detail"):
@@ -500,7 +501,7 @@ def test_to_dict_is_json_ready():
     import json
 
     result = classify_pull_error(DOCKERHUB_DENIED, has_pull_secrets=False)
-    data = json.loads(json.dumps(result.to_dict()))
+    data = json.loads(json.dumps(as_document(result)))
     assert data["cause"] == pe.IMAGE_NOT_FOUND
     assert data["ambiguity"]["alternatives"] == [pe.REGISTRY_AUTH_REQUIRED]
 

@@ -23,7 +23,9 @@ from kubectl_pullmedic.core.probing.rules import (
     platform_present,
     registry_endpoint,
 )
-from kubectl_pullmedic.registry.probe import NETWORK_NOTE, ProbeResult, probe_image
+from kubectl_pullmedic.core.probing.results import NETWORK_NOTE, ProbeResult
+from kubectl_pullmedic.registry.probe import probe_image
+from kubectl_pullmedic.core.serialize import as_document
 from registry_fixtures import PASSWORD, PROXY_LOGIN, ROBOT, ROBOT_PASSWORD, USER
 from registry_server import (
     PROXIED_HOST,
@@ -44,7 +46,7 @@ def probe(image: str, creds=None, **options) -> ProbeResult:
     options.setdefault("environ", {})  # no proxy from the machine running the tests
     result = probe_image(image, creds, timeout=5, **options)
     RESULTS.append(result)
-    json.dumps(result.to_dict())  # always JSON-ready
+    json.dumps(as_document(result))  # always JSON-ready
     return result
 
 
@@ -314,7 +316,7 @@ def test_closest_tags():
 
 def test_zz_no_result_holds_a_password_or_token(token_server: TokenServer):
     assert len(RESULTS) >= 10
-    text = json.dumps([result.to_dict() for result in RESULTS]) + repr(RESULTS)
+    text = json.dumps([as_document(result) for result in RESULTS]) + repr(RESULTS)
     secrets = [PASSWORD, ROBOT_PASSWORD, "Basic ", "Bearer "] + token_server.issued
     assert token_server.issued
     for secret in secrets:
@@ -341,7 +343,7 @@ def test_proxy_credentials_are_sent_to_the_proxy_but_never_reported(
     assert f"through the proxy {guarded_proxy.url()}: the proxy answered 407 Proxy Authentication Required" in refused.error
     accepted = probe(image, (USER, PASSWORD), ca_file=str(tls[0]), environ={"https_proxy": guarded_proxy.url(PROXY_LOGIN)})
     assert (accepted.manifest_found, accepted.proxy) == (True, guarded_proxy.url())
-    assert PROXY_LOGIN[1] not in json.dumps([refused.to_dict(), accepted.to_dict()])
+    assert PROXY_LOGIN[1] not in json.dumps([as_document(refused), as_document(accepted)])
 
 
 def test_no_proxy_sends_the_request_direct(basic_registry: RegistryServer, tls, tunnel_proxy: TunnelProxy):

@@ -16,6 +16,7 @@ from kubectl_pullmedic.core.credentials.secretscheck import (
     has_errors,
     settle_with_probes,
 )
+from kubectl_pullmedic.core.serialize import as_document
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 PASSWORD = "Pa55-w0rd-NEVER-SHOWN"
@@ -392,10 +393,10 @@ def test_no_finding_ever_carries_a_password_auth_or_token():
         "UnusedPullSecret",
         "CloudRegistryWithoutSecret",
     } <= codes
-    text = json.dumps([f.to_dict() for f in findings]) + repr(findings)
+    text = json.dumps([as_document(f) for f in findings]) + repr(findings)
     for value in (PASSWORD, auth, token, b64(PASSWORD)):
         assert value not in text
-    assert set(findings[0].to_dict()) == {
+    assert set(as_document(findings[0])) == {
         "code",
         "severity",
         "namespace",

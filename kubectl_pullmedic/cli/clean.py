@@ -8,15 +8,14 @@ from typing import Optional
 
 import click
 
-from ..render import evicted as evictedview
-from ..cluster import gather
-from ..core.evictions.cleanup import plan_cleanup
-from ..cluster.deleting import FAILED, DeleteOutcome, delete_pods
+from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
+from ..engine import clean as engine
 from ..errors import ExitCode, PullmedicError
+from ..render.evicted import plan_summary
+from ..render.view import warnings_text
 from ..settings import Settings
-from . import cli
-from .common import connect, emit, scope_of, warn
-from .options import Duration, connection_options, listing_options
+from .common import connect, scope_of, show, write
+from .options import Duration, KubectlCommand, connection_options, listing_options
 
 EXAMPLES = """\
 # See what would be deleted, and what would be kept and why
@@ -30,7 +29,7 @@ kubectl pullmedic clean -A --include-rejected --include-jobs -y
 """
 
 
-@cli.command("clean", examples=EXAMPLES)
+@click.command("clean", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
 @listing_options(formats=("name", "json"))
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
@@ -52,47 +51,32 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     and resourceVersion, so a pod recreated under the same name is never deleted.
     """
     cluster = connect(settings, max_connections=concurrency)
-    scope = scope_of(settings, cluster)
-    listing = gather.failed_pods(cluster, scope, node)
-    index, hidden = gather.owner_index_for(cluster, listing.items)
-    warn(settings, listing.warnings + hidden)
-    plan = plan_cleanup(listing.items, now=settings.now(), index=index, include_rejected=include_rejected,
-                        include_jobs=include_jobs, older_than=older_than)
-    if dry_run == "client" or not plan.to_delete:
-        return _report_plan(settings, plan, dry_run)
-    if not yes and dry_run == "none":
-        settings.stderr.write(evictedview.plan_summary(plan, verb="Will delete"))
-        if not settings.interactive:
-            raise PullmedicError(
-                f"refusing to delete {len(plan.to_delete)} pods without confirmation: there is no terminal to ask on",
-                hint="re-run with --yes to delete them, or with --dry-run=client to list them",
-            )
-        settings.stderr.write(f"Delete {len(plan.to_delete)} pods? [y/N]: ")
-        settings.stderr.flush()
-        if settings.stdin.readline().strip().lower() not in ("y", "yes"):
-            settings.stderr.write("Nothing deleted.\n")
-            return ExitCode.OK
-    outcomes = delete_pods(cluster, plan.to_delete, dry_run=dry_run == "server", workers=concurrency,
-                           on_done=_progress(settings, len(plan.to_delete)))
-    if settings.output == "json":
-        emit(settings, evictedview.clean_document(plan, outcomes, dry_run))
-    elif settings.output == "name":
-        emit(settings, "".join(f"pod/{o.item.name}\n" for o in outcomes if o.result == "deleted"))
-    else:
-        emit(settings, evictedview.outcome_summary(outcomes, dry_run=dry_run == "server"))
-    return ExitCode.PARTIAL if any(o.result == FAILED for o in outcomes) else ExitCode.OK
+    report = engine.plan(cluster, scope_of(settings, cluster), node=node, now=settings.now(),
+                         include_rejected=include_rejected, include_jobs=include_jobs, older_than=older_than,
+                         dry_run=dry_run)
+    if dry_run == "client" or not report.plan.to_delete:
+        show(settings, report)
+        return ExitCode.OK
+    write(settings.stderr, warnings_text(report.warnings))
+    if not yes and dry_run == "none" and not _confirmed(settings, report.plan):
+        settings.stderr.write("Nothing deleted.\n")
+        return ExitCode.OK
+    report = engine.apply(cluster, report, workers=concurrency, on_done=_progress(settings, len(report.plan.to_delete)))
+    show(settings, report)
+    return ExitCode.PARTIAL if report.partly_failed else ExitCode.OK
 
 
-def _report_plan(settings: Settings, plan, dry_run: str) -> int:
-    if settings.output == "json":
-        emit(settings, evictedview.clean_document(plan, [], dry_run))
-    elif settings.output == "name":
-        emit(settings, evictedview.planned_names(plan))
-    else:
-        verb = "Would delete" if plan.to_delete else "Nothing to delete: found"
-        emit(settings, evictedview.plan_summary(plan, verb=verb))
-        emit(settings, "".join(f"  {item.namespace}/{item.name}\n" for item in plan.to_delete))
-    return ExitCode.OK
+def _confirmed(settings: Settings, plan: CleanupPlan) -> bool:
+    """Ask on the terminal; without one, refuse rather than delete unasked."""
+    settings.stderr.write(plan_summary(plan, verb="Will delete"))
+    if not settings.interactive:
+        raise PullmedicError(
+            f"refusing to delete {len(plan.to_delete)} pods without confirmation: there is no terminal to ask on",
+            hint="re-run with --yes to delete them, or with --dry-run=client to list them",
+        )
+    settings.stderr.write(f"Delete {len(plan.to_delete)} pods? [y/N]: ")
+    settings.stderr.flush()
+    return settings.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _progress(settings: Settings, total: int):

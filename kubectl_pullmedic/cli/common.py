@@ -1,13 +1,15 @@
-"""What every subcommand does the same way: connect, decide the scope, print, warn."""
+"""What every command does the same way: connect, decide the scope, show a report, build the prober."""
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from ..cluster.api import Cluster
-from ..core.probing.plan import ProbeTarget
 from ..cluster.gather import Scope
-from ..registry.probe import ProbeResult, probe_many
+from ..core.probing.plan import ProbeTarget
+from ..core.probing.results import ProbeResult
+from ..render.output import emit
+from ..render.view import View
 from ..settings import Settings
 
 
@@ -27,25 +29,32 @@ def scope_of(settings: Settings, cluster: Cluster) -> Scope:
     return Scope(None if settings.all_namespaces else cluster.namespace, settings.selector)
 
 
-def emit(settings: Settings, text: str) -> None:
+def show(settings: Settings, report: object) -> None:
+    """Render ``report`` in the invocation's format: stderr (warnings) first, then stdout."""
+    view = View(output=settings.output, no_headers=settings.no_headers, color=settings.use_color, now=settings.now())
+    rendered = emit(report, view)
+    write(settings.stderr, rendered.stderr)
+    write(settings.stdout, rendered.stdout)
+
+
+def write(stream, text: str) -> None:
     if text:
-        settings.stdout.write(text)
-        settings.stdout.flush()
+        stream.write(text)
+        stream.flush()
 
 
-def warn(settings: Settings, messages: Iterable[str]) -> None:
-    """Partial results are shown, and what could not be read is said on stderr."""
-    for message in dict.fromkeys(messages):
-        settings.stderr.write(f"Warning: {message}\n")
+def prober_for(settings: Settings, probe: bool, insecure_registries: Sequence[str],
+               registry_ca: Optional[str]) -> Optional[Callable[[Sequence[ProbeTarget]], List[ProbeResult]]]:
+    """``--probe``: ask registries with the proxy variables of the command's environment; None without it.
 
+    The registry client (urllib3) is loaded only when a probe is asked for.
+    """
+    if not probe:
+        return None
 
-def nothing_found(settings: Settings, scope: Scope, what: str) -> None:
-    """kubectl's wording for an empty result, on stderr so that stdout stays parseable."""
-    where = "any namespace" if scope.all_namespaces else f"{scope.namespace} namespace"
-    settings.stderr.write(f"No {what} found in {where}.\n")
+    def probe_all(targets: Sequence[ProbeTarget]) -> List[ProbeResult]:
+        from ..registry.probe import probe_many
 
+        return probe_many(targets, ca_file=registry_ca, insecure_registries=insecure_registries, environ=settings.environ)
 
-def probe_registries(settings: Settings, targets: Sequence[ProbeTarget], insecure_registries: Sequence[str],
-                     registry_ca: Optional[str]) -> List[ProbeResult]:
-    """``--probe`` with the proxy variables of the command's environment."""
-    return probe_many(targets, ca_file=registry_ca, insecure_registries=insecure_registries, environ=settings.environ)
+    return probe_all

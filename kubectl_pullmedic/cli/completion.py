@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import click
 from click.shell_completion import (
@@ -36,6 +36,7 @@ from ..core.kube import dig, iter_containers, name_of
 from ..core.podhealth import waiting_reason
 from ..errors import PullmedicError
 from ..settings import Settings
+from .options import KubectlCommand
 
 PROG_NAME = "kubectl-pullmedic"
 COMPLETE_VAR = "_KUBECTL_PULLMEDIC_COMPLETE"
@@ -104,32 +105,6 @@ def cobra_output(completions: Completions) -> str:
         lines.append(f"{item.value}\t{description[0]}" if description else str(item.value))
     lines.append(f":{int(completions.directive)}")
     return "\n".join(lines) + "\n"
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``kubectl_complete-pullmedic WORD... INCOMPLETE``: what kubectl runs on <TAB>."""
-    from . import cli
-
-    words = sys.argv[1:] if argv is None else list(argv)
-    sys.stdout.write(cobra_output(complete_words(cli, words)))
-    return 0
-
-
-def add_completion_command(group: click.Group) -> None:
-    """Register ``completion bash|zsh|fish`` on the CLI group."""
-
-    @group.command("completion")
-    @click.argument("shell", type=click.Choice(list(SHELLS)))
-    def completion(shell: str) -> None:
-        """Print the shell code that completes kubectl-pullmedic.
-
-        Load it in the current shell with `source <(kubectl-pullmedic completion bash)`
-        (zsh: `source <(kubectl-pullmedic completion zsh)`; fish: `kubectl-pullmedic
-        completion fish | source`), or add that line to the shell's start-up file.
-        `kubectl pullmedic <TAB>` needs no script: kubectl 1.26+ asks the
-        kubectl_complete-pullmedic executable installed next to the plugin.
-        """
-        click.echo(SHELLS[shell](group, {}, PROG_NAME, COMPLETE_VAR).source(), nl=False)
 
 
 # -- candidates from the cluster and the kubeconfig ------------------------------------------
@@ -319,3 +294,19 @@ class _Fish(_ClusterAware, FishComplete):
 SHELLS: Dict[str, type] = {"bash": _Bash, "zsh": _Zsh, "fish": _Fish}
 for _shell_class in SHELLS.values():
     add_completion_class(_shell_class)
+
+
+@click.command("completion", cls=KubectlCommand)
+@click.argument("shell", type=click.Choice(list(SHELLS)))
+@click.pass_context
+def completion_command(ctx: click.Context, shell: str) -> None:
+    """Print the shell code that completes kubectl-pullmedic.
+
+    Load it in the current shell with `source <(kubectl-pullmedic completion bash)`
+    (zsh: `source <(kubectl-pullmedic completion zsh)`; fish: `kubectl-pullmedic
+    completion fish | source`), or add that line to the shell's start-up file.
+    `kubectl pullmedic <TAB>` needs no script: kubectl 1.26+ asks the
+    kubectl_complete-pullmedic executable installed next to the plugin.
+    """
+    group = ctx.find_root().command
+    click.echo(SHELLS[shell](group, {}, PROG_NAME, COMPLETE_VAR).source(), nl=False)

@@ -8,8 +8,9 @@ import click
 
 from ..errors import ExitCode
 from ..settings import Settings
-from . import cli
-from .common import emit
+from . import funnel
+from .common import write
+from .options import KubectlCommand
 
 STEPS = (
     ("Every pod with an image-pull problem or eviction in one namespace, each explained",
@@ -23,10 +24,10 @@ STEPS = (
 )
 
 
-@cli.command("demo", examples="# Start the sandbox and walk through the main commands\nkubectl pullmedic demo\n")
+@click.command("demo", cls=KubectlCommand, examples="# Start the sandbox and walk through the main commands\nkubectl pullmedic demo\n")
 @click.option("--keep-running", is_flag=True, help="Keep the sandbox serving afterwards, to try commands by hand.")
-@click.pass_obj
-def demo(settings: Settings, keep_running: bool) -> int:
+@click.pass_context
+def demo(ctx: click.Context, keep_running: bool) -> int:
     """Walk through the main commands on a built-in sandbox cluster (no cluster needed).
 
     Starts a small Kubernetes API server on 127.0.0.1 loaded with real-world failure
@@ -35,18 +36,19 @@ def demo(settings: Settings, keep_running: bool) -> int:
     against it exactly as you would against your cluster.
     """
     from ..sandbox import Sandbox
-    from . import main
 
+    settings: Settings = ctx.obj
+    group = ctx.find_root().command
     with Sandbox(scenarios=True) as sandbox:
         for title, args in STEPS:
             argv: List[str] = args + ["--kubeconfig", sandbox.kubeconfig_path]
-            emit(settings, f"\n# {title}\n$ kubectl pullmedic {' '.join(args)}\n")
-            code = main(argv, _fresh(settings))
+            write(settings.stdout, f"\n# {title}\n$ kubectl pullmedic {' '.join(args)}\n")
+            code = funnel.run(group, argv, _fresh(settings))
             if code not in (ExitCode.OK, ExitCode.FINDINGS):
                 return code
-        emit(settings, f"\nThe sandbox's kubeconfig: {sandbox.kubeconfig_path}\n")
+        write(settings.stdout, f"\nThe sandbox's kubeconfig: {sandbox.kubeconfig_path}\n")
         if keep_running:
-            emit(settings, "Serving until Ctrl-C; try: kubectl --kubeconfig "
+            write(settings.stdout, "Serving until Ctrl-C; try: kubectl --kubeconfig "
                            f"{sandbox.kubeconfig_path} get pods -A\n")
             _wait_forever()
     return ExitCode.OK

@@ -6,15 +6,11 @@ from typing import Optional, Tuple
 
 import click
 
-from ..cluster import gather
-from ..render import secrets as secretsview
-from ..core.probing.plan import probe_targets
-from ..core.credentials.secretscheck import check_pull_secrets, has_errors, settle_with_probes
+from ..engine import secrets_check as engine
 from ..errors import ExitCode
 from ..settings import Settings
-from . import cli
-from .common import connect, emit, nothing_found, probe_registries, scope_of, warn
-from .options import connection_options, listing_options, probe_options
+from .common import connect, prober_for, scope_of, show
+from .options import KubectlCommand, connection_options, listing_options, probe_options
 
 EXAMPLES = """\
 # Check the pull secrets of every pod and workload in the current namespace
@@ -28,7 +24,7 @@ kubectl pullmedic secrets-check -n payments --probe --registry-ca ./corp-ca.pem
 """
 
 
-@cli.command("secrets-check", examples=EXAMPLES)
+@click.command("secrets-check", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
 @listing_options()
 @probe_options
@@ -43,19 +39,7 @@ def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[st
     Passwords, tokens and auth values are never printed.
     """
     cluster = connect(settings)
-    scope = scope_of(settings, cluster)
-    data = gather.for_secrets_check(cluster, scope)
-    warn(settings, data.warnings)
-    findings = check_pull_secrets(data.pods, data.workloads, data.secrets, data.service_accounts, now=settings.now())
-    probes = []
-    if probe:
-        targets = probe_targets(data.pods, data.workloads, data.secrets, data.service_accounts)
-        probes = probe_registries(settings, targets, insecure_registries, registry_ca)
-        findings = settle_with_probes(findings, {target.image for target, answer in zip(targets, probes)
-                                                 if not target.secret and answer.manifest_found})
-    if not findings and not probes and settings.output in ("table", "wide"):
-        nothing_found(settings, scope, "pull-secret problems")
-    else:
-        emit(settings, secretsview.secrets_check(findings, probes, fmt=settings.output, all_namespaces=scope.all_namespaces,
-                                           no_headers=settings.no_headers, color=settings.use_color))
-    return ExitCode.FINDINGS if has_errors(findings) else ExitCode.OK
+    report = engine.secrets_check(cluster, scope_of(settings, cluster), now=settings.now(),
+                                  prober=prober_for(settings, probe, insecure_registries, registry_ca))
+    show(settings, report)
+    return ExitCode.FINDINGS if report.has_errors else ExitCode.OK

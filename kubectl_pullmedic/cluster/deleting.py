@@ -9,25 +9,11 @@ deleted it, which is what was wanted.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .api import Cluster
-from ..core.evictions.cleanup import CleanupItem
+from ..core.evictions.cleanup import DELETED, FAILED, GONE, SKIPPED, CleanupItem, DeleteOutcome
 from ..errors import ApiError, ClusterUnreachable, Conflict, NotFound
-
-DELETED, GONE, SKIPPED, FAILED = "deleted", "already-gone", "skipped", "failed"
-
-
-@dataclass
-class DeleteOutcome:
-    item: CleanupItem
-    result: str  # deleted | already-gone | skipped | failed
-    detail: str = ""
-
-    def to_dict(self) -> Dict[str, str]:
-        return {"namespace": self.item.namespace, "name": self.item.name, "result": self.result, "detail": self.detail}
-
 
 def delete_pods(
     cluster: Cluster,

@@ -8,16 +8,17 @@ So a run reads nodes or secrets only when a finding is about them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import causes as c
 from .evictions.parse import Eviction, eviction_fixes, parse_eviction
 from .pulls.fixcontext import FixContext, describe_node
 from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
-from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, rfc3339, uid_of
+from .diagnosis import Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
+from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, uid_of
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
     last_seen, message_of, newest, reason_of,
@@ -46,8 +47,6 @@ _CONTAINER_TYPES = {"spec.initContainers": ("init", "initContainers"),
                     "spec.ephemeralContainers": ("ephemeral", "ephemeralContainers")}
 BACKOFF_INITIAL = timedelta(seconds=10)
 BACKOFF_MAX = timedelta(seconds=300)
-BACKOFF_NOTE = ("ImagePullBackOff is ErrImagePull plus a timer: after each failed pull the kubelet waits "
-                "(10 s, doubling to 5 min) before trying the same pull again; the cause is the pull error")
 
 
 @dataclass(frozen=True)
@@ -60,95 +59,16 @@ class ClusterFacts:
     owners: Optional[OwnerIndex] = None
 
 
-@dataclass
-class Diagnosis:
-    """Why one container (or, for evictions, one pod) is failing, and what to do about it."""
-
-    namespace: str
-    pod: str
-    container: Optional[str]
-    container_type: Optional[str]  # init | regular | ephemeral; None for a pod-level finding
-    image: Optional[str]
-    cause: str
-    summary: str
-    message: str
-    evidence: Dict[str, Any] = field(default_factory=dict)
-    backoff: Optional[Dict[str, Any]] = None
-    fix: List[str] = field(default_factory=list)
-    node: Optional[str] = None
-    owner: Optional[str] = None
-    since: Optional[datetime] = None
-
-    def to_dict(self) -> Dict[str, Any]:
-        """One item of the ``DiagnosisList`` document."""
-        return {
-            "namespace": self.namespace,
-            "pod": self.pod,
-            "container": self.container,
-            "containerType": self.container_type,
-            "image": self.image,
-            "cause": self.cause,
-            "summary": self.summary,
-            "message": self.message,
-            "evidence": dict(self.evidence),
-            "backoff": dict(self.backoff) if self.backoff is not None else None,
-            "fix": list(self.fix),
-            "node": self.node,
-            "owner": self.owner,
-            "since": rfc3339(self.since),
-        }
-
-
-@dataclass
-class DiagnosisGroup:
-    """Diagnoses that share cause, image, owner and namespace: one finding for many pods."""
-
-    namespace: str
-    cause: str
-    image: Optional[str]
-    owner: Optional[str]
-    diagnoses: List[Diagnosis]
-
-    @property
-    def count(self) -> int:
-        return len(self.diagnoses)
-
-    @property
-    def pods(self) -> List[str]:
-        return sorted({d.pod for d in self.diagnoses})
-
-    @property
-    def since(self) -> Optional[datetime]:
-        moments = [d.since for d in self.diagnoses if d.since is not None]
-        return min(moments) if moments else None
-
-    def to_dict(self, sample: int = 5) -> Dict[str, Any]:
-        first = self.diagnoses[0]
-        return {
-            "namespace": self.namespace,
-            "cause": self.cause,
-            "image": self.image,
-            "owner": self.owner,
-            "count": self.count,
-            "pods": self.pods[:sample],
-            "containers": sorted({d.container for d in self.diagnoses if d.container}),
-            "nodes": sorted({d.node for d in self.diagnoses if d.node}),
-            "summary": first.summary,
-            "message": first.message,
-            "fix": list(first.fix),
-            "since": rfc3339(self.since),
-        }
-
-
-def diagnose_pods(pods: Iterable[Any], events: Iterable[Any], *, now: datetime,
+def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
                   facts: ClusterFacts = ClusterFacts()) -> List[Diagnosis]:
     """Diagnose every failing container and evicted pod; healthy pods yield nothing.
 
     Events are matched by pod uid and container fieldPath; the newest pull failure wins and
-    the kubelet 1.32+ waiting message stands in when events have expired.
+    the kubelet 1.32+ waiting message stands in when events have expired. ``events`` may be an
+    ``EventIndex`` built once, when the same events serve several passes.
     """
     now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
-    index = EventIndex(events)
+    index = events if isinstance(events, EventIndex) else EventIndex(events)
     found: List[Diagnosis] = []
     for pod in pods:
         if not isinstance(pod, dict):
@@ -190,19 +110,20 @@ def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:
     for diagnosis in diagnoses:
         evidence = diagnosis.evidence
         if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL) or diagnosis.cause in c.EVICTION_CAUSES) \
-                and diagnosis.node and evidence.get("nodeInfo") is None:
+                and diagnosis.node and evidence.node_info is None:
             needed.add("nodes")
-        credentials = evidence.get("pullSecrets")
-        about_secrets = (evidence.get("pullError") or {}).get("pattern") == "malformed-secret"
-        if (diagnosis.cause in c.AUTH_CAUSES or evidence.get("ambiguity") or about_secrets) and credentials is not None:
-            if any(state.get("exists") is None for state in credentials["podSecrets"]):
-                needed.add("secrets")
-            if credentials["serviceAccountSecrets"] is None:
-                needed.add("serviceaccounts")
+        if isinstance(evidence, PullEvidence):
+            credentials = evidence.pull_secrets
+            about_secrets = evidence.pull_error is not None and evidence.pull_error.pattern == "malformed-secret"
+            if diagnosis.cause in c.AUTH_CAUSES or evidence.ambiguity or about_secrets:
+                if any(state.exists is None for state in credentials.secrets):
+                    needed.add("secrets")
+                if credentials.account_secrets is None:
+                    needed.add("serviceaccounts")
         # A ReplicaSet or Job may have an owner of its own (Deployment, CronJob) to name instead.
         parent_possible = (diagnosis.owner or "").split("/")[0] in ("replicaset", "job")
-        if evidence.get("ownerSource") == "pod-template-hash" or (
-                evidence.get("ownerSource") == "ownerReference" and parent_possible):
+        if evidence.owner_source == "pod-template-hash" or (
+                evidence.owner_source == "ownerReference" and parent_possible):
             needed.add("owners")
     return needed
 
@@ -260,24 +181,24 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
 def _container_evidence(source: str, cause_known: bool, status: Obj, failure: Optional[Obj],
                         secret_event: Optional[Obj], ref: ImageRef, error: Optional[PullError],
                         credentials: PullCredentials, node: Optional[str], node_info: Optional[Dict[str, Any]],
-                        owner_source: str, pod: Obj) -> Dict[str, Any]:
+                        owner_source: str, pod: Obj) -> PullEvidence:
     """What the diagnosis rests on, for -o json and the explanation block."""
-    return {
-        "source": source,
-        "causeKnown": cause_known,
-        "waitingReason": waiting_reason(status),
-        "waitingMessage": _text(dig(status, "state", "waiting", "message")),
-        "event": EventSummary.of(failure).to_dict() if failure else None,
-        "pullSecretEvent": EventSummary.of(secret_event).to_dict() if secret_event else None,
-        "reference": ref.to_dict(),
-        "pullError": error.to_dict() if error else None,
-        "ambiguity": error.ambiguity.to_dict() if error and error.ambiguity else None,
-        "pullSecrets": credentials.to_dict(),
-        "node": node,
-        "nodeInfo": node_info,
-        "ownerSource": owner_source,
-        "podUid": uid_of(pod) or None,
-    }
+    return PullEvidence(
+        source=source,
+        cause_known=cause_known,
+        waiting_reason=waiting_reason(status),
+        waiting_message=_text(dig(status, "state", "waiting", "message")),
+        event=EventSummary.of(failure) if failure else None,
+        pull_secret_event=EventSummary.of(secret_event) if secret_event else None,
+        reference=ref,
+        pull_error=error,
+        ambiguity=error.ambiguity if error else None,
+        pull_secrets=credentials,
+        node=node,
+        node_info=node_info,
+        owner_source=owner_source,
+        pod_uid=uid_of(pod) or None,
+    )
 
 
 def _unreported_failure(pod: Obj, status: Obj, events: List[Obj], failures: List[Obj]) -> bool:
@@ -324,7 +245,7 @@ def _with_secret_event(credentials: PullCredentials, event: Optional[Obj]) -> Pu
     return replace(credentials, secrets=states)
 
 
-def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optional[Dict[str, Any]]:
+def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optional[Backoff]:
     """Attempts so far and the estimated next retry: 10 s after the first failure, doubling to 5 min.
 
     The kubelet keeps the timer in memory, keyed by pod uid and image; the events' count and
@@ -336,14 +257,11 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
     attempts = sum(EventSummary.of(e).count for e in pulls) if pulls else None
     moments = [m for m in (last_seen(e) for e in pulls) if m is not None]
     last = max(moments) if moments else None
-    backoff: Dict[str, Any] = {"attempts": attempts, "lastAttempt": rfc3339(last), "delaySeconds": None,
-                               "nextRetry": None, "nextRetryInSeconds": None, "note": BACKOFF_NOTE}
-    if attempts and last is not None:
-        delay = min(BACKOFF_INITIAL * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
-        retry = last + delay
-        backoff.update(delaySeconds=int(delay.total_seconds()), nextRetry=rfc3339(retry),
-                       nextRetryInSeconds=max(0, int((retry - now).total_seconds())))
-    return backoff
+    if not attempts or last is None:
+        return Backoff(attempts, last)
+    delay = min(BACKOFF_INITIAL * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
+    retry = last + delay
+    return Backoff(attempts, last, int(delay.total_seconds()), retry, max(0, int((retry - now).total_seconds())))
 
 
 # --- evictions ---------------------------------------------------------------------------
@@ -358,8 +276,7 @@ def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner:
         pressure = ", ".join(node_info["pressure"]) or "none"
         fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")
     # The eviction's node comes straight from the pod: keep it only if it is text.
-    evidence = {"source": "status", "eviction": dict(eviction.to_dict(), node=node), "node": node,
-                "nodeInfo": node_info, "ownerSource": owner_source, "podUid": uid_of(pod) or None}
+    evidence = EvictionEvidence("status", replace(eviction, node=node), node, node_info, owner_source, uid_of(pod) or None)
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=None, container_type=None, image=None,
         cause=eviction.cause, summary=eviction_summary(eviction), message=eviction.message, evidence=evidence,

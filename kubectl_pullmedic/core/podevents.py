@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .kube import Obj, dig, name_of, namespace_of, parse_time, rfc3339, uid_of
+from .kube import Obj, dig, name_of, namespace_of, parse_time, uid_of
 
 PULL_FAILURE_REASONS = frozenset({"Failed", "InspectFailed", "ErrImageNeverPull"})
 PULL_SECRET_EVENT_REASON = "FailedToRetrieveImagePullSecret"
@@ -114,21 +114,14 @@ class EventSummary:
     last_seen: Optional[datetime]
     type: str = ""
 
+    DOCUMENT_FIELDS = ("reason", "type", "message", "count", "first_seen", "last_seen")
+
     @classmethod
     def of(cls, event: Obj) -> "EventSummary":
         kind = event.get("type")
         return cls(reason_of(event), message_of(event), count_of(event), first_seen(event), last_seen(event),
                    kind if isinstance(kind, str) else "")
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "type": self.type,
-            "message": self.message,
-            "count": self.count,
-            "firstSeen": rfc3339(self.first_seen),
-            "lastSeen": rfc3339(self.last_seen),
-        }
 
 
 class EventIndex:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Optional, Union
+from typing import Any, Iterable, Optional, Union
 
 from .evictions.parse import is_evicted
 from .kube import Obj, dig, iter_containers
@@ -54,9 +54,6 @@ class HealthNote:
 
     state: str  # healthy | completed | failed | unscheduled | pulling | pending | not-a-pull-problem | problem
     message: str
-
-    def to_dict(self) -> Dict[str, str]:
-        return {"state": self.state, "message": self.message}
 
 
 def describe_healthy(pod: Any, events: Union[EventIndex, Iterable[Any]], *, now: datetime) -> HealthNote:

@@ -29,14 +29,14 @@ import base64
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 
 from ..core.pulls.imageref import parse_image
 from ..core.probing.plan import ProbeTarget
+from ..core.probing.results import ProbeResult
 from ..core.probing.rules import (
     IMAGE_MANIFEST_TYPES,
     INDEX_TYPES,
@@ -54,49 +54,8 @@ from ..core.probing.rules import (
 )
 from .client import RegistryClient, Unreachable, ssl_context_with
 
-NETWORK_NOTE = (
-    "probed from this machine, whose network, DNS, proxy and firewall are not the node's: "
-    "what reaches the registry here may not reach it from the node, and the reverse"
-)
 _MAX_TAG_PAGES = 20
 _MAX_BLOB_REDIRECTS = 3
-
-
-@dataclass
-class ProbeResult:
-    """What the registry said about one image; JSON-ready through ``to_dict``."""
-
-    image: str
-    registry: str = ""  # the host:port contacted, e.g. registry-1.docker.io
-    repository: str = ""
-    reference: str = ""  # the tag or digest asked for
-    reachable: bool = False
-    tls_ok: Optional[bool] = None  # None when TLS was not used (plain HTTP) or not reached
-    auth: str = ""  # accepted | refused | anonymous | not-needed | withheld
-    manifest_found: Optional[bool] = None
-    missing: str = ""  # tag | repository | digest
-    suggestions: List[str] = field(default_factory=list)
-    platforms: List[str] = field(default_factory=list)  # os/arch[/variant] the image is built for
-    wanted_platform: str = ""  # the node's os/arch, when known
-    platform_ok: Optional[bool] = None
-    proxy: str = ""  # the proxy the probe went through (no user or password), "" for none
-    media_type: str = ""
-    digest: str = ""
-    error: str = ""  # one line; the first problem met
-    note: str = NETWORK_NOTE
-
-    def fail(self, message: str) -> None:
-        if not self.error:
-            self.error = message
-
-    def to_dict(self) -> Dict[str, Any]:
-        """camelCase keys, as in every other document the plugin prints (``manifestFound``)."""
-        return {_camel(key): value for key, value in asdict(self).items()}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def probe_image(

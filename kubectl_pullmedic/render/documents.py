@@ -6,8 +6,9 @@ Nothing here prints a secret: callers pass data that holds none.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Dict, List
+
+from ..core.serialize import as_document
 
 API_VERSION = "pullmedic/v1"
 
@@ -21,20 +22,16 @@ def list_document(kind: str, items: List[Dict[str, Any]], **extra: Any) -> Dict[
 
 
 def document(data: Any, fmt: str) -> str:
-    """JSON as kubectl prints it (4-space indent) or block-style YAML, keys in given order."""
+    """JSON as kubectl prints it (4-space indent) or block-style YAML, keys in given order.
+
+    ``data`` may hold results (dataclasses, datetimes): ``core.serialize`` turns them into
+    plain data, so every document has camelCase keys and RFC 3339 times.
+    """
+    plain = as_document(data)
     if fmt == "json":
-        return json.dumps(data, indent=4, default=_json_default) + "\n"
+        return json.dumps(plain, indent=4) + "\n"
     if fmt == "yaml":
         import yaml
 
-        return yaml.safe_dump(json.loads(json.dumps(data, default=_json_default)), sort_keys=False, default_flow_style=False)
+        return yaml.safe_dump(plain, sort_keys=False, default_flow_style=False)
     raise ValueError(f"unknown document format {fmt!r}")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return to_dict()
-    raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -6,9 +6,49 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import documents, tables
-from ..core.evictions.cleanup import CleanupPlan, EvictedPod, EvictionGroup, resource_label
+from ..core.evictions.cleanup import (
+    DELETED, FAILED, GONE, SKIPPED, CleanupPlan, DeleteOutcome, EvictedPod, EvictionGroup, resource_label,
+)
 from ..core.evictions.messages import ContainerUsage
-from ..cluster.deleting import DELETED, FAILED, GONE, SKIPPED, DeleteOutcome
+from ..core.reports import CleanReport, EvictedReport
+from .view import Rendered, View, nothing_found, warnings_text
+
+
+def render_evicted(report: EvictedReport, view: View) -> Rendered:
+    """One row per pod (or per group with --group-by), then each group's fixes; or a document."""
+    out = Rendered(stderr=warnings_text(report.warnings))
+    if view.output in ("json", "yaml"):
+        out.stdout = evicted_document(report.items, report.groups if report.group_by else [], view.output)
+    elif not report.items:
+        what = "evicted pods" + (f" on node {report.node}" if report.node else "")
+        out.stderr += nothing_found(report.where, what)
+    else:
+        if report.group_by:
+            out.stdout = group_table(report.groups, report.group_by, no_headers=view.no_headers)
+        else:
+            out.stdout = evicted_table(report.items, report.nodes, now=view.now, wide=view.output == "wide",
+                                       all_namespaces=report.where.all_namespaces, no_headers=view.no_headers)
+        if not view.no_headers:
+            out.stdout += "\n" + group_fixes(report.groups)
+    return out
+
+
+def render_clean(report: CleanReport, view: View) -> Rendered:
+    """The plan (a dry run, or nothing to delete) or the outcomes of the deletes."""
+    out = Rendered(stderr=warnings_text(report.warnings))
+    if view.output == "json":
+        out.stdout = clean_document(report.plan, report.outcomes or [], report.dry_run)
+    elif view.output == "name":
+        deleted = [o.item for o in report.outcomes if o.result == DELETED] if report.outcomes is not None \
+            else report.plan.to_delete
+        out.stdout = "".join(f"pod/{item.name}\n" for item in deleted)
+    elif report.outcomes is None:
+        verb = "Would delete" if report.plan.to_delete else "Nothing to delete: found"
+        out.stdout = plan_summary(report.plan, verb=verb)
+        out.stdout += "".join(f"  {item.namespace}/{item.name}\n" for item in report.plan.to_delete)
+    else:
+        out.stdout = outcome_summary(report.outcomes, dry_run=report.dry_run == "server")
+    return out
 
 
 def _usage(usage: Optional[ContainerUsage]) -> str:
@@ -70,14 +110,14 @@ def group_fixes(groups: Sequence[EvictionGroup]) -> str:
     """Under the table: each group's one-line summary and its fixes."""
     lines: List[str] = []
     for group in groups:
-        lines.append(group.summary() + ".")
+        lines.append(group.summary + ".")
         lines.extend(f"  {number}. {fix}" for number, fix in enumerate(group.fixes, 1))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def evicted_document(items: Sequence[EvictedPod], groups: Sequence[EvictionGroup], fmt: str) -> str:
-    extra = {"groups": [g.to_dict() for g in groups]} if groups else {}
-    return documents.document(documents.list_document("EvictedPodList", [i.to_dict() for i in items], **extra), fmt)
+    extra = {"groups": list(groups)} if groups else {}
+    return documents.document(documents.list_document("EvictedPodList", list(items), **extra), fmt)
 
 
 def plan_summary(plan: CleanupPlan, *, verb: str) -> str:
@@ -92,10 +132,6 @@ def plan_summary(plan: CleanupPlan, *, verb: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def planned_names(plan: CleanupPlan) -> str:
-    return "".join(f"pod/{item.name}\n" for item in plan.to_delete)
-
-
 def outcome_summary(outcomes: Sequence[DeleteOutcome], *, dry_run: bool) -> str:
     counts = {result: sum(1 for o in outcomes if o.result == result) for result in (DELETED, GONE, SKIPPED, FAILED)}
     verb = "would delete (server dry run)" if dry_run else "deleted"
@@ -105,5 +141,5 @@ def outcome_summary(outcomes: Sequence[DeleteOutcome], *, dry_run: bool) -> str:
 
 
 def clean_document(plan: CleanupPlan, outcomes: Sequence[DeleteOutcome], dry_run: str) -> str:
-    document = documents.list_document("CleanupResult", [o.to_dict() for o in outcomes], dryRun=dry_run, plan=plan.to_dict())
+    document = documents.list_document("CleanupResult", list(outcomes), dryRun=dry_run, plan=plan)
     return documents.document(document, "json")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import List, Sequence
 
 from . import tables
-from ..registry.probe import ProbeResult
+from ..core.probing.results import ProbeResult
 
 AUTH_WORDS = {
     "accepted": "credentials accepted",

@@ -9,9 +9,22 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence
 
 from . import documents, tables
+from ..core.reports import SecretsReport
 from .probe import probe_table
+from .view import Rendered, View, nothing_found, warnings_text
 
 SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+
+
+def render_report(report: SecretsReport, view: View) -> Rendered:
+    out = Rendered(stderr=warnings_text(report.warnings))
+    if not report.findings and not report.probes and view.output in ("table", "wide"):
+        out.stderr += nothing_found(report.where, "pull-secret problems")
+    else:
+        out.stdout = secrets_check(report.findings, report.probes, fmt=view.output,
+                                   all_namespaces=report.where.all_namespaces, no_headers=view.no_headers,
+                                   color=view.color)
+    return out
 
 
 def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, all_namespaces: bool,
@@ -20,8 +33,8 @@ def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, a
     if fmt in ("json", "yaml"):
         extra: Dict[str, Any] = {}
         if probes:
-            extra["probes"] = [probe.to_dict() for probe in probes]
-        return documents.document(documents.list_document("SecretCheckList", [f.to_dict() for f in findings], **extra), fmt)
+            extra["probes"] = list(probes)
+        return documents.document(documents.list_document("SecretCheckList", list(findings), **extra), fmt)
     wide = fmt == "wide"
     headers = (["namespace"] if all_namespaces else []) + ["workload", "container", "secret", "severity", "finding"]
     if wide:

@@ -10,15 +10,34 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from . import documents, tables
-from ..core.diagnose import Diagnosis, DiagnosisGroup, HealthNote
-from ..core.kube import parse_time
+from ..core.diagnosis import Backoff, Diagnosis, DiagnosisGroup, PullEvidence
+from ..core.reports import HealthyPod, WhyReport
+from ..core.pulls.wordings import Ambiguity
+from ..core.serialize import as_document
 from ..core.probing.plan import DiagnosisKey
 from .probe import probe_footer, probe_sentence
-from ..registry.probe import ProbeResult
+from .view import Rendered, View, nothing_found, warnings_text
+from ..core.probing.results import ProbeResult
 
 Probes = Mapping[DiagnosisKey, ProbeResult]
 
 CAUSE_STYLE = "red"
+
+
+def render_report(report: WhyReport, view: View) -> Rendered:
+    """The table, an explanation per finding, and a line per healthy pod of the target; or a document."""
+    out = Rendered(stderr=warnings_text(report.warnings))
+    if view.output in ("json", "yaml"):
+        out.stdout = document(report.diagnoses, healthy_documents(report.healthy), view.output, report.probes)
+    elif not report.diagnoses and not report.healthy:
+        out.stderr += nothing_found(report.where, report.subject)
+    else:
+        out.stdout = table(report.groups, now=view.now, wide=view.output == "wide",
+                           all_namespaces=report.where.all_namespaces, no_headers=view.no_headers, color=view.color)
+        if report.groups and not view.no_headers:
+            out.stdout += "\n" + explanations(report.groups, now=view.now, color=view.color, probes=report.probes)
+        out.stdout += "".join(f"{pod.namespace}/{pod.pod}: {pod.note.message}\n" for pod in report.healthy)
+    return out
 
 
 def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None) -> str:
@@ -30,10 +49,10 @@ def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fm
     probes = probes or {}
     items = []
     for diagnosis in diagnoses:
-        item = diagnosis.to_dict()
+        item = as_document(diagnosis)
         answer = _probe_of(diagnosis, probes)
         if answer is not None:
-            item["probe"] = answer.to_dict()
+            item["probe"] = answer
         items.append(item)
     return documents.document(documents.list_document("DiagnosisList", items, **extra), fmt)
 
@@ -60,11 +79,10 @@ def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_na
         ]
         if wide:
             nodes = sorted({d.node for d in group.diagnoses if d.node})
-            backoff = first.backoff or {}
-            retry = backoff.get("nextRetryInSeconds")
+            retry = first.backoff.next_retry_in_seconds if first.backoff else None
             row += [
                 ",".join(nodes) or "-",
-                backoff.get("attempts") or "-",
+                (first.backoff.attempts if first.backoff else None) or "-",
                 "-" if retry is None else ("now" if retry == 0 else f"in {tables.human_age(now, _later(now, retry))}"),
             ]
         rows.append(row)
@@ -101,7 +119,7 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) 
         lines.append(_field("Seen", seen))
     if first.backoff:
         lines.append(_field("Back-off", _backoff(first.backoff, now)))
-    ambiguity = (first.evidence or {}).get("ambiguity")
+    ambiguity = getattr(first.evidence, "ambiguity", None)
     if ambiguity:
         lines.append(_field("Ambiguous", _ambiguity_text(ambiguity)))
     answer = _probe_of(first, probes)
@@ -121,63 +139,54 @@ def _field(label: str, text: str) -> str:
 
 
 def _reference(diagnosis: Diagnosis) -> str:
-    reference = (diagnosis.evidence or {}).get("reference") or {}
-    full = reference.get("fullyQualified")
+    reference = getattr(diagnosis.evidence, "reference", None)
+    full = reference.fully_qualified if reference is not None else None
     if full and full != diagnosis.image:
         return f"{diagnosis.image}  (= {full})"
     return str(diagnosis.image)
 
 
 def _seen(diagnosis: Diagnosis, now: datetime) -> Optional[str]:
-    evidence = diagnosis.evidence or {}
-    event = evidence.get("event")
+    evidence = diagnosis.evidence
+    if not isinstance(evidence, PullEvidence):
+        return None
+    event = evidence.event
     if event:
-        count = event.get("count") or 1
-        first, last = parse_time(event.get("firstSeen")), parse_time(event.get("lastSeen"))
-        text = f"{event.get('reason')} event, {count} time{'s' if count != 1 else ''}"
+        count = event.count or 1
+        first, last = event.first_seen, event.last_seen
+        text = f"{event.reason} event, {count} time{'s' if count != 1 else ''}"
         if first is not None:
             text += f", first {tables.human_age(first, now)} ago"
         if last is not None:
             text += f", last {tables.human_age(last, now)} ago"
         return text
-    source = evidence.get("source")
-    if source == "waiting-message":
+    if evidence.source == "waiting-message":
         return "events have expired; the error comes from the container's waiting message (kubelet 1.32+)"
-    if evidence.get("waitingReason"):
-        return f"container waiting with reason {evidence['waitingReason']}; no pull-failure event on record"
+    if evidence.waiting_reason:
+        return f"container waiting with reason {evidence.waiting_reason}; no pull-failure event on record"
     return None
 
 
-def _backoff(backoff: Dict[str, Any], now: datetime) -> str:
+def _backoff(backoff: Backoff, now: datetime) -> str:
     parts = []
-    if backoff.get("attempts"):
-        parts.append(f"{backoff['attempts']} failed pulls so far")
-    retry = backoff.get("nextRetryInSeconds")
+    if backoff.attempts:
+        parts.append(f"{backoff.attempts} failed pulls so far")
+    retry = backoff.next_retry_in_seconds
     if retry is not None:
         parts.append("next retry due now" if retry == 0 else f"next retry in about {tables.human_age(now, _later(now, retry))}")
     text = "; ".join(parts)
     return (text + ". " if text else "") + "ImagePullBackOff is ErrImagePull plus a timer (10s doubling to 5m)."
 
 
-def _ambiguity_text(ambiguity: Dict[str, Any]) -> str:
-    alternatives = ", ".join(str(a) for a in ambiguity.get("alternatives") or [])
+def _ambiguity_text(ambiguity: Ambiguity) -> str:
+    alternatives = ", ".join(str(a) for a in ambiguity.alternatives)
     text = f"could also be {alternatives}" if alternatives else "the registry's answer has two readings"
-    for sentence in (ambiguity.get("reason"), ambiguity.get("tellApart")):
+    for sentence in (ambiguity.reason, ambiguity.tell_apart):
         if sentence:
             text += f"; {sentence}"
     return text
 
 
-def healthy_lines(notes: Sequence[HealthNote], pods: Sequence[Any]) -> str:
-    lines = []
-    for note, pod in zip(notes, pods):
-        metadata = pod.get("metadata") or {}
-        lines.append(f"{metadata.get('namespace')}/{metadata.get('name')}: {note.message}")
-    return "\n".join(lines) + ("\n" if lines else "")
-
-
-def as_note_dicts(notes: Sequence[HealthNote], pods: Sequence[Any]) -> List[Dict[str, Any]]:
-    return [
-        dict(note.to_dict(), namespace=(pod.get("metadata") or {}).get("namespace"), pod=(pod.get("metadata") or {}).get("name"))
-        for note, pod in zip(notes, pods)
-    ]
+def healthy_documents(healthy: Sequence[HealthyPod]) -> List[Dict[str, Any]]:
+    """The ``healthy`` list of the document: the note's state and message, then the pod."""
+    return [dict(as_document(pod.note), namespace=pod.namespace, pod=pod.pod) for pod in healthy]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
-from ..kube import Obj, as_list, dig, namespace_of, pull_secret_names, rfc3339, service_account_in
+from ..kube import Obj, as_list, dig, namespace_of, pull_secret_names, service_account_in
 from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, expired_at, match_credentials, parse_pull_secret
 
 SecretKey = Tuple[str, str]  # (namespace, name)
@@ -27,8 +27,10 @@ class SecretState:
     type: Optional[str] = None
     problems: Tuple[str, ...] = ()
     matches_registry: Optional[bool] = None
-    near_miss: str = ""  # why the nearest entry does not cover the image
+    near_miss: Optional[str] = None  # why the nearest entry does not cover the image
     expired: Optional[datetime] = None
+
+    DOCUMENT_KEYS = {"expired": "expiredAt"}
 
     @property
     def usable(self) -> Optional[bool]:
@@ -53,16 +55,6 @@ class SecretState:
             return f"{self.name}: {kind}, its {registry} credentials expired at {self.expired.strftime('%Y-%m-%d %H:%M UTC')}"
         return f"{self.name}: {kind}, has an entry for {registry}"
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "name": self.name,
-            "exists": self.exists,
-            "type": self.type,
-            "problems": list(self.problems),
-            "matchesRegistry": self.matches_registry,
-            "nearMiss": self.near_miss or None,
-            "expiredAt": rfc3339(self.expired),
-        }
 
 
 @dataclass(frozen=True)
@@ -72,6 +64,8 @@ class PullCredentials:
     secrets: Tuple[SecretState, ...]
     service_account: str
     account_secrets: Optional[Tuple[str, ...]]  # None when the account was not fetched
+
+    DOCUMENT_KEYS = {"secrets": "podSecrets", "account_secrets": "serviceAccountSecrets"}
 
     @property
     def sends_credentials(self) -> Optional[bool]:
@@ -95,12 +89,6 @@ class PullCredentials:
     def checked(self) -> bool:
         return self.account_secrets is not None and all(state.exists is not None for state in self.secrets)
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "podSecrets": [state.to_dict() for state in self.secrets],
-            "serviceAccount": self.service_account,
-            "serviceAccountSecrets": list(self.account_secrets) if self.account_secrets is not None else None,
-        }
 
 
 def pull_credentials(
@@ -143,7 +131,7 @@ def _state(name: str, image: str, secrets: Optional[Mapping[SecretKey, Obj]], na
         return SecretState(name, True, secret_type, config.problems, False)
     match = match_credentials(image, config)
     if not match.matched:
-        return SecretState(name, True, secret_type, (), False, match.reason if match.near_miss else "")
+        return SecretState(name, True, secret_type, (), False, match.reason if match.near_miss else None)
     expiries = [expired_at(credential, now) for credential in match.credentials]
     expired = max(e for e in expiries if e is not None) if all(expiries) else None
-    return SecretState(name, True, secret_type, (), True, "", expired)
+    return SecretState(name, True, secret_type, (), True, None, expired)

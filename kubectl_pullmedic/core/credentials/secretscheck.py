@@ -12,7 +12,7 @@ registry keys and user names only.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -46,9 +46,6 @@ class Finding:
     secret: str = ""
     message: str = ""
     fix: str = ""
-
-    def to_dict(self) -> Dict[str, str]:
-        return asdict(self)
 
 
 def settle_with_probes(findings: Iterable[Finding], served_anonymously: Set[str]) -> List[Finding]:

@@ -47,15 +47,13 @@ class EvictedPod:
     created: Optional[datetime] = None
     pod: Obj = field(default_factory=dict, repr=False, compare=False)
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "namespace": self.namespace,
-            "name": self.name,
-            "uid": self.uid,
-            "owner": _owner_text(self.owner),
-            "created": self.created.isoformat() if self.created else None,
-            "eviction": self.eviction.to_dict(),
-        }
+    DOCUMENT_FIELDS = ("namespace", "name", "uid", "owner_ref", "created", "eviction")
+    DOCUMENT_KEYS = {"owner_ref": "owner"}
+
+    @property
+    def owner_ref(self) -> Optional[str]:
+        """The workload as kubectl names it, e.g. ``deployment/api``."""
+        return _owner_text(self.owner)
 
 
 def collect_evictions(
@@ -100,6 +98,9 @@ class EvictionGroup:
     def count(self) -> int:
         return len(self.pods)
 
+    DOCUMENT_FIELDS = ("by", "key", "count", "summary", "pods", "namespaces", "nodes", "resources", "owners", "kinds", "fixes")
+
+    @property
     def summary(self) -> str:
         """One line, e.g. "72 pods of deployment/api were evicted for ephemeral-storage on 3 nodes"."""
         noun = "pod" if self.count == 1 else "pods"
@@ -114,21 +115,6 @@ class EvictionGroup:
         parts.append(f"{verb} for {', '.join(self.resources)}")
         parts.append(f"on node {self.nodes[0]}" if len(self.nodes) == 1 else f"on {len(self.nodes)} nodes")
         return " ".join(parts)
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "by": self.by,
-            "key": self.key,
-            "count": self.count,
-            "summary": self.summary(),
-            "pods": self.pods,
-            "namespaces": self.namespaces,
-            "nodes": self.nodes,
-            "resources": self.resources,
-            "owners": self.owners,
-            "kinds": self.kinds,
-            "fixes": self.fixes,
-        }
 
 
 def _group_key(item: EvictedPod, by: str) -> str:
@@ -207,16 +193,6 @@ class CleanupItem:
     kind: str  # the eviction kind
     owner: Optional[str]
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "namespace": self.namespace,
-            "name": self.name,
-            "uid": self.uid,
-            "resourceVersion": self.resource_version,
-            "kind": self.kind,
-            "owner": self.owner,
-        }
-
 
 @dataclass
 class SkippedPod:
@@ -227,18 +203,19 @@ class SkippedPod:
     reason: str
     detail: str
 
-    def to_dict(self) -> Dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass
 class CleanupPlan:
     to_delete: List[CleanupItem] = field(default_factory=list)
     skipped: List[SkippedPod] = field(default_factory=list)
 
+    DOCUMENT_FIELDS = ("to_delete", "skipped", "counts_by_namespace", "counts_by_kind")
+
+    @property
     def counts_by_namespace(self) -> Dict[str, int]:
         return dict(sorted(Counter(item.namespace for item in self.to_delete).items()))
 
+    @property
     def counts_by_kind(self) -> Dict[str, int]:
         return dict(sorted(Counter(item.kind for item in self.to_delete).items()))
 
@@ -250,13 +227,29 @@ class CleanupPlan:
     def skipped_by_reason(self) -> Dict[str, int]:
         return dict(sorted(Counter(item.reason for item in self.skipped).items()))
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "toDelete": [item.to_dict() for item in self.to_delete],
-            "skipped": [item.to_dict() for item in self.skipped],
-            "countsByNamespace": self.counts_by_namespace(),
-            "countsByKind": self.counts_by_kind(),
-        }
+
+# What became of a planned delete (made by ``cluster.deleting``, shown by ``render``).
+DELETED, GONE, SKIPPED, FAILED = "deleted", "already-gone", "skipped", "failed"
+
+
+@dataclass
+class DeleteOutcome:
+    """What became of one planned delete."""
+
+    item: CleanupItem
+    result: str  # deleted | already-gone | skipped | failed
+    detail: str = ""
+
+    DOCUMENT_FIELDS = ("namespace", "name", "result", "detail")
+
+    @property
+    def namespace(self) -> str:
+        return self.item.namespace
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
 
 
 def _not_evicted_detail(pod: Obj) -> str:

@@ -25,9 +25,9 @@ kubelets before about 1.10 wrote nodefs, imagefs, nodefsInodes, imagefsInodes.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 KIND_NODE_PRESSURE = "NodePressure"
 KIND_LOCAL_STORAGE = "LocalStorageLimit"
@@ -94,9 +94,6 @@ class ContainerUsage:
     request: Optional[str] = None
     limit: Optional[str] = None
 
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class Eviction:
@@ -115,23 +112,6 @@ class Eviction:
     exceeded_limit: Optional[str] = None  # local storage: "container", "pod" or "emptyDir"
     message: str = ""
     evicted_at: Optional[datetime] = None
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "cause": self.cause,
-            "resource": self.resource,
-            "threshold": self.threshold,
-            "available": self.available,
-            "node": self.node,
-            "nodeConditions": list(self.node_conditions),
-            "containers": [usage.to_dict() for usage in self.containers],
-            "podUsage": self.pod_usage.to_dict() if self.pod_usage else None,
-            "volume": self.volume,
-            "exceededLimit": self.exceeded_limit,
-            "message": self.message,
-            "evictedAt": self.evicted_at.isoformat() if self.evicted_at else None,
-        }
 
 
 def cause_for(resource: Optional[str]) -> str:

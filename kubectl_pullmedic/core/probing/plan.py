@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .. import causes as c
-from ..diagnose import Diagnosis
+from ..diagnosis import Diagnosis
 from ..kube import Obj, iter_containers, name_of, namespace_of, pod_spec_of, pull_secret_names, service_account_of
 from ..credentials.dockerconfig import (
     DOCKERCFG_TYPE,
@@ -43,7 +43,7 @@ class ProbeTarget:
     image: str
     secret: str = ""  # "" when the kubelet would pull anonymously
     username: str = ""
-    password: str = field(default="", repr=False, compare=False)
+    password: str = field(default="", repr=False, compare=False, metadata={"document": False})
     platform: Optional[Platform] = None  # the node's (os, arch); None when not on a node
 
     @property
@@ -54,17 +54,6 @@ class ProbeTarget:
     def request_key(self) -> Tuple[str, str, str, Optional[Platform]]:
         """Targets with equal keys get the same answer, so each key is asked once."""
         return (self.image, self.secret, self.username, self.platform)
-
-    def to_dict(self) -> Dict[str, object]:
-        return {
-            "namespace": self.namespace,
-            "workload": self.workload,
-            "container": self.container,
-            "image": self.image,
-            "secret": self.secret,
-            "username": self.username,
-            "platform": "/".join(self.platform) if self.platform else None,
-        }
 
 
 def probe_targets(
@@ -108,7 +97,7 @@ def diagnosis_targets(diagnoses: Iterable[Diagnosis], pods: Sequence[Obj], secre
         if pod is None or not _probed(diagnosis):
             continue
         configs = _configs(namespace, pull_secret_names(pod), secrets)
-        platform = node_platform(diagnosis.evidence.get("nodeInfo"))
+        platform = node_platform(diagnosis.evidence.node_info)
         targets[(namespace, pod_name, container)] = _target(
             namespace, f"pod/{pod_name}", container, diagnosis.image, configs, platform)
     return targets

@@ -31,16 +31,6 @@ class PullError:
     detail: Dict[str, Any] = field(default_factory=dict)
     ambiguity: Optional[Ambiguity] = None
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "cause": self.cause,
-            "evidence": self.evidence,
-            "raw": self.raw,
-            "pattern": self.pattern,
-            "detail": dict(self.detail),
-            "ambiguity": self.ambiguity.to_dict() if self.ambiguity else None,
-        }
-
 
 # Wrappers around the registry's words, removed from the front of the message in any order.
 _IMAGE_PREFIX_RE = re.compile(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from ..suggest import suggest_tag
 
@@ -87,6 +87,9 @@ class ImageRef:
     valid: bool = True
     error: Optional[str] = None
     hint: Optional[str] = None
+
+    DOCUMENT_FIELDS = ("original", "valid", "error", "hint", "registry", "repository", "tag", "digest", "tag_defaulted",
+                       "registry_defaulted", "library_added", "fully_qualified", "familiar", "family")
 
     @property
     def name(self) -> str:
@@ -166,24 +169,6 @@ class ImageRef:
         if self.tag_defaulted:
             notes.append("latest is the tag when neither tag nor digest is given")
         return notes
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "original": self.original,
-            "valid": self.valid,
-            "error": self.error,
-            "hint": self.hint,
-            "registry": self.registry,
-            "repository": self.repository,
-            "tag": self.tag,
-            "digest": self.digest,
-            "tagDefaulted": self.tag_defaulted,
-            "registryDefaulted": self.registry_defaulted,
-            "libraryAdded": self.library_added,
-            "fullyQualified": self.fully_qualified,
-            "familiar": self.familiar,
-            "family": self.family,
-        }
 
 
 def parse_image(image: Any) -> ImageRef:

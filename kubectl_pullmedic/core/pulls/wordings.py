@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Pattern, Tuple
+from typing import Callable, Optional, Pattern, Tuple
 
 from ..causes import (
     IMAGE_NEVER_PULLED,
@@ -48,9 +48,6 @@ class Ambiguity:
     alternatives: Tuple[str, ...]
     reason: str
     tell_apart: str
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"alternatives": list(self.alternatives), "reason": self.reason, "tellApart": self.tell_apart}
 
 
 # (the image, whether the pod sends credentials, the unwrapped message) -> (cause, ambiguity)

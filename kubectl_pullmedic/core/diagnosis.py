@@ -1,0 +1,116 @@
+"""What ``why`` finds, as typed results: a ``Diagnosis`` per failing container or evicted pod.
+
+Times stay datetimes and references stay objects until ``core.serialize`` prints them, so the
+views, the facts planner and the probe planner read attributes, never string keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Union
+
+from .credentials.podcredentials import PullCredentials
+from .evictions.messages import Eviction
+from .podevents import EventSummary
+from .pulls.classify import PullError
+from .pulls.imageref import ImageRef
+from .pulls.wordings import Ambiguity
+
+BACKOFF_NOTE = ("ImagePullBackOff is ErrImagePull plus a timer: after each failed pull the kubelet waits "
+                "(10 s, doubling to 5 min) before trying the same pull again; the cause is the pull error")
+
+
+@dataclass(frozen=True)
+class PullEvidence:
+    """What a container's diagnosis rests on: the event or waiting message, the image, the credentials."""
+
+    source: str  # event | waiting-message | status
+    cause_known: bool
+    waiting_reason: Optional[str]
+    waiting_message: Optional[str]
+    event: Optional[EventSummary]  # the newest pull failure
+    pull_secret_event: Optional[EventSummary]  # FailedToRetrieveImagePullSecret
+    reference: ImageRef
+    pull_error: Optional[PullError]
+    ambiguity: Optional[Ambiguity]
+    pull_secrets: PullCredentials
+    node: Optional[str]
+    node_info: Optional[Dict[str, Any]]  # None: the node was not read
+    owner_source: str  # index | ownerReference | pod-template-hash | none
+    pod_uid: Optional[str]
+
+
+@dataclass(frozen=True)
+class EvictionEvidence:
+    """What an eviction's diagnosis rests on: the kubelet's message and event, parsed."""
+
+    source: str  # status
+    eviction: Eviction
+    node: Optional[str]
+    node_info: Optional[Dict[str, Any]]
+    owner_source: str
+    pod_uid: Optional[str]
+
+
+Evidence = Union[PullEvidence, EvictionEvidence]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """The kubelet's pull back-off as far as events show it: attempts, and the estimated next retry."""
+
+    attempts: Optional[int]
+    last_attempt: Optional[datetime]
+    delay_seconds: Optional[int] = None
+    next_retry: Optional[datetime] = None
+    next_retry_in_seconds: Optional[int] = None
+    note: str = BACKOFF_NOTE
+
+
+@dataclass
+class Diagnosis:
+    """Why one container (or, for evictions, one pod) is failing, and what to do about it."""
+
+    namespace: str
+    pod: str
+    container: Optional[str]
+    container_type: Optional[str]  # init | regular | ephemeral; None for a pod-level finding
+    image: Optional[str]
+    cause: str
+    summary: str
+    message: str
+    evidence: Evidence
+    backoff: Optional[Backoff] = None
+    fix: List[str] = field(default_factory=list)
+    node: Optional[str] = None
+    owner: Optional[str] = None
+    since: Optional[datetime] = None
+
+    @property
+    def pod_uid(self) -> Optional[str]:
+        return self.evidence.pod_uid
+
+
+@dataclass
+class DiagnosisGroup:
+    """Diagnoses that share cause, image, owner and namespace: one finding for many pods."""
+
+    namespace: str
+    cause: str
+    image: Optional[str]
+    owner: Optional[str]
+    diagnoses: List[Diagnosis]
+
+    @property
+    def count(self) -> int:
+        return len(self.diagnoses)
+
+    @property
+    def pods(self) -> List[str]:
+        return sorted({d.pod for d in self.diagnoses})
+
+    @property
+    def since(self) -> Optional[datetime]:
+        moments = [d.since for d in self.diagnoses if d.since is not None]
+        return min(moments) if moments else None

@@ -1,0 +1,30 @@
+"""``evicted``: failed pods that were evicted, their Evicted events, their workloads, and groups."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..cluster import gather
+from ..cluster.api import Cluster
+from ..cluster.gather import Scope
+from ..core.evictions.cleanup import collect_evictions, group_evictions
+from ..core.evictions.parse import is_evicted
+from ..core.reports import EvictedReport, Where
+
+
+def evicted(cluster: Cluster, scope: Scope, *, node: Optional[str], group_by: Optional[str], wide: bool) -> EvictedReport:
+    """Groups are made by owner when no ``group_by`` is asked: they carry the fixes under the table.
+
+    Nodes are read only for ``wide`` (their current pressure conditions).
+    """
+    listing = gather.failed_pods(cluster, scope, node, keep=is_evicted)
+    events = gather.warning_events_for(cluster, listing.items, scope)
+    index, hidden = gather.owner_index_for(cluster, listing.items)
+    items = collect_evictions(listing.items, events.items, index)
+    groups = group_evictions(items, group_by or "owner") if items else []
+    nodes = {}
+    if wide:
+        nodes, more = gather.nodes_by_name(cluster, {item.eviction.node or "" for item in items})
+        hidden += more
+    return EvictedReport(Where(scope.namespace), node, items, groups, group_by, nodes,
+                         list(listing.warnings) + events.warnings + hidden)
