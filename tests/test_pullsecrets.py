@@ -13,11 +13,9 @@ from kubectl_pullmedic.core.credentials.dockerconfig import (
     RegistryCredential,
     credential_expiry,
     expired_at,
-    keyring_key,
-    match_credentials,
     parse_pull_secret,
-    urls_match,
 )
+from kubectl_pullmedic.core.credentials.keyring import keyring_key, match_credentials, urls_match
 
 PASSWORD = "Pa55-w0rd-NEVER-SHOWN"
 
