@@ -13,11 +13,10 @@ from kubectl_pullmedic.core.credentials.dockerconfig import (
     RegistryCredential,
     credential_expiry,
     expired_at,
-    keyring_key,
-    match_credentials,
     parse_pull_secret,
-    urls_match,
 )
+from kubectl_pullmedic.core.credentials.keyring import keyring_key, match_credentials, urls_match
+from kubectl_pullmedic.core.serialize import as_document
 
 PASSWORD = "Pa55-w0rd-NEVER-SHOWN"
 
@@ -317,7 +316,7 @@ def test_expired_at_compares_with_the_given_clock():
 # --- redaction ---------------------------------------------------------------------------------
 
 
-def test_passwords_never_appear_in_repr_or_to_dict():
+def test_passwords_never_appear_in_repr_or_documents():
     auth = b64(f"bot:{PASSWORD}")
     config = parse_pull_secret(pull_secret({"auths": {"reg.example.com": {"auth": auth}}}))
     match = match_credentials("reg.example.com/app", config)
@@ -325,11 +324,11 @@ def test_passwords_never_appear_in_repr_or_to_dict():
     for text in (
         repr(config),
         repr(match),
-        json.dumps(config.to_dict()),
-        json.dumps(match.to_dict()),
-        json.dumps(miss.to_dict()),
+        json.dumps(as_document(config)),
+        json.dumps(as_document(match)),
+        json.dumps(as_document(miss)),
     ):
         assert PASSWORD not in text and auth not in text
-    assert match.to_dict()["credentials"] == [
+    assert as_document(match)["credentials"] == [
         {"key": "reg.example.com", "username": "bot", "secret": "regcred"}
     ]

@@ -14,7 +14,9 @@ from datetime import datetime, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from kubectl_pullmedic.sandbox import resources, status, verbs
+import kubectl_pullmedic.sandbox.resources as resources
+import kubectl_pullmedic.sandbox.status as status
+import kubectl_pullmedic.sandbox.verbs as verbs
 from kubectl_pullmedic.sandbox.resources import ResourceType
 from kubectl_pullmedic.sandbox.store import ObjectStore
 

@@ -22,7 +22,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
-from kubectl_pullmedic.sandbox import loading, resources
+import kubectl_pullmedic.sandbox.loading as loading
+import kubectl_pullmedic.sandbox.resources as resources
 from kubectl_pullmedic.sandbox.api import DEFAULT_USER, ApiApp, ForbidRule, RecordedRequest
 from kubectl_pullmedic.sandbox.httpserver import SandboxHTTPServer
 from kubectl_pullmedic.sandbox.store import ObjectStore, StoredObject

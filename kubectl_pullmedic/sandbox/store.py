@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from kubectl_pullmedic.core.kube import labels_of
-from kubectl_pullmedic.sandbox import status
+import kubectl_pullmedic.sandbox.status as status
 from kubectl_pullmedic.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType, by_kind
 
 Obj = Dict[str, Any]

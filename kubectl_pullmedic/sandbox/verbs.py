@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
-from kubectl_pullmedic.sandbox import status
+import kubectl_pullmedic.sandbox.status as status
 from kubectl_pullmedic.sandbox.resources import ResourceType
 from kubectl_pullmedic.sandbox.selection import SelectorError, parse_field_selector, parse_label_selector
 from kubectl_pullmedic.sandbox.store import ObjectStore, Predicate, StoredObject

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Mapping, Optional, Tuple
 
 from ..kube import Obj, as_list, dig, namespace_of, pull_secret_names, service_account_in
-from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, expired_at, match_credentials, parse_pull_secret
+from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE, expired_at, parse_pull_secret
+from .keyring import match_credentials
 
 SecretKey = Tuple[str, str]  # (namespace, name)
 

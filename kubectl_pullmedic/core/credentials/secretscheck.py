@@ -23,9 +23,9 @@ from .dockerconfig import (
     PULL_SECRET_DATA_KEYS,
     DockerConfig,
     expired_at,
-    match_credentials,
     parse_pull_secret,
 )
+from .keyring import match_credentials
 from ..pulls.imageref import ACR, ARTIFACT_REGISTRY, ECR, GCR, acr_name, parse_image, registry_family
 from ..workloads import OwnerIndex, owner_of, workload_ref
 

@@ -19,9 +19,9 @@ from ..credentials.dockerconfig import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
     DockerConfig,
-    match_credentials,
     parse_pull_secret,
 )
+from ..credentials.keyring import match_credentials
 from ..workloads import workload_ref
 
 TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
