@@ -17,7 +17,6 @@ class ExitCode(enum.IntEnum):
     OK = 0
     FINDINGS = 1  # the command worked and found error-level problems
     ERROR = 2  # the command could not do its job (bad input, cluster error)
-    USAGE = 3  # reserved for click usage errors (click itself exits 2)
     PARTIAL = 4  # some of the work failed (e.g. 403 in one namespace), the rest was done
     INTERRUPTED = 130
 

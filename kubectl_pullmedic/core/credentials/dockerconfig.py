@@ -9,7 +9,7 @@ Which entry the kubelet then uses for an image is a separate question, answered 
 ``keyring.py``: parsing needs no image and matching needs no secret, so each half can be read
 (and changed) without the other. This module imports nothing from there.
 
-Passwords live only in ``RegistryCredential.password``, which no ``to_dict`` or ``repr``
+Passwords live only in ``RegistryCredential.password``, which no document or ``repr``
 shows; everything meant for output is built from keys, user names and secret names.
 """
 
@@ -31,7 +31,7 @@ PULL_SECRET_DATA_KEYS = {DOCKERCONFIGJSON_TYPE: ".dockerconfigjson", DOCKERCFG_T
 
 @dataclass(frozen=True)
 class RegistryCredential:
-    """One entry of a pull secret; the password never leaves through repr or to_dict."""
+    """One entry of a pull secret; the password never leaves through repr or a document."""
 
     key: str
     username: str

@@ -4,7 +4,7 @@
 of its own pull secrets (admission already copied its service account's into it); for a
 workload template, its own secrets or else its service account's (what admission would copy
 into a new pod). A pod on a node is probed for that node's os/arch. The password stays inside
-the target (never in repr or to_dict) and is handed only to the prober.
+the target (never in repr or a document) and is handed only to the prober.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ NETWORK_NOTE = (
 
 @dataclass
 class ProbeResult:
-    """What the registry said about one image; JSON-ready through ``to_dict``."""
+    """What the registry said about one image; printed through ``core.serialize``."""
 
     image: str
     registry: str = ""  # the host:port contacted, e.g. registry-1.docker.io
