@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Optional, TextIO
 
-OUTPUT_FORMATS = ("table", "wide", "json", "yaml")
-
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)

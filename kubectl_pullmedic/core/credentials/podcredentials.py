@@ -86,10 +86,6 @@ class PullCredentials:
         own = {state.name for state in self.secrets}
         return tuple(name for name in self.account_secrets if name not in own)
 
-    @property
-    def checked(self) -> bool:
-        return self.account_secrets is not None and all(state.exists is not None for state in self.secrets)
-
 
 
 def pull_credentials(
