@@ -39,7 +39,7 @@ import kubernetes.client  # noqa: F401  (see below)
 import kubernetes.config  # noqa: F401
 import pytest
 
-from kubectl_pullmedic.cli import main
+from kubectl_pullmedic.cli.main import main
 from kubectl_pullmedic.sandbox import Sandbox, load_file
 from kubectl_pullmedic.settings import Settings
 
