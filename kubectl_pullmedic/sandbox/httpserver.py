@@ -19,6 +19,9 @@ from kubectl_pullmedic.sandbox.api import ApiApp
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as Go's net/http (so kube-apiserver) sets it: headers and body go out in two
+    # writes, and with Nagle's algorithm each reused connection waited ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
     server: "SandboxHTTPServer"
 
     def setup(self) -> None:
