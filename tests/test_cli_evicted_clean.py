@@ -66,7 +66,9 @@ def test_evicted_wide_shows_current_node_conditions(pullmedic, scenario_sandbox)
 def test_clean_yes_deletes_exactly_the_evicted_pods(pullmedic, scenarios):
     before = all_pods(scenarios)
     result = pullmedic("clean", "-A", "--yes", sandbox=scenarios)
-    assert result.stdout.startswith(f"deleted {len(CLEANABLE)}, already gone 0, skipped 0, failed 0")
+    *per_pod, summary = result.stdout.splitlines()
+    assert summary == f"deleted {len(CLEANABLE)}, already gone 0, skipped 0, failed 0"
+    assert sorted(per_pod) == sorted(f'pod "{name}" deleted from {namespace} namespace' for namespace, name in CLEANABLE)
     assert before - all_pods(scenarios) == CLEANABLE
     # every delete was guarded by the pod's uid
     deletes = [r for r in scenarios.requests if r.method == "DELETE"]
@@ -89,7 +91,8 @@ def test_nothing_is_deleted_without_consent(pullmedic, scenarios, args):
     result = pullmedic("clean", "-A", *args, sandbox=scenarios, expect=expect)
     assert all_pods(scenarios) == before
     if args == ["--dry-run=server", "--yes"]:
-        assert result.stdout.startswith(f"would delete (server dry run) {len(CLEANABLE)}")
+        assert result.stdout.splitlines()[-1].startswith(f"would delete (server dry run) {len(CLEANABLE)}")
+        assert result.stdout.count("(server dry run)\n") == len(CLEANABLE)
         # the deletes were really sent, with dryRun=All in their bodies, and nothing went
         assert len([r for r in scenarios.requests if r.method == "DELETE"]) == len(CLEANABLE)
     if not args:
@@ -132,7 +135,7 @@ def test_forbidden_namespace_does_not_stop_the_rest(pullmedic, scenarios):
     result = pullmedic("clean", "-A", "--yes", sandbox=scenarios, expect=4)
     shop = {key for key in CLEANABLE if key[0] == "shop"}
     assert before - all_pods(scenarios) == CLEANABLE - shop
-    failed_lines = [line for line in result.stdout.splitlines() if line.startswith("failed: shop/")]
+    failed_lines = [line for line in result.stdout.splitlines() if " failed in shop namespace: " in line]
     assert len(failed_lines) == len(shop)
     assert all("forbidden" in line for line in failed_lines)
 

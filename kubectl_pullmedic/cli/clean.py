@@ -11,7 +11,7 @@ import click
 from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
 from ..engine import clean as engine
 from ..errors import ExitCode, PullmedicError
-from ..render.evicted import plan_summary
+from ..render.evicted import confirmation
 from ..render.view import warnings_text
 from ..settings import Settings
 from .common import connect, scope_of, show, write
@@ -68,7 +68,7 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
 
 def _confirmed(settings: Settings, plan: CleanupPlan) -> bool:
     """Ask on the terminal; without one, refuse rather than delete unasked."""
-    settings.stderr.write(plan_summary(plan, verb="Will delete"))
+    settings.stderr.write(confirmation(plan))
     if not settings.interactive:
         raise PullmedicError(
             f"refusing to delete {len(plan.to_delete)} pods without confirmation: there is no terminal to ask on",

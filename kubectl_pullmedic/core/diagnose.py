@@ -89,14 +89,14 @@ def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]],
 
 
 def group_diagnoses(diagnoses: Sequence[Diagnosis]) -> List[DiagnosisGroup]:
-    """Group by namespace, cause, image and owner, largest groups first."""
+    """Group by namespace, cause, image and owner; sorted by namespace then name, as kubectl sorts rows."""
     groups: Dict[Tuple[str, str, Optional[str], Optional[str]], DiagnosisGroup] = {}
     for diagnosis in diagnoses:
         key = (diagnosis.namespace, diagnosis.cause, diagnosis.image, diagnosis.owner)
         if key not in groups:
             groups[key] = DiagnosisGroup(*key, diagnoses=[])
         groups[key].diagnoses.append(diagnosis)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.namespace, g.cause, g.owner or "", g.image or ""))
+    return sorted(groups.values(), key=lambda g: (g.namespace, g.name, g.diagnoses[0].container or "", g.cause))
 
 
 def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:

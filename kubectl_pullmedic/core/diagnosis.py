@@ -111,6 +111,13 @@ class DiagnosisGroup:
         return sorted({d.pod for d in self.diagnoses})
 
     @property
+    def name(self) -> str:
+        """What the row is called: the pod, or for many pods their workload."""
+        if self.count == 1:
+            return self.diagnoses[0].pod
+        return self.owner or self.pods[0]
+
+    @property
     def since(self) -> Optional[datetime]:
         moments = [d.since for d in self.diagnoses if d.since is not None]
         return min(moments) if moments else None

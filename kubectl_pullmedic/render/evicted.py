@@ -43,28 +43,31 @@ def render_clean(report: CleanReport, view: View) -> Rendered:
             else report.plan.to_delete
         out.stdout = "".join(f"pod/{item.name}\n" for item in deleted)
     elif report.outcomes is None:
-        verb = "Would delete" if report.plan.to_delete else "Nothing to delete: found"
-        out.stdout = plan_summary(report.plan, verb=verb)
-        out.stdout += "".join(f"  {item.namespace}/{item.name}\n" for item in report.plan.to_delete)
+        out.stdout = "".join(pod_line(item.namespace, item.name, "deleted", "(dry run)") for item in report.plan.to_delete)
+        out.stdout += plan_summary(report.plan, kept_in_full=True)
     else:
-        out.stdout = outcome_summary(report.outcomes, dry_run=report.dry_run == "server")
+        out.stdout = outcome_lines(report.outcomes, dry_run=report.dry_run == "server")
     return out
 
 
-def _usage(usage: Optional[ContainerUsage]) -> str:
-    if usage is None:
-        return "-"
+def pod_line(namespace: str, name: str, verb: str, note: str = "") -> str:
+    """kubectl delete's line (1.37): ``pod "NAME" deleted from NS namespace (dry run)``."""
+    where = "from" if verb in ("deleted", "already gone") else "in"
+    return f'pod "{name}" {verb} {where} {namespace} namespace' + (f" {note}" if note else "") + "\n"
+
+
+def _usage(usage: ContainerUsage) -> str:
     bound = usage.request if usage.request is not None else usage.limit
     return f"{usage.name} {usage.usage or '?'}/{bound if bound is not None else '?'}"
 
 
-def usage_cell(item: EvictedPod) -> str:
+def usage_cell(item: EvictedPod) -> Optional[str]:
     """The biggest offender's usage against its request (or limit), e.g. ``app 1.2Gi/256Mi``."""
     eviction = item.eviction
     if eviction.pod_usage is not None:
         return _usage(eviction.pod_usage)
     if not eviction.containers:
-        return "-"
+        return None
     text = _usage(eviction.containers[0])
     return text + (f" (+{len(eviction.containers) - 1})" if len(eviction.containers) > 1 else "")
 
@@ -88,8 +91,8 @@ def evicted_table(items: Sequence[EvictedPod], nodes: Dict[str, Any], *, now: da
         eviction = item.eviction
         row = ([item.namespace] if all_namespaces else []) + [
             item.name,
-            f"{item.owner[0].lower()}/{item.owner[1]}" if item.owner else "-",
-            eviction.node or "-",
+            f"{item.owner[0].lower()}/{item.owner[1]}" if item.owner else None,
+            eviction.node,
             eviction.kind,
             resource_label(eviction),
             usage_cell(item),
@@ -102,7 +105,7 @@ def evicted_table(items: Sequence[EvictedPod], nodes: Dict[str, Any], *, now: da
 
 
 def group_table(groups: Sequence[EvictionGroup], by: str, *, no_headers: bool) -> str:
-    rows = [[g.key, g.count, len(g.nodes), ",".join(g.resources), ",".join(g.owners) or "-"] for g in groups]
+    rows = [[g.key, g.count, len(g.nodes), ",".join(g.resources), ",".join(g.owners)] for g in groups]
     return tables.table([by, "pods", "nodes", "resources", "owners"], rows, no_headers=no_headers)
 
 
@@ -120,23 +123,49 @@ def evicted_document(items: Sequence[EvictedPod], groups: Sequence[EvictionGroup
     return documents.document(documents.list_document("EvictedPodList", list(items), **extra), fmt)
 
 
-def plan_summary(plan: CleanupPlan, *, verb: str) -> str:
-    """What ``clean`` is about to do: counts per namespace and kind, then what it keeps and why."""
-    lines = [f"{verb} {len(plan.to_delete)} evicted pod{'s' if len(plan.to_delete) != 1 else ''}:"]
-    lines.extend(f"  {count:>5}  {namespace}  {kind}" for namespace, kind, count in plan.counts())
+def _pods(count: int) -> str:
+    return f"{count} pod{'s' if count != 1 else ''}"
+
+
+def plan_summary(plan: CleanupPlan, *, kept_in_full: bool) -> str:
+    """How many go, by kind and namespace; then what is kept, each pod with its reason (or by reason)."""
+    kinds = ", ".join(f"{count} {kind}" for kind, count in plan.counts_by_kind.items())
+    namespaces = ", ".join(f"{namespace}: {count}" for namespace, count in plan.counts_by_namespace.items())
+    lines = [f"Would delete {_pods(len(plan.to_delete))}: {kinds} ({namespaces})." if plan.to_delete
+             else "Nothing to delete: no evicted pods."]
     if plan.skipped:
         lines.append(f"Keeping {len(plan.skipped)} other failed pod{'s' if len(plan.skipped) != 1 else ''}:")
-        for reason, count in plan.skipped_by_reason().items():
-            example = next(s for s in plan.skipped if s.reason == reason)
-            lines.append(f"  {count:>5}  {reason}  (e.g. {example.namespace}/{example.name}: {example.detail})")
+        if kept_in_full:
+            lines.extend(pod_line(s.namespace, s.name, "kept").rstrip("\n") + f": {s.detail}" for s in plan.skipped)
+        else:
+            lines.extend(f"  {count} {reason}" for reason, count in plan.skipped_by_reason().items())
     return "\n".join(lines) + "\n"
 
 
-def outcome_summary(outcomes: Sequence[DeleteOutcome], *, dry_run: bool) -> str:
+def confirmation(plan: CleanupPlan, *, shown: int = 10) -> str:
+    """What the prompt shows before asking, as ``kubectl delete --interactive`` lists what it deletes."""
+    lines = [f"You are about to delete {_pods(len(plan.to_delete))}:"]
+    lines.extend(f"  pod/{item.name} -n {item.namespace}  ({item.kind})" for item in plan.to_delete[:shown])
+    if len(plan.to_delete) > shown:
+        lines.append(f"  and {len(plan.to_delete) - shown} more (--dry-run=client lists them all)")
+    if plan.skipped:
+        lines.append(f"Keeping {len(plan.skipped)} other failed pods (--dry-run=client says why for each).")
+    return "\n".join(lines) + "\n"
+
+
+_OUTCOME_WORDS = {DELETED: "deleted", GONE: "already gone", SKIPPED: "skipped", FAILED: "failed"}
+
+
+def outcome_lines(outcomes: Sequence[DeleteOutcome], *, dry_run: bool) -> str:
+    """One kubectl-style line per pod, then the counts."""
+    lines = []
+    for outcome in outcomes:
+        note = "(server dry run)" if dry_run and outcome.result == DELETED else ""
+        line = pod_line(outcome.namespace, outcome.name, _OUTCOME_WORDS[outcome.result], note).rstrip("\n")
+        lines.append(line + (f": {outcome.detail}" if outcome.result in (SKIPPED, FAILED) else ""))
     counts = {result: sum(1 for o in outcomes if o.result == result) for result in (DELETED, GONE, SKIPPED, FAILED)}
     verb = "would delete (server dry run)" if dry_run else "deleted"
-    lines = [f"{verb} {counts[DELETED]}, already gone {counts[GONE]}, skipped {counts[SKIPPED]}, failed {counts[FAILED]}"]
-    lines.extend(f"{o.result}: {o.item.namespace}/{o.item.name}: {o.detail}" for o in outcomes if o.result in (SKIPPED, FAILED))
+    lines.append(f"{verb} {counts[DELETED]}, already gone {counts[GONE]}, skipped {counts[SKIPPED]}, failed {counts[FAILED]}")
     return "\n".join(lines) + "\n"
 
 

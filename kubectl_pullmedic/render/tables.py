@@ -26,17 +26,21 @@ _STYLES = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2"}
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_headers: bool = False) -> str:
-    """A kubectl-style table; empty cells print as ``<none>`` like kubectl's."""
+    """A kubectl-style table: three spaces between columns, ``<none>`` for an empty cell.
+
+    The header row goes in as a data row: tabulate pads a header two extra spaces, so a column
+    whose header is its widest cell would get a five-space gap where kubectl's tabwriter keeps three.
+
+    >>> print(table(["name", "attempts", "node"], [["web", 5, None]]), end="")
+    NAME   ATTEMPTS   NODE
+    web    5          <none>
+    """
     body = [[_cell(value) for value in row] for row in rows]
     if not body:
         return ""
-    text = tabulate(
-        body,
-        headers=() if no_headers else [h.upper() for h in headers],
-        tablefmt=_KUBECTL_TABLE,
-        disable_numparse=True,
-        stralign="left",
-    )
+    if not no_headers:
+        body.insert(0, [h.upper() for h in headers])
+    text = tabulate(body, tablefmt=_KUBECTL_TABLE, disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 

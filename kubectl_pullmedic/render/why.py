@@ -69,11 +69,11 @@ def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_na
     rows = []
     for group in groups:
         first = group.diagnoses[0]
-        pod = first.pod if group.count == 1 else f"{group.owner or first.pod} ({group.count} pods)"
+        pod = group.name if group.count == 1 else f"{group.name} ({group.count} pods)"
         row = ([group.namespace] if all_namespaces else []) + [
             pod,
-            first.container or "-",
-            first.image or "-",
+            first.container,
+            first.image,
             tables.style(group.cause, CAUSE_STYLE, color),
             tables.human_age(group.since, now),
         ]
@@ -81,9 +81,9 @@ def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_na
             nodes = sorted({d.node for d in group.diagnoses if d.node})
             retry = first.backoff.next_retry_in_seconds if first.backoff else None
             row += [
-                ",".join(nodes) or "-",
-                (first.backoff.attempts if first.backoff else None) or "-",
-                "-" if retry is None else ("now" if retry == 0 else f"in {tables.human_age(now, _later(now, retry))}"),
+                ",".join(nodes),
+                first.backoff.attempts if first.backoff else None,
+                None if retry is None else ("now" if retry == 0 else f"in {tables.human_age(now, _later(now, retry))}"),
             ]
         rows.append(row)
     return tables.table(headers, rows, no_headers=no_headers)

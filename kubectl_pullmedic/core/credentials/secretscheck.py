@@ -108,7 +108,8 @@ def check_pull_secrets(
 
     ``workloads`` items carry their ``kind``. ReplicaSets and Jobs among them are not
     checked themselves (their Deployment or CronJob is) but lead a pod to its workload, so
-    a pod reports only what its workload's template does not already.
+    a pod reports only what its workload's template does not already. Sorted by namespace and
+    workload, as kubectl sorts rows.
     """
     inventory = _Inventory(secrets, service_accounts)
     by_workload: Dict[Tuple[str, str], List[Finding]] = {}
@@ -127,7 +128,8 @@ def check_pull_secrets(
         reported = by_workload.get((subject.namespace, workload_ref(*owner)), []) if owner else []
         already = {(f.code, f.container, f.image, f.secret) for f in reported}
         findings.extend(f for f in pod_findings if (f.code, f.container, f.image, f.secret) not in already)
-    return findings
+    # Rows in kubectl's order (namespace, then name); a workload's findings keep their own order.
+    return sorted(findings, key=lambda f: (f.namespace, f.workload))
 
 
 def _template_subjects(workloads: Sequence[Obj], inventory: _Inventory) -> List[_Subject]:

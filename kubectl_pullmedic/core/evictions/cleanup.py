@@ -219,11 +219,6 @@ class CleanupPlan:
     def counts_by_kind(self) -> Dict[str, int]:
         return dict(sorted(Counter(item.kind for item in self.to_delete).items()))
 
-    def counts(self) -> List[Tuple[str, str, int]]:
-        """(namespace, kind, count) rows for the confirmation prompt."""
-        pairs = Counter((item.namespace, item.kind) for item in self.to_delete)
-        return [(namespace, kind, count) for (namespace, kind), count in sorted(pairs.items())]
-
     def skipped_by_reason(self) -> Dict[str, int]:
         return dict(sorted(Counter(item.reason for item in self.skipped).items()))
 
