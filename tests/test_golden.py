@@ -59,6 +59,7 @@ class Command:
     number: int
     line: str
     argv: Tuple[str, ...]
+    forbid: Tuple[str, ...] = ()  # the sandbox's RBAC-style refusals while this command runs
 
     @property
     def slug(self) -> str:
@@ -90,7 +91,11 @@ def read_commands(case: str) -> List[Command]:
     for raw in (CASES_DIR / case / "commands").read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if line and not line.startswith("#"):
-            commands.append(Command(case, len(commands) + 1, line, tuple(shlex.split(line))))
+            # "[forbid get:secrets,get:nodes] why -n shop": the command runs as a user RBAC refuses those.
+            forbid = re.match(r"\[forbid ([^\]]*)\]\s*(.*)$", line)
+            rules = tuple(forbid.group(1).split(",")) if forbid else ()
+            argv = tuple(shlex.split(forbid.group(2) if forbid else line))
+            commands.append(Command(case, len(commands) + 1, line, argv, rules))
     return commands
 
 
@@ -134,6 +139,7 @@ def run_case(case: str, home: Path) -> Dict[int, Result]:
             return text
 
         for command in read_commands(case):
+            sandbox.set_forbid(list(command.forbid))
             stdout, stderr = _Stream(), _Stream()
             settings = Settings(stdout=stdout, stderr=stderr, stdin=_Stream(), environ=dict(environ),
                                 clock=lambda: NOW, color=False)

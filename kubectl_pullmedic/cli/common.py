@@ -8,6 +8,7 @@ from ..cluster.api import Cluster
 from ..cluster.gather import Scope
 from ..core.probing.plan import ProbeTarget
 from ..core.probing.results import ProbeResult
+from ..errors import ExitCode
 from ..render.output import emit
 from ..render.view import View
 from ..settings import Settings
@@ -27,6 +28,14 @@ def connect(settings: Settings, max_connections: int = 10) -> Cluster:
 def scope_of(settings: Settings, cluster: Cluster) -> Scope:
     """-A means every namespace; otherwise -n, else the context's namespace, else default."""
     return Scope(None if settings.all_namespaces else cluster.namespace, settings.selector)
+
+
+def exit_code(found_problems: bool, warnings: Sequence[str]) -> ExitCode:
+    """1 when problems were found (what was read proves them), else 4 when part of the cluster could
+    not be read (a clean answer is not proven), else 0."""
+    if found_problems:
+        return ExitCode.FINDINGS
+    return ExitCode.PARTIAL if warnings else ExitCode.OK
 
 
 def show(settings: Settings, report: object) -> None:

@@ -8,9 +8,8 @@ import click
 
 from ..core.evictions.cleanup import GROUP_BY
 from ..engine import evicted as engine
-from ..errors import ExitCode
 from ..settings import Settings
-from .common import connect, scope_of, show
+from .common import connect, exit_code, scope_of, show
 from .options import KubectlCommand, connection_options, listing_options
 
 EXAMPLES = """\
@@ -37,9 +36,11 @@ def evicted(settings: Settings, node: Optional[str], group_by: Optional[str]) ->
     Finds every evicted pod (also the ones kubectl shows as Error, Completed or
     ContainerStatusUnknown) and parses the kubelet's message and Evicted event: the
     starved resource, the node's threshold and what was available, and each container's
-    usage against its request. Under the table: the fix for each workload.
+    usage against its request. Under the table: the fix for each workload. Exits 4 when
+    part of the cluster could not be read (a 403): the list is then partial.
     """
     cluster = connect(settings)
-    show(settings, engine.evicted(cluster, scope_of(settings, cluster), node=node, group_by=group_by,
-                                  wide=settings.output == "wide"))
-    return ExitCode.OK
+    report = engine.evicted(cluster, scope_of(settings, cluster), node=node, group_by=group_by,
+                            wide=settings.output == "wide")
+    show(settings, report)
+    return exit_code(False, report.warnings)

@@ -7,9 +7,8 @@ from typing import Optional, Tuple
 import click
 
 from ..engine import secrets_check as engine
-from ..errors import ExitCode
 from ..settings import Settings
-from .common import connect, prober_for, scope_of, show
+from .common import connect, exit_code, prober_for, scope_of, show
 from .options import KubectlCommand, connection_options, listing_options, probe_options
 
 EXAMPLES = """\
@@ -35,11 +34,12 @@ def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[st
     Covers running pods and the pod templates of Deployments, StatefulSets, DaemonSets, Jobs
     and CronJobs: missing, wrong-type, malformed and expired pull secrets, secrets whose
     registry entries do not cover the image under the kubelet's matching rules, and cloud
-    registries used without a secret. Exits 1 when any error-level finding exists.
+    registries used without a secret. Exits 1 when any error-level finding exists; else
+    4 when part of the cluster could not be read.
     Passwords, tokens and auth values are never printed.
     """
     cluster = connect(settings)
     report = engine.secrets_check(cluster, scope_of(settings, cluster), now=settings.now(),
                                   prober=prober_for(settings, probe, insecure_registries, registry_ca))
     show(settings, report)
-    return ExitCode.FINDINGS if report.has_errors else ExitCode.OK
+    return exit_code(report.has_errors, report.warnings)

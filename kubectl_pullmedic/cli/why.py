@@ -9,9 +9,8 @@ import click
 from ..core.workloads import parse_workload_arg
 from ..engine import why as engine
 from ..engine.why import WhyQuery
-from ..errors import ExitCode
 from ..settings import Settings
-from .common import connect, prober_for, scope_of, show
+from .common import connect, exit_code, prober_for, scope_of, show
 from .options import KubectlCommand, connection_options, listing_options, probe_options
 
 EXAMPLES = """\
@@ -45,7 +44,8 @@ def why(settings: Settings, target: Optional[str], probe: bool, insecure_registr
     Names the cause of every ErrImagePull, ImagePullBackOff, InvalidImageName,
     ErrImageNeverPull and eviction from the kubelet's events and the pod's status (kubelet
     1.32+ keeps the last pull error even after events expire), with the registry's own words,
-    the back-off state, and paste-ready fix commands. Exits 1 when a problem is found.
+    the back-off state, and paste-ready fix commands. Exits 1 when a problem is found;
+    else 4 when part of the cluster could not be read (a 403), so no problem is not proven.
 
     With --probe, each failing image is also asked of its registry with the credentials the
     pod sends and for its node's os/arch; this machine's network is not the node's.
@@ -55,7 +55,7 @@ def why(settings: Settings, target: Optional[str], probe: bool, insecure_registr
     query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now())
     report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))
     show(settings, report)
-    return ExitCode.FINDINGS if report.found_problems else ExitCode.OK
+    return exit_code(report.found_problems, report.warnings)
 
 
 def _parse_target(target: Optional[str], settings: Settings) -> Optional[tuple]:

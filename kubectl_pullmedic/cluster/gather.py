@@ -8,7 +8,7 @@ filtered as they arrive, so memory follows the number of problem pods, not clust
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .api import Cluster, Listing, Obj
 from ..core.diagnose import ClusterFacts
@@ -79,23 +79,30 @@ def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope) -> Listi
     return listing
 
 
-def get_each(
-    cluster: Cluster, resource: str, keys: Iterable[Tuple[Optional[str], str]]
-) -> Tuple[Dict[Tuple[Optional[str], str], Obj], List[str]]:
-    """Fetch named objects one by one (few, known names); absent ones are simply missing.
+Key = Tuple[Optional[str], str]
 
-    Returns the objects by (namespace, name) and warnings for the ones RBAC hid.
-    """
-    found: Dict[Tuple[Optional[str], str], Obj] = {}
-    warnings: List[str] = []
+
+@dataclass
+class Fetched:
+    """Named objects read one by one: found, known absent (simply missing), or refused (unknown)."""
+
+    found: Dict[Key, Obj] = field(default_factory=dict)
+    refused: Dict[Key, str] = field(default_factory=dict)  # key -> why it could not be read
+    warnings: List[str] = field(default_factory=list)
+
+
+def get_each(cluster: Cluster, resource: str, keys: Iterable[Key]) -> Fetched:
+    """Fetch named objects one by one (few, known names); a 404 is absent, a 403 is unknown."""
+    fetched = Fetched()
     for namespace, name in sorted(set(keys), key=lambda key: (key[0] or "", key[1])):
         try:
-            found[(namespace, name)] = cluster.get(resource, name, namespace)
+            fetched.found[(namespace, name)] = cluster.get(resource, name, namespace)
         except NotFound:
             continue
         except Forbidden as refused:
-            warnings.append(refused.message)
-    return found, warnings
+            fetched.refused[(namespace, name)] = "forbidden"
+            fetched.warnings.append(refused.message)
+    return fetched
 
 
 def list_in_namespaces(cluster: Cluster, resource: str, namespaces: Set[str]) -> Listing:
@@ -222,25 +229,32 @@ def _match_labels(workload: Obj, kind: str) -> Optional[str]:
 def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates: List[Obj] = ()) -> Tuple[ClusterFacts, List[str]]:
     """Read only what a second diagnosis pass asked for, each by name or per namespace."""
     warnings: List[str] = []
+    unreadable: Dict[str, Dict[Any, str]] = {}
     nodes = secrets = accounts = owners = None
     if "nodes" in needed:
-        nodes, hidden = nodes_by_name(cluster, {str((p.get("spec") or {}).get("nodeName") or "") for p in pods})
-        warnings.extend(hidden)
+        names = {str((p.get("spec") or {}).get("nodeName") or "") for p in pods}
+        fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
+        nodes = {name: node for (_, name), node in fetched.found.items()}
+        unreadable["nodes"] = {name: why for (_, name), why in fetched.refused.items()}
+        warnings.extend(fetched.warnings)
     if "serviceaccounts" in needed or "secrets" in needed:
         account_keys = {(_meta(p, "namespace"), service_account_in(p.get("spec"))) for p in pods}
-        accounts, hidden = get_each(cluster, "serviceaccounts", account_keys)
-        warnings.extend(hidden)
+        fetched = get_each(cluster, "serviceaccounts", account_keys)
+        accounts, unreadable["serviceaccounts"] = fetched.found, fetched.refused
+        warnings.extend(fetched.warnings)
     if "secrets" in needed:
         secret_keys = {(_meta(p, "namespace"), name) for p in pods for name in pull_secret_names(p)}
         secret_keys |= {(ns, name) for (ns, _), account in (accounts or {}).items() for name in pull_secret_names(account)}
-        secrets, hidden = get_each(cluster, "secrets", secret_keys)
-        warnings.extend(hidden)
+        fetched = get_each(cluster, "secrets", secret_keys)
+        secrets, unreadable["secrets"] = fetched.found, fetched.refused
+        warnings.extend(fetched.warnings)
     if "owners" in needed:
         namespaces = {_meta(p, "namespace") for p in pods}
         replicasets = list(intermediates) + list_in_namespaces(cluster, "replicasets", namespaces).items
         jobs = list_in_namespaces(cluster, "jobs", namespaces).items
         owners = OwnerIndex(replicasets=replicasets, jobs=jobs)
-    return ClusterFacts(nodes=nodes, secrets=secrets, service_accounts=accounts, owners=owners), warnings
+    return ClusterFacts(nodes=nodes, secrets=secrets, service_accounts=accounts, owners=owners,
+                        unreadable=unreadable), warnings
 
 
 # -- evicted / clean ------------------------------------------------------------------------
@@ -266,5 +280,5 @@ def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List
 
 
 def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], List[str]]:
-    found, warnings = get_each(cluster, "nodes", {(None, name) for name in names if name})
-    return {name: node for (_, name), node in found.items()}, warnings
+    fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
+    return {name: node for (_, name), node in fetched.found.items()}, fetched.warnings

@@ -8,7 +8,7 @@ So a run reads nodes or secrets only when a finding is about them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
@@ -57,6 +57,9 @@ class ClusterFacts:
     secrets: Optional[Mapping[Tuple[str, str], Obj]] = None
     service_accounts: Optional[Mapping[Tuple[str, str], Obj]] = None
     owners: Optional[OwnerIndex] = None
+    # Keys asked for and refused (403), with why, per kind: "nodes" (by name), "secrets" and
+    # "serviceaccounts" (by namespace and name). Unknown, never absent.
+    unreadable: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
 
 
 def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
@@ -156,7 +159,7 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
         return None
     ref = parse_image(image)
     credentials = _with_secret_event(
-        pull_credentials(pod, image, facts.secrets, facts.service_accounts, now), secret_event)
+        pull_credentials(pod, image, facts.secrets, facts.service_accounts, now, facts.unreadable), secret_event)
     sends = credentials.sends_credentials
     has_secrets = sends if sends is not None else bool(credentials.secrets)
     error, source = _pull_error(failures, dig(status, "state", "waiting", "message"), ref, has_secrets, reason)
@@ -165,8 +168,9 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
     cause = cause or (c.REGISTRY_UNREACHABLE if reason == "RegistryUnavailable" else c.PULL_FAILED)
     node = _text(dig(pod, "spec", "nodeName"))
     node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
+    node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
     ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, error, credentials,
-                     node_info, str(spec.get("imagePullPolicy") or ""), cause_known)
+                     node_info, str(spec.get("imagePullPolicy") or ""), cause_known, node_unreadable)
     evidence = _container_evidence(source, cause_known, status, newest(failures), secret_event, ref, error,
                                    credentials, node, node_info, owner[1], pod)
     since = min((m for m in (first_seen(e) for e in failures) if m is not None), default=None)
@@ -240,7 +244,7 @@ def _with_secret_event(credentials: PullCredentials, event: Optional[Obj]) -> Pu
     text = message_of(event)
     listed = text[text.find("(") + 1: text.find(")")] if "(" in text and ")" in text else ""
     missing = {name.strip() for name in listed.split(",") if name.strip()}
-    states = tuple(replace(s, exists=False) if s.exists is None and s.name in missing else s
+    states = tuple(replace(s, exists=False, unreadable=None) if s.exists is None and s.name in missing else s
                    for s in credentials.secrets)
     return replace(credentials, secrets=states)
 
@@ -272,6 +276,9 @@ def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner:
     node = _text(eviction.node)
     node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
     fix = eviction_fixes(eviction, pod, owner)
+    node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
+    if node_unreadable:
+        fix.insert(0, f"Node {node} could not be read ({node_unreadable}); to see its conditions: kubectl describe node {node}")
     if node_info is not None:
         pressure = ", ".join(node_info["pressure"]) or "none"
         fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")

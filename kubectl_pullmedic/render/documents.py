@@ -6,16 +6,22 @@ Nothing here prints a secret: callers pass data that holds none.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from ..core.serialize import as_document
 
 API_VERSION = "pullmedic/v1"
 
 
-def list_document(kind: str, items: List[Dict[str, Any]], **extra: Any) -> Dict[str, Any]:
-    """The envelope of every machine-readable output, shaped like a Kubernetes List."""
+def list_document(kind: str, items: List[Any], warnings: Sequence[str] = (), **extra: Any) -> Dict[str, Any]:
+    """The envelope of every machine-readable output, shaped like a Kubernetes List.
+
+    ``warnings`` (what could not be read, e.g. a 403) travel with the document, as on stderr:
+    a script reading only stdout still learns that the answer is partial.
+    """
     document: Dict[str, Any] = {"apiVersion": API_VERSION, "kind": kind}
+    if warnings:
+        document["warnings"] = list(dict.fromkeys(warnings))
     document.update(extra)
     document["items"] = items
     return document

@@ -18,7 +18,8 @@ def render_evicted(report: EvictedReport, view: View) -> Rendered:
     """One row per pod (or per group with --group-by), then each group's fixes; or a document."""
     out = Rendered(stderr=warnings_text(report.warnings))
     if view.output in ("json", "yaml"):
-        out.stdout = evicted_document(report.items, report.groups if report.group_by else [], view.output)
+        out.stdout = evicted_document(report.items, report.groups if report.group_by else [], view.output,
+                                      report.warnings)
     elif not report.items:
         what = "evicted pods" + (f" on node {report.node}" if report.node else "")
         out.stderr += nothing_found(report.where, what)
@@ -37,7 +38,7 @@ def render_clean(report: CleanReport, view: View) -> Rendered:
     """The plan (a dry run, or nothing to delete) or the outcomes of the deletes."""
     out = Rendered(stderr=warnings_text(report.warnings))
     if view.output == "json":
-        out.stdout = clean_document(report.plan, report.outcomes or [], report.dry_run)
+        out.stdout = clean_document(report.plan, report.outcomes or [], report.dry_run, report.warnings)
     elif view.output == "name":
         deleted = [o.item for o in report.outcomes if o.result == DELETED] if report.outcomes is not None \
             else report.plan.to_delete
@@ -118,9 +119,10 @@ def group_fixes(groups: Sequence[EvictionGroup]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def evicted_document(items: Sequence[EvictedPod], groups: Sequence[EvictionGroup], fmt: str) -> str:
+def evicted_document(items: Sequence[EvictedPod], groups: Sequence[EvictionGroup], fmt: str,
+                     warnings: Sequence[str] = ()) -> str:
     extra = {"groups": list(groups)} if groups else {}
-    return documents.document(documents.list_document("EvictedPodList", list(items), **extra), fmt)
+    return documents.document(documents.list_document("EvictedPodList", list(items), warnings, **extra), fmt)
 
 
 def _pods(count: int) -> str:
@@ -169,6 +171,7 @@ def outcome_lines(outcomes: Sequence[DeleteOutcome], *, dry_run: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def clean_document(plan: CleanupPlan, outcomes: Sequence[DeleteOutcome], dry_run: str) -> str:
-    document = documents.list_document("CleanupResult", list(outcomes), dryRun=dry_run, plan=plan)
+def clean_document(plan: CleanupPlan, outcomes: Sequence[DeleteOutcome], dry_run: str,
+                   warnings: Sequence[str] = ()) -> str:
+    document = documents.list_document("CleanupResult", list(outcomes), warnings, dryRun=dry_run, plan=plan)
     return documents.document(document, "json")

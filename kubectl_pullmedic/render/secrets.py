@@ -23,18 +23,18 @@ def render_report(report: SecretsReport, view: View) -> Rendered:
     else:
         out.stdout = secrets_check(report.findings, report.probes, fmt=view.output,
                                    all_namespaces=report.where.all_namespaces, no_headers=view.no_headers,
-                                   color=view.color)
+                                   color=view.color, warnings=report.warnings)
     return out
 
 
 def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, all_namespaces: bool,
-                  no_headers: bool, color: bool) -> str:
+                  no_headers: bool, color: bool, warnings: Sequence[str] = ()) -> str:
     """Findings as a table with a numbered explanation under it; probes in a second table."""
     if fmt in ("json", "yaml"):
         extra: Dict[str, Any] = {}
         if probes:
             extra["probes"] = list(probes)
-        return documents.document(documents.list_document("SecretCheckList", list(findings), **extra), fmt)
+        return documents.document(documents.list_document("SecretCheckList", list(findings), warnings, **extra), fmt)
     wide = fmt == "wide"
     headers = (["namespace"] if all_namespaces else []) + ["workload", "container", "secret", "severity", "finding"]
     if wide:

@@ -28,7 +28,8 @@ def render_report(report: WhyReport, view: View) -> Rendered:
     """The table, an explanation per finding, and a line per healthy pod of the target; or a document."""
     out = Rendered(stderr=warnings_text(report.warnings))
     if view.output in ("json", "yaml"):
-        out.stdout = document(report.diagnoses, healthy_documents(report.healthy), view.output, report.probes)
+        out.stdout = document(report.diagnoses, healthy_documents(report.healthy), view.output, report.probes,
+                              report.warnings)
     elif not report.diagnoses and not report.healthy:
         out.stderr += nothing_found(report.where, report.subject)
     else:
@@ -40,7 +41,8 @@ def render_report(report: WhyReport, view: View) -> Rendered:
     return out
 
 
-def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None) -> str:
+def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None,
+             warnings: Sequence[str] = ()) -> str:
     """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``.
 
     With ``--probe`` each probed diagnosis carries the registry's answer under ``probe``.
@@ -54,7 +56,7 @@ def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fm
         if answer is not None:
             item["probe"] = answer
         items.append(item)
-    return documents.document(documents.list_document("DiagnosisList", items, **extra), fmt)
+    return documents.document(documents.list_document("DiagnosisList", items, warnings, **extra), fmt)
 
 
 def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:

@@ -34,8 +34,14 @@ def _credential_lines(ctx: FixContext) -> List[str]:
         lines = ["Pull secrets of the pod: " + "; ".join(state.describe(registry) for state in creds.secrets)]
     else:
         lines = ["The pod lists no imagePullSecrets"]
+    lines.extend(_settle_secret(ctx, state.name) for state in creds.unreadable_secrets)
     missed = creds.account_secrets_missed
-    if creds.account_secrets is None:
+    if creds.account_unreadable:
+        account = creds.service_account
+        lines.append(f'Service account "{account}" could not be read ({creds.account_unreadable}); to see its pull '
+                     f"secrets: kubectl get serviceaccount {account} -n {ctx.namespace} "
+                     "-o jsonpath='{.imagePullSecrets[*].name}'")
+    elif creds.account_secrets is None:
         lines.append(f'Service account "{creds.service_account}": not checked')
     elif missed and not creds.secrets:
         lines.append(
@@ -45,6 +51,12 @@ def _credential_lines(ctx: FixContext) -> List[str]:
     elif not creds.account_secrets:
         lines.append(f'Service account "{creds.service_account}" has no imagePullSecrets either')
     return lines
+
+
+def _settle_secret(ctx: FixContext, name: str) -> str:
+    """The command that shows, to someone allowed to read it, whether the secret exists and what it covers."""
+    return (f"Check {name} with an account that may read secrets (its registry keys, no passwords): kubectl get "
+            f"secret {name} -n {ctx.namespace} -o jsonpath='{{.data.\\.dockerconfigjson}}' | base64 -d | jq '.auths | keys'")
 
 
 def _secret_name(ctx: FixContext) -> str:
@@ -99,8 +111,16 @@ def _cloud_identity(ctx: FixContext) -> List[str]:
 def auth_required(ctx: FixContext) -> List[str]:
     """No credentials, or rejected ones: the node's identity (cloud registries) or a pull secret."""
     cloud = _cloud_identity(ctx)
-    name = _secret_name(ctx)
     steps = _credential_lines(ctx) + cloud
+    unknown = ctx.credentials.unreadable_secrets
+    if unknown:
+        # Neither present nor absent: advise what depends on it only as what follows each answer.
+        name = unknown[0].name
+        steps.append(f"If {name} does not exist: {_create_secret(ctx, name)}")
+        steps.append(f"If it exists without an entry for {ctx.image.registry}: {_create_secret(ctx, name)} "
+                     "--dry-run=client -o yaml | kubectl apply -f -")
+        return steps
+    name = _secret_name(ctx)
     steps.append(("Or use a pull secret: " if cloud else "Create a pull secret: ") + _create_secret(ctx, name))
     return steps + _attach_secret(ctx, name)
 
@@ -162,6 +182,9 @@ def rate_limited(ctx: FixContext) -> List[str]:
     if ctx.credentials.sends_credentials:
         steps.append(f"The pod already authenticates to {host}: that account's own limit is used up; raise it "
                      "(a paid plan) or pull through a mirror")
+    elif ctx.credentials.unreadable_secrets:
+        steps.append(f"Whether the pod authenticates to {host} is unknown: its pull secrets could not be read")
+        steps.extend(_settle_secret(ctx, state.name) for state in ctx.credentials.unreadable_secrets)
     else:
         name = _secret_name(ctx)
         steps.append("Authenticate the pulls: " + _create_secret(ctx, name))

@@ -21,7 +21,11 @@ SecretKey = Tuple[str, str]  # (namespace, name)
 
 @dataclass(frozen=True)
 class SecretState:
-    """One pull secret named by the pod; None in a field means "not checked" (not fetched)."""
+    """One pull secret named by the pod; None in a field means unknown: not fetched, or unreadable.
+
+    ``unreadable`` says why a secret that was asked for could not be read (a 403): it is then
+    neither present nor absent, and nothing is advised that assumes either.
+    """
 
     name: str
     exists: Optional[bool] = None
@@ -30,6 +34,7 @@ class SecretState:
     matches_registry: Optional[bool] = None
     near_miss: Optional[str] = None  # why the nearest entry does not cover the image
     expired: Optional[datetime] = None
+    unreadable: Optional[str] = None
 
     DOCUMENT_KEYS = {"expired": "expiredAt"}
 
@@ -42,6 +47,8 @@ class SecretState:
 
     def describe(self, registry: str) -> str:
         """One clause in words, e.g. ``regcred: exists, dockerconfigjson, has an entry for ghcr.io``."""
+        if self.unreadable:
+            return f"{self.name}: could not be read ({self.unreadable})"
         if self.exists is None:
             return f"{self.name}: not checked"
         if not self.exists:
@@ -64,9 +71,15 @@ class PullCredentials:
 
     secrets: Tuple[SecretState, ...]
     service_account: str
-    account_secrets: Optional[Tuple[str, ...]]  # None when the account was not fetched
+    account_secrets: Optional[Tuple[str, ...]]  # None when the account was not fetched or unreadable
+    account_unreadable: Optional[str] = None  # why the account could not be read
 
-    DOCUMENT_KEYS = {"secrets": "podSecrets", "account_secrets": "serviceAccountSecrets"}
+    DOCUMENT_KEYS = {"secrets": "podSecrets", "account_secrets": "serviceAccountSecrets",
+                     "account_unreadable": "serviceAccountUnreadable"}
+
+    @property
+    def unreadable_secrets(self) -> Tuple[SecretState, ...]:
+        return tuple(state for state in self.secrets if state.unreadable)
 
     @property
     def sends_credentials(self) -> Optional[bool]:
@@ -94,23 +107,28 @@ def pull_credentials(
     secrets: Optional[Mapping[SecretKey, Obj]],
     service_accounts: Optional[Mapping[SecretKey, Obj]],
     now: datetime,
+    unreadable: Mapping[str, Mapping[SecretKey, str]] = {},
 ) -> PullCredentials:
     """The state of every pull secret the pod names, checked against ``image``'s registry.
 
     ``secrets`` / ``service_accounts`` are None when they were not fetched; the states then
-    say "not checked" rather than guess.
+    say "not checked" rather than guess. ``unreadable["secrets"]`` and
+    ``unreadable["serviceaccounts"]`` name the keys that were asked for and refused, with why.
     """
     namespace = namespace_of(pod)
     names = dict.fromkeys(pull_secret_names(pod))
-    states = tuple(_state(name, image, secrets, namespace, now) for name in names)
+    refused = unreadable.get("secrets", {})
+    states = tuple(SecretState(name, unreadable=refused[(namespace, name)]) if (namespace, name) in refused
+                   else _state(name, image, secrets, namespace, now) for name in names)
     account = service_account_in(dig(pod, "spec"))
     account_secrets: Optional[Tuple[str, ...]] = None
-    if service_accounts is not None:
+    account_refused = unreadable.get("serviceaccounts", {}).get((namespace, account))
+    if service_accounts is not None and account_refused is None:
         account_obj = service_accounts.get((namespace, account))
         account_secrets = tuple(
             str(ref.get("name")) for ref in as_list(dig(account_obj, "imagePullSecrets")) if ref.get("name")
         )
-    return PullCredentials(states, account, account_secrets)
+    return PullCredentials(states, account, account_secrets, account_refused)
 
 
 def _state(name: str, image: str, secrets: Optional[Mapping[SecretKey, Obj]], namespace: str,

@@ -35,6 +35,7 @@ class FixContext:
     node_info: Optional[Dict[str, Any]] = None
     pull_policy: str = ""
     cause_known: bool = True
+    node_unreadable: Optional[str] = None  # why the node could not be read (then node_info is None)
 
     @property
     def target(self) -> str:

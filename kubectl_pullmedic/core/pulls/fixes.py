@@ -163,10 +163,17 @@ def _server_error(ctx: FixContext) -> List[str]:
 
 def _platform_mismatch(ctx: FixContext) -> List[str]:
     info = ctx.node_info or {}
-    node_platform = f"{info.get('os') or '?'}/{info.get('arch') or '?'}" if ctx.node_info else "not fetched"
+    node = ctx.node_name
+    if ctx.node_info:
+        head = f"Node {node} is {info.get('os') or '?'}/{info.get('arch') or '?'}"
+    elif ctx.node_unreadable:
+        head = (f"Node {node}'s platform could not be read ({ctx.node_unreadable}; to see it: kubectl get node {node} "
+                "-o jsonpath='{.status.nodeInfo.operatingSystem}/{.status.nodeInfo.architecture}')")
+    else:
+        head = f"Node {node}'s platform was not read"
     wanted = ctx.error.detail.get("wantedPlatform") if ctx.error else None
     fq = ctx.image.fully_qualified
-    steps = [f"Node {ctx.node_name} is {node_platform}" + (f" (the runtime asked for {wanted})" if wanted else "")
+    steps = [head + (f" (the runtime asked for {wanted})" if wanted else "")
              + f"; {fq} has no image for it",
              f"List the platforms it has: docker manifest inspect {fq}  (or skopeo inspect --raw docker://{fq})",
              f"Build it for both: docker buildx build --platform linux/amd64,linux/arm64 -t {fq} --push ."]
