@@ -9,10 +9,10 @@ from typing import Dict, List, Optional
 
 import pytest
 
+from kubectl_pullmedic.core.credentials.cloud import cloud_registry_role
 from kubectl_pullmedic.core.credentials.secretscheck import (
     Finding,
     check_pull_secrets,
-    cloud_registry_role,
     has_errors,
     settle_with_probes,
 )

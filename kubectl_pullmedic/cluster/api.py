@@ -47,6 +47,7 @@ class Listing:
 
     items: List[Obj] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
+    refused: Dict[str, str] = field(default_factory=dict)  # namespace -> why it could not be listed
 
 
 class Cluster:
@@ -169,6 +170,7 @@ class Cluster:
                 listing.items.extend(self.list_all(resource, name, **selectors))
             except Forbidden as error:
                 listing.warnings.append(error.message)
+                listing.refused[name] = "forbidden"
         return listing
 
     # -- writing ---------------------------------------------------------------------------

@@ -146,6 +146,18 @@ class SecretsInput:
     secrets: List[Obj] = field(default_factory=list)
     service_accounts: List[Obj] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
+    # resource -> namespace -> why its objects could not be listed (unknown, not absent)
+    unreadable: Dict[str, Dict[str, str]] = field(default_factory=dict)
+
+
+def _readable_part(cluster: Cluster, resource: str, namespace: Optional[str]) -> Listing:
+    """The objects RBAC lets us list; a refused namespace is recorded, not treated as empty."""
+    try:
+        return cluster.collect(resource, namespace)
+    except Forbidden as refused:
+        if namespace is None:
+            raise
+        return Listing([], [refused.message], {namespace: "forbidden"})
 
 
 def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
@@ -163,8 +175,10 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
     gathered.pods = take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed")))
     for resource, kind in WORKLOAD_KINDS:
         gathered.workloads.extend(with_kind(take(cluster.collect(resource, scope.namespace, label_selector=scope.label_selector)), kind))
-    gathered.secrets = take(cluster.collect("secrets", scope.namespace))
-    gathered.service_accounts = take(cluster.collect("serviceaccounts", scope.namespace))
+    for resource in ("secrets", "serviceaccounts"):
+        listing = _readable_part(cluster, resource, scope.namespace)
+        gathered.unreadable[resource] = listing.refused
+        setattr(gathered, "secrets" if resource == "secrets" else "service_accounts", take(listing))
     present = {(_meta(s, "namespace"), _meta(s, "name")) for s in gathered.secrets}
     wanted = {
         (_meta(obj, "namespace"), name)
@@ -250,9 +264,9 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
         warnings.extend(fetched.warnings)
     if "owners" in needed:
         namespaces = {_meta(p, "namespace") for p in pods}
-        replicasets = list(intermediates) + list_in_namespaces(cluster, "replicasets", namespaces).items
-        jobs = list_in_namespaces(cluster, "jobs", namespaces).items
-        owners = OwnerIndex(replicasets=replicasets, jobs=jobs)
+        replicasets, jobs = (list_in_namespaces(cluster, kind, namespaces) for kind in ("replicasets", "jobs"))
+        warnings.extend(replicasets.warnings + jobs.warnings)
+        owners = OwnerIndex(replicasets=list(intermediates) + replicasets.items, jobs=jobs.items)
     return ClusterFacts(nodes=nodes, secrets=secrets, service_accounts=accounts, owners=owners,
                         unreadable=unreadable), warnings
 

@@ -18,7 +18,8 @@ def secrets_check(cluster: Cluster, scope: Scope, *, now: datetime,
                   prober: Optional[Callable[[Sequence[ProbeTarget]], List[ProbeResult]]] = None) -> SecretsReport:
     """With a ``prober``, an image the registry served anonymously settles its no-credentials warning."""
     data = gather.for_secrets_check(cluster, scope)
-    findings = check_pull_secrets(data.pods, data.workloads, data.secrets, data.service_accounts, now=now)
+    findings = check_pull_secrets(data.pods, data.workloads, data.secrets, data.service_accounts, now=now,
+                                  unreadable=data.unreadable)
     probes: List[ProbeResult] = []
     if prober:
         targets = probe_targets(data.pods, data.workloads, data.secrets, data.service_accounts)

@@ -22,7 +22,7 @@ from ..pulls.imageref import (
     artifact_registry_location,
     ecr_account_region,
 )
-from .secretscheck import cloud_registry_role
+from .cloud import cloud_registry_role
 
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"  # kubectl's default --docker-server
 

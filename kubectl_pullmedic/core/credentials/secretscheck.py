@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..kube import Obj, dig, iter_containers, name_of, namespace_of, pull_secret_names, service_account_in
 from .dockerconfig import (
@@ -26,7 +26,8 @@ from .dockerconfig import (
     parse_pull_secret,
 )
 from .keyring import match_credentials
-from ..pulls.imageref import ACR, ARTIFACT_REGISTRY, ECR, GCR, acr_name, parse_image, registry_family
+from ..pulls.imageref import parse_image
+from .cloud import cloud_registry_role
 from ..workloads import OwnerIndex, owner_of, workload_ref
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -81,13 +82,16 @@ class _Subject:
 
 
 class _Inventory:
-    """Secrets and service accounts by namespace and name."""
+    """Secrets and service accounts by namespace and name, and the namespaces where they could not be read."""
 
-    def __init__(self, secrets: Iterable[Obj], service_accounts: Iterable[Obj]) -> None:
+    def __init__(self, secrets: Iterable[Obj], service_accounts: Iterable[Obj],
+                 unreadable: Mapping[str, Mapping[str, str]]) -> None:
         self.secrets: Dict[Tuple[str, str], Obj] = {(namespace_of(s), name_of(s)): s for s in secrets}
         self.accounts: Dict[Tuple[str, str], Obj] = {
             (namespace_of(a), name_of(a)): a for a in service_accounts
         }
+        self.secrets_unreadable = unreadable.get("secrets", {})  # namespace -> why
+        self.accounts_unreadable = unreadable.get("serviceaccounts", {})
 
     def account_secret_names(self, namespace: str, account: str) -> Tuple[str, ...]:
         return tuple(pull_secret_names(self.accounts.get((namespace, account)) or {}))
@@ -103,15 +107,18 @@ def check_pull_secrets(
     service_accounts: Sequence[Obj],
     *,
     now: datetime,
+    unreadable: Mapping[str, Mapping[str, str]] = {},
 ) -> List[Finding]:
     """Findings for every workload template and pod; see the module docstring.
 
     ``workloads`` items carry their ``kind``. ReplicaSets and Jobs among them are not
     checked themselves (their Deployment or CronJob is) but lead a pod to its workload, so
     a pod reports only what its workload's template does not already. Sorted by namespace and
-    workload, as kubectl sorts rows.
+    workload, as kubectl sorts rows. ``unreadable["secrets"]`` / ``["serviceaccounts"]`` map the
+    namespaces whose objects could not be listed to why: what they hold is unknown, so the check
+    says so instead of reporting them missing.
     """
-    inventory = _Inventory(secrets, service_accounts)
+    inventory = _Inventory(secrets, service_accounts, unreadable)
     by_workload: Dict[Tuple[str, str], List[Finding]] = {}
     for subject in _template_subjects(workloads, inventory):
         by_workload[(subject.namespace, subject.workload)] = _check_subject(subject, inventory, now)
@@ -178,6 +185,9 @@ def _missed_account_secrets(subject: _Subject, inventory: _Inventory, has_contro
 
 
 def _check_subject(subject: _Subject, inventory: _Inventory, now: datetime) -> List[Finding]:
+    unknown = _unknown(subject, inventory)
+    if unknown:
+        return unknown
     findings: List[Finding] = []
     configs: List[DockerConfig] = []
     for name in subject.secret_names:
@@ -211,6 +221,26 @@ def _check_subject(subject: _Subject, inventory: _Inventory, now: datetime) -> L
                 )
             )
     return findings
+
+
+def _unknown(subject: _Subject, inventory: _Inventory) -> List[Finding]:
+    """What could not be read is said once, with the command that settles it; nothing is guessed."""
+    namespace = subject.namespace
+    account = subject.from_service_account  # set when the template names no secrets of its own
+    if account:
+        why = inventory.accounts_unreadable.get(namespace)
+        if why:
+            return [_finding(subject, "ServiceAccountUnreadable", WARNING,
+                             f'service account "{account}" could not be read ({why}): which pull secrets its pods '
+                             "get is unknown, so their images were not checked",
+                             f"kubectl get serviceaccount {account} -n {namespace} -o jsonpath='{{.imagePullSecrets}}'")]
+    why = inventory.secrets_unreadable.get(namespace)
+    if not why or not subject.secret_names:
+        return []
+    return [_finding(subject, "SecretUnreadable", WARNING,
+                     f'pull secret "{name}" could not be read ({why}): whether it exists and covers the images is '
+                     "unknown", f"check with an account that may read secrets: kubectl get secret {name} -n {namespace} "
+                     "-o jsonpath='{.type}'", secret=name) for name in subject.secret_names]
 
 
 def _finding(
@@ -289,28 +319,6 @@ def _copy_command(source: Obj, namespace: str) -> str:
         f"--from-file={data_key}=<(kubectl get secret {name} -n {namespace_of(source)} "
         f"-o jsonpath='{{.data.{escaped}}}' | base64 -d)"
     )
-
-
-def cloud_registry_role(registry: str) -> str:
-    """How nodes get pull access to a cloud registry without a secret; "" for other registries.
-
-    >>> cloud_registry_role("europe-west1-docker.pkg.dev")
-    'grant the node service account roles/artifactregistry.reader on the repository'
-    """
-    family = registry_family(registry)
-    if family == ECR:
-        return (
-            "attach the AmazonEC2ContainerRegistryReadOnly policy to the node IAM role "
-            "(another account's registry also needs a repository policy allowing it)"
-        )
-    if family == ACR:
-        return (
-            "grant the kubelet identity AcrPull: "
-            f"az aks update -n CLUSTER -g RESOURCE_GROUP --attach-acr {acr_name(registry)}"
-        )
-    if family in (GCR, ARTIFACT_REGISTRY):
-        return "grant the node service account roles/artifactregistry.reader on the repository"
-    return ""
 
 
 def _check_image(
