@@ -202,8 +202,3 @@ def test_completion_command_is_listed() -> None:
     result = CliRunner().invoke(cli, ["completion", "zsh"])
     assert result.exit_code == 0 and "compdef _kubectl_pullmedic_completion kubectl-pullmedic" in result.output
 
-
-def test_doctests() -> None:
-    import doctest
-
-    assert doctest.testmod(completion).failed == 0
