@@ -122,6 +122,7 @@ def test_completion_executable_prints_pod_names(
     assert lines[-1] == ":4"
 
 
+@pytest.mark.slow  # a release build, a Krew install and the real kubectl: about 9 s
 def test_real_kubectl_completes_through_the_installed_helper(
     sandbox: Sandbox, pods_in: Callable[[str], List[str]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -183,6 +184,7 @@ wired = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow  # python -m kubectl_pullmedic as a process
 @wired
 def test_kubectl_pullmedic_answers_its_own_completion_script(sandbox: Sandbox) -> None:
     """What `source <(kubectl-pullmedic completion bash)` makes bash run on <TAB>."""

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import build_event, build_pod
 
+pytestmark = pytest.mark.slow  # the real kubectl in every test
+
 PULL_ERROR = 'Failed to pull image "registry.example.com/app:9.9": not found'
 
 
