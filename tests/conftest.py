@@ -23,6 +23,17 @@ pytest_plugins = ["registry_fixtures"]  # real registries, shared by the probe a
 Obj = Dict[str, Any]
 KUBECTL = shutil.which("kubectl") or "kubectl"
 
+# A test that uses one of these runs real programs: the kubectl binary, Debian's docker-registry
+# (images pushed with skopeo), or a release build (pip downloads the bundled wheels).
+SLOW_FIXTURES = frozenset({"kubectl", "basic_registry", "token_registry", "open_registry", "token_server", "release"})
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Mark ``slow`` every test that needs one of ``SLOW_FIXTURES``, directly or through another fixture."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def make_sandbox() -> Iterator[Callable[..., Sandbox]]:

@@ -156,6 +156,7 @@ def pods(draw: Any) -> Dict[str, Any]:
     return {"metadata": meta, "status": status}
 
 
+@pytest.mark.slow  # 400 hypothesis examples: 2-4 s
 @settings(max_examples=400, deadline=None)
 @given(st.lists(pods(), max_size=8), st.booleans(), st.booleans(),
        st.sampled_from([None, timedelta(0), timedelta(days=30)]))

@@ -30,6 +30,7 @@ def plugin_env(tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow  # the real kubectl, three times
 def test_kubectl_discovers_the_plugin(tmp_path):
     env = plugin_env(tmp_path)
     listed = subprocess.run([KUBECTL, "plugin", "list"], capture_output=True, text=True, env=env)
@@ -41,6 +42,7 @@ def test_kubectl_discovers_the_plugin(tmp_path):
     assert version.stdout.strip() == f"kubectl-pullmedic {__version__}"
 
 
+@pytest.mark.slow  # the real kubectl runs the installed entry point
 def test_plugin_through_kubectl_against_the_sandbox(tmp_path, scenario_sandbox):
     env = plugin_env(tmp_path)
     result = subprocess.run([KUBECTL, "pullmedic", "why", "-n", "shop", "-o", "json", "--kubeconfig", scenario_sandbox.kubeconfig_path],
@@ -49,6 +51,7 @@ def test_plugin_through_kubectl_against_the_sandbox(tmp_path, scenario_sandbox):
     assert any(item["cause"] == "ImageNotFound" for item in yaml.safe_load(result.stdout)["items"])
 
 
+@pytest.mark.slow  # the installed entry point as a process, once per command
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_in_kubectl_style(command):
     result = subprocess.run([str(entry_point()), command, "--help"], capture_output=True, text=True)

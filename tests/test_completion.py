@@ -123,6 +123,7 @@ def test_completion_executable_prints_pod_names(
     assert lines[-1] == ":4"
 
 
+@pytest.mark.slow  # a release build, a Krew install and the real kubectl: about 9 s
 def test_real_kubectl_completes_through_the_installed_helper(
     sandbox: Sandbox, pods_in: Callable[[str], List[str]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -170,6 +171,7 @@ def test_scripts_protocol_gets_cluster_candidates(
     assert capfd.readouterr().out.splitlines() == ["file,"]
 
 
+@pytest.mark.slow  # python -m kubectl_pullmedic as a process
 def test_kubectl_pullmedic_answers_its_own_completion_script(sandbox: Sandbox) -> None:
     """What `source <(kubectl-pullmedic completion bash)` makes bash run on <TAB>."""
     env = dict(
@@ -187,8 +189,3 @@ def test_completion_command_is_listed() -> None:
     result = CliRunner().invoke(cli, ["completion", "zsh"])
     assert result.exit_code == 0 and "compdef _kubectl_pullmedic_completion kubectl-pullmedic" in result.output
 
-
-def test_doctests() -> None:
-    import doctest
-
-    assert doctest.testmod(completion).failed == 0

@@ -37,6 +37,8 @@ from kubectl_pullmedic.sandbox import Sandbox
 from kubectl_pullmedic.sandbox.resources import resolve
 from registry_server import require_tool
 
+pytestmark = pytest.mark.slow  # real bash, zsh and fish on a pty: about 8 s
+
 SHELLS = ("bash", "zsh", "fish")
 SUBCOMMANDS = "kubectl-pullmedic "
 WHY_FLAGS = "kubectl-pullmedic why --"

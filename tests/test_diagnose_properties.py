@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from copy import deepcopy
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from podfixtures import EVICTED, NOW, event, ghcr_pod, not_found, pod, waiting
@@ -89,6 +90,7 @@ def facts_strategy():
     return st.builds(ClusterFacts, nodes=nodes, secrets=lookup, service_accounts=lookup)
 
 
+@pytest.mark.slow  # 300 hypothesis examples through the whole core: about 4 s
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pods=st.lists(st.one_of(mutilated(BASE_PODS), VALUES), max_size=4),
        events=st.one_of(st.lists(st.one_of(mutilated(BASE_EVENTS), VALUES), max_size=6), st.just([])),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 import yaml
 
-from kubectl_pullmedic.core.evictions import fixes as evictionfixes, messages as evictionmessages, parse as evictions
 from kubectl_pullmedic.core.evictions.messages import parse_message
 from kubectl_pullmedic.core.evictions.parse import (
     ContainerUsage,
@@ -402,8 +400,3 @@ def test_pid_and_disk_fixes_name_node_and_workload() -> None:
     assert nodefs is not None
     assert eviction_fixes(nodefs, pod, None)[0].startswith("Node node-a ran low on nodefs")
 
-
-@pytest.mark.parametrize("module", [evictionmessages, evictions, evictionfixes], ids=lambda module: module.__name__)
-def test_doctests(module: Any) -> None:
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0

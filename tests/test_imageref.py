@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
-from kubectl_pullmedic.core.pulls import imageref
-from kubectl_pullmedic.core import suggest
 from kubectl_pullmedic.core.pulls.imageref import (
     acr_name,
     artifact_registry_location,
@@ -193,7 +189,3 @@ def test_to_dict_is_json_ready():
 def test_suggest_official_image(name, expected):
     assert suggest_official_image(name) == expected
 
-
-def test_docstring_examples():
-    assert doctest.testmod(imageref).failed == 0
-    assert doctest.testmod(suggest).failed == 0

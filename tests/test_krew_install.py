@@ -23,6 +23,9 @@ from kubectl_pullmedic import __version__
 from kubectl_pullmedic.sandbox import Sandbox
 
 KUBECTL = "kubectl"
+# The installs of the fresh release (everything below "the fresh release through the real
+# kubectl") are marked slow by conftest.py through the `release` fixture; the installer's
+# own checks on small archives above it take milliseconds.
 
 
 @pytest.fixture(scope="session")

@@ -287,6 +287,7 @@ def test_archive_refuses_paths_krew_would_refuse() -> None:
             release_archive.tar_gz_bytes([release_archive.Entry(path, b"")], 0)
 
 
+@pytest.mark.slow  # pip downloads the wheel again
 def test_a_tampered_cached_wheel_is_fetched_again(tmp_path: Path) -> None:
     (wheel,) = [w for w in release_bundle.read_lock() if w.filename.startswith("durationpy-")]
     (tmp_path / wheel.filename).write_bytes(b"not the wheel the lock names")

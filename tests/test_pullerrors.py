@@ -510,10 +510,3 @@ def test_patterns_document_their_wording():
     assert all(p.wording for p in PATTERNS)
     assert len({p.name for p in PATTERNS}) == len(PATTERNS)
 
-
-def test_docstring_examples():
-    import doctest
-
-    from kubectl_pullmedic.core.pulls import classify as pullerrors
-
-    assert doctest.testmod(pullerrors).failed == 0

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
 from decimal import Decimal
 from typing import Optional
 
 import pytest
 
-from kubectl_pullmedic.core import quantity
 from kubectl_pullmedic.core.quantity import format_bytes, parse_bytes, parse_quantity, suggest_size
 
 
@@ -73,7 +71,3 @@ def test_suggest_size(usage: str, headroom: float, expected: str) -> None:
     wanted = observed * (1 + headroom)
     assert wanted * 0.999999 <= (parse_bytes(suggestion) or 0) <= max(wanted * 1.07, 16 * 2**20)
 
-
-def test_doctests() -> None:
-    result = doctest.testmod(quantity)
-    assert result.attempted > 0 and result.failed == 0

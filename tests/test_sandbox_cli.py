@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from kubernetes import client, config
 
 from conftest import build_pod
+
+pytestmark = pytest.mark.slow  # the sandbox as its own process, and the real kubectl
 
 
 def test_cli_serves_objects_until_sigterm(tmp_path, kubectl):

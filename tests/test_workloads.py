@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
 from typing import Any, Dict, List, Optional
 
 import pytest
 
-from kubectl_pullmedic.core import workloads
 from kubectl_pullmedic.core.workloads import (
     OwnerIndex,
     owner_of,
@@ -162,7 +160,3 @@ def test_pods_of_workload_without_the_workload_object_uses_owner_chain_only() ->
     unlisted_rs = pod("api-55f6-b", [ref("ReplicaSet", "api-55f6", "rs9")], {"app": "api", "pod-template-hash": "55f6"})
     assert pods_of_workload("Deployment", "api", [unlisted_rs], INDEX) == []
 
-
-def test_doctests() -> None:
-    result = doctest.testmod(workloads)
-    assert result.attempted > 0 and result.failed == 0

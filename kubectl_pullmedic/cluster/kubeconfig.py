@@ -51,8 +51,16 @@ class Connection:
 def kubeconfig_paths(flag: Optional[str], environ: Mapping[str, str]) -> List[str]:
     """The files kubectl would read, in precedence order (missing KUBECONFIG entries skipped).
 
+    ``--kubeconfig`` alone, when given (``KUBECONFIG`` is then ignored); it must exist:
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as given:
+    ...     kubeconfig_paths(given.name, {"KUBECONFIG": "/elsewhere/config"}) == [given.name]
+    True
     >>> kubeconfig_paths("/x/config", {})
-    ['/x/config']
+    Traceback (most recent call last):
+    ...
+    kubectl_pullmedic.errors.ConfigError: kubeconfig /x/config: no such file
     """
     if flag:
         if not os.path.isfile(os.path.expanduser(flag)):

@@ -1,0 +1,111 @@
+"""Benchmark: the sandbox API server's own speed (the tests check what it answers, not how fast).
+
+    python benchmarks/sandbox_bench.py [--pods 50000 --page 500 --latency-ms 40 --runs 5]
+
+Against a sandbox in its own process, times:
+  (a) paging through --pods pods, --page at a time, with the `kubernetes` client (target: the
+      slowest page under 0.5 s);
+  (b) one GET of a pod with --latency-ms set, against the same GET without (target: at least
+      --latency-ms added, not much more);
+  (c) a watch with timeoutSeconds=0, and one without (target: the first well under the
+      second, which pauses about 1 s);
+  (d) `kubectl delete pods --field-selector status.phase=Failed`, which waits until the pods
+      are gone (target: under 10 s);
+then prints the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+from kubernetes import client, config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import cluster, pod, sandbox_process, timed  # noqa: E402
+
+KUBECTL = shutil.which("kubectl") or "kubectl"
+
+
+def seconds_of(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def median_of(call, runs: int) -> float:
+    return statistics.median(seconds_of(call) for _ in range(runs))
+
+
+def raw_get(kubeconfig: str, path: str) -> bytes:
+    document = yaml.safe_load(Path(kubeconfig).read_text())
+    server = document["clusters"][0]["cluster"]["server"]
+    token = document["users"][0]["user"].get("token", "")
+    request = urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+
+def paging(kubeconfig: str, page_size: int) -> "tuple[int, int, float, float]":
+    api = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    token, times, items = None, [], 0
+    while True:
+        start = time.perf_counter()
+        response = api.list_pod_for_all_namespaces(limit=page_size, _continue=token, _preload_content=False)
+        page = json.loads(response.data)
+        times.append(time.perf_counter() - start)
+        items += len(page["items"])
+        token = page["metadata"].get("continue")
+        if not token:
+            return len(times), items, statistics.median(times), max(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pods", type=int, default=50000)
+    parser.add_argument("--page", type=int, default=500)
+    parser.add_argument("--latency-ms", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"(a) paging: {args.pods} pods (a tenth evicted), {args.page} a page, no latency")
+    with sandbox_process(cluster(args.pods, 0, 0, evicted=args.pods // 10, namespaces=40), 0) as kubeconfig:
+        pages, items, median_page, slowest_page = paging(kubeconfig, args.page)
+    print(f"    {pages} pages, {items} pods: median page {median_page:6.3f} s, slowest {slowest_page:6.3f} s"
+          f"  (target: slowest < 0.5 s)")
+
+    small = [pod("web", "shop"), pod("evicted-1", "shop", evicted=True), pod("evicted-2", "shop", evicted=True)]
+    one_pod = "/api/v1/namespaces/shop/pods/web"
+    with sandbox_process(small, 0) as kubeconfig:
+        plain = median_of(lambda: raw_get(kubeconfig, one_pod), args.runs)
+        no_wait = median_of(lambda: raw_get(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=0"),
+                            args.runs)
+        default_wait = seconds_of(lambda: raw_get(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true"))
+    with sandbox_process(small, args.latency_ms) as kubeconfig:
+        delayed = median_of(lambda: raw_get(kubeconfig, one_pod), args.runs)
+    added_ms = (delayed - plain) * 1000
+    print(f"(b) GET a pod: {plain * 1000:7.1f} ms; with --latency-ms {args.latency_ms}: {delayed * 1000:7.1f} ms"
+          f"  (+{added_ms:.1f} ms, target >= {args.latency_ms} ms)")
+    print(f"(c) watch, timeoutSeconds=0: {no_wait:6.3f} s; without timeoutSeconds: {default_wait:6.3f} s"
+          f"  (target: the first well under 1 s, the second about 1 s)")
+
+    cache = ["--cache-dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "pullmedic-bench-kube-cache")]
+    with sandbox_process(small, 0) as kubeconfig:
+        took, result = timed([KUBECTL, "--kubeconfig", kubeconfig, *cache, "delete", "pods", "-n", "shop",
+                              "--field-selector", "status.phase=Failed"])
+    if result.returncode != 0:
+        raise SystemExit(f"kubectl delete failed: {result.stderr.strip()}")
+    print(f"(d) kubectl delete pods --field-selector status.phase=Failed: {took:6.2f} s,"
+          f" {len(result.stdout.splitlines())} deleted  (target < 10 s)")
+
+
+if __name__ == "__main__":
+    main()
