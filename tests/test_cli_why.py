@@ -61,7 +61,7 @@ def test_api_calls_stay_bounded(pullmedic, scenario_sandbox):
 def test_namespace_scope_and_table(pullmedic, scenario_sandbox):
     result = pullmedic("why", "-n", "shop", sandbox=scenario_sandbox, expect=1)
     header = result.stdout.splitlines()[0].split()
-    assert header == ["POD", "CONTAINER", "IMAGE", "CAUSE", "AGE"]
+    assert header == ["POD", "CONTAINER", "IMAGE", "CAUSE", "LAST", "SEEN"]
     assert "storefront-wh2ghkdwhg-w5d66" in result.stdout
     assert "payments" not in result.stdout.split("\n\n")[0]
     # the paste-ready fix for the tag typo names the deployment, the container and the tag

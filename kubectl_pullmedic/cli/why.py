@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Optional, Tuple
 
 import click
@@ -11,7 +12,7 @@ from ..engine import why as engine
 from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
-from .options import KubectlCommand, connection_options, listing_options, probe_options
+from .options import Duration, KubectlCommand, connection_options, listing_options, probe_options
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace
@@ -35,10 +36,12 @@ kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
 @connection_options
 @listing_options()
 @click.argument("target", required=False, metavar="[POD | TYPE/NAME]")
+@click.option("--since", type=Duration(), metavar="DURATION",
+              help="Only problems seen within this long (e.g. 30m, 2h, 7d).")
 @probe_options
 @click.pass_obj
-def why(settings: Settings, target: Optional[str], probe: bool, insecure_registries: Tuple[str, ...],
-        registry_ca: Optional[str]) -> int:
+def why(settings: Settings, target: Optional[str], since: Optional[timedelta], probe: bool,
+        insecure_registries: Tuple[str, ...], registry_ca: Optional[str]) -> int:
     """Explain why pods cannot pull their images or were evicted, and how to fix it.
 
     Names the cause of every ErrImagePull, ImagePullBackOff, InvalidImageName,
@@ -49,10 +52,15 @@ def why(settings: Settings, target: Optional[str], probe: bool, insecure_registr
 
     With --probe, each failing image is also asked of its registry with the credentials the
     pod sends and for its node's os/arch; this machine's network is not the node's.
+
+    LAST SEEN is when the problem was last seen (the newest failure event, the eviction;
+    "now" for a container waiting on a pull with no event on record), FIRST SEEN (-o wide)
+    when it was first seen, as in kubectl get events. Evictions more than an hour old are
+    listed apart as leftovers to clean up and do not set the exit code.
     """
     parsed = _parse_target(target, settings)
     cluster = connect(settings)
-    query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now())
+    query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now(), since)
     report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))
     show(settings, report)
     return exit_code(report.found_problems, report.warnings)

@@ -17,8 +17,8 @@ from .evictions.parse import Eviction, eviction_fixes, parse_eviction
 from .pulls.fixcontext import FixContext, describe_node
 from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
-from .diagnosis import Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
-from .kube import Obj, creation_time, dig, iter_containers, labels_of, name_of, namespace_of, uid_of
+from .diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
+from .kube import Obj, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, uid_of
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
     last_seen, message_of, newest, reason_of,
@@ -80,7 +80,7 @@ def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]],
         owner_key, owner_source = _owner(pod, facts.owners)
         eviction = parse_eviction(pod, pod_events)
         if eviction is not None:
-            found.append(_diagnose_eviction(pod, eviction, facts, owner_key, owner_source))
+            found.append(_diagnose_eviction(pod, eviction, facts, owner_key, owner_source, now))
             continue
         secret_event = newest(e for e in pod_events if reason_of(e) == PULL_SECRET_EVENT_REASON)
         for field_path, spec, status in iter_containers(pod):
@@ -174,11 +174,12 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
     evidence = _container_evidence(source, cause_known, status, newest(failures), secret_event, ref, error,
                                    credentials, node, node_info, owner[1], pod)
     since = min((m for m in (first_seen(e) for e in failures) if m is not None), default=None)
+    last = max((m for m in (last_seen(e) for e in failures) if m is not None), default=None)
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=name, container_type=container_type,
         image=image, cause=cause, summary=pull_summary(cause, ctx), message=_message(error, status),
         evidence=evidence, backoff=_backoff(failures, reason, now), fix=fixes_for(cause, ctx), node=node,
-        owner=workload_ref(*owner[0]) if owner[0] else None, since=since or creation_time(pod),
+        owner=workload_ref(*owner[0]) if owner[0] else None, since=since or creation_time(pod), last_seen=last,
     )
 
 
@@ -272,7 +273,7 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
 
 
 def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner: Optional[WorkloadKey],
-                       owner_source: str) -> Diagnosis:
+                       owner_source: str, now: datetime) -> Diagnosis:
     node = _text(eviction.node)
     node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
     fix = eviction_fixes(eviction, pod, owner)
@@ -284,9 +285,11 @@ def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner:
         fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")
     # The eviction's node comes straight from the pod: keep it only if it is text.
     evidence = EvictionEvidence("status", replace(eviction, node=node), node, node_info, owner_source, uid_of(pod) or None)
+    ended = eviction.evicted_at or failed_at(pod)
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=None, container_type=None, image=None,
         cause=eviction.cause, summary=eviction_summary(eviction), message=eviction.message, evidence=evidence,
         fix=fix, node=node, owner=workload_ref(*owner) if owner else None,
-        since=eviction.evicted_at or creation_time(pod),
+        since=ended or creation_time(pod), last_seen=ended,
+        leftover=ended is not None and now - ended > LEFTOVER_AGE,
     )

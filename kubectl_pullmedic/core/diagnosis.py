@@ -7,7 +7,7 @@ views, the facts planner and the probe planner read attributes, never string key
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Union
 
 from .credentials.podcredentials import PullCredentials
@@ -17,6 +17,7 @@ from .pulls.classify import PullError
 from .pulls.imageref import ImageRef
 from .pulls.wordings import Ambiguity
 
+LEFTOVER_AGE = timedelta(hours=1)  # the API server's default event TTL: older evictions are history
 BACKOFF_NOTE = ("ImagePullBackOff is ErrImagePull plus a timer: after each failed pull the kubelet waits "
                 "(10 s, doubling to 5 min) before trying the same pull again; the cause is the pull error")
 
@@ -85,7 +86,9 @@ class Diagnosis:
     fix: List[str] = field(default_factory=list)
     node: Optional[str] = None
     owner: Optional[str] = None
-    since: Optional[datetime] = None
+    since: Optional[datetime] = None  # first seen: the first failure, the eviction, else the pod's creation
+    last_seen: Optional[datetime] = None  # the newest failure event, or the eviction; None when not on record
+    leftover: bool = False  # an eviction older than LEFTOVER_AGE: a pod to clean up, not an incident
 
     @property
     def pod_uid(self) -> Optional[str]:
@@ -121,3 +124,8 @@ class DiagnosisGroup:
     def since(self) -> Optional[datetime]:
         moments = [d.since for d in self.diagnoses if d.since is not None]
         return min(moments) if moments else None
+
+    @property
+    def last_seen(self) -> Optional[datetime]:
+        moments = [d.last_seen for d in self.diagnoses if d.last_seen is not None]
+        return max(moments) if moments else None

@@ -104,6 +104,19 @@ def creation_time(obj: Obj) -> Optional[datetime]:
     return parse_time(dig(obj, "metadata", "creationTimestamp"))
 
 
+def failed_at(pod: Obj) -> Optional[datetime]:
+    """When the pod failed, from its Ready condition's ``PodFailed`` transition; None when not recorded.
+
+    >>> failed_at({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "PodFailed",
+    ...     "lastTransitionTime": "2025-10-29T12:00:02Z"}]}}).isoformat()
+    '2025-10-29T12:00:02+00:00'
+    """
+    for condition in as_list(dig(pod, "status", "conditions")):
+        if condition.get("type") == "Ready" and condition.get("reason") == "PodFailed":
+            return parse_time(condition.get("lastTransitionTime"))
+    return None
+
+
 def iter_containers(pod: Obj) -> Iterator[Tuple[str, Obj, Obj]]:
     """Yield (fieldPath, spec, status) for init, regular and ephemeral containers, in that order.
 

@@ -50,10 +50,13 @@ class WhyReport:
     healthy: List[HealthyPod] = field(default_factory=list)
     probes: Mapping[DiagnosisKey, ProbeResult] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
+    leftovers: List[DiagnosisGroup] = field(default_factory=list)  # old evictions: pods to clean up
+    targeted: bool = False  # a POD or TYPE/NAME was asked about: leftovers are explained too
 
     @property
     def found_problems(self) -> bool:
-        return bool(self.diagnoses)
+        """Live problems only: an eviction long past is a leftover, not a reason to fail a pipeline."""
+        return any(not diagnosis.leftover for diagnosis in self.diagnoses)
 
 
 @dataclass

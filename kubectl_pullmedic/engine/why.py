@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..cluster import gather
@@ -11,6 +11,7 @@ from ..cluster.api import Cluster, Obj
 from ..cluster.gather import Scope
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
 from ..core.kube import name_of, namespace_of, uid_of
+from ..core.diagnosis import Diagnosis
 from ..core.podevents import EventIndex
 from ..core.probing.plan import DiagnosisKey, ProbeTarget, diagnosis_targets, facts_for_probing
 from ..core.probing.results import ProbeResult
@@ -25,6 +26,7 @@ class WhyQuery:
     target: Optional[Tuple[str, str]]  # (kind, name) from POD or TYPE/NAME; None: every problem pod
     target_text: str = ""
     now: Optional[datetime] = None
+    since: Optional[timedelta] = None  # only problems seen within this long
 
 
 def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> WhyReport:
@@ -61,4 +63,15 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
     healthy = [HealthyPod(namespace_of(pod), name_of(pod), describe_healthy(pod, index, now=now)) for pod in fine]
     subject = (f"pods of {query.target_text}" if query.target and query.target[0] != "Pod"
                else "pods with image-pull problems or evictions")
-    return WhyReport(Where(scope.namespace), subject, diagnoses, group_diagnoses(diagnoses), healthy, probes, warnings)
+    if query.since is not None:
+        diagnoses = [d for d in diagnoses if _seen_within(d, now - query.since)]
+    live = group_diagnoses([d for d in diagnoses if not d.leftover])
+    leftovers = group_diagnoses([d for d in diagnoses if d.leftover])
+    return WhyReport(Where(scope.namespace), subject, diagnoses, live, healthy, probes, warnings, leftovers,
+                     targeted=query.target is not None)
+
+
+def _seen_within(diagnosis: Diagnosis, start: datetime) -> bool:
+    """A problem with no time on record (a container waiting right now) is current, so it stays."""
+    moment = diagnosis.last_seen or (diagnosis.since if diagnosis.container is None else None)
+    return moment is None or moment >= start

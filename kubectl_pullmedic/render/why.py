@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from . import documents, tables
-from ..core.diagnosis import Backoff, Diagnosis, DiagnosisGroup, PullEvidence
+from ..core.diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, PullEvidence
 from ..core.reports import HealthyPod, WhyReport
 from ..core.pulls.wordings import Ambiguity
 from ..core.serialize import as_document
@@ -33,12 +33,30 @@ def render_report(report: WhyReport, view: View) -> Rendered:
     elif not report.diagnoses and not report.healthy:
         out.stderr += nothing_found(report.where, report.subject)
     else:
-        out.stdout = table(report.groups, now=view.now, wide=view.output == "wide",
-                           all_namespaces=report.where.all_namespaces, no_headers=view.no_headers, color=view.color)
-        if report.groups and not view.no_headers:
-            out.stdout += "\n" + explanations(report.groups, now=view.now, color=view.color, probes=report.probes)
-        out.stdout += "".join(f"{pod.namespace}/{pod.pod}: {pod.note.message}\n" for pod in report.healthy)
+        wide, all_namespaces = view.output == "wide", report.where.all_namespaces
+        blocks = []
+        if report.groups:
+            blocks.append(table(report.groups, now=view.now, wide=wide, all_namespaces=all_namespaces,
+                                no_headers=view.no_headers, color=view.color))
+            blocks.append(explanations(report.groups, now=view.now, color=view.color, probes=report.probes))
+        if report.leftovers:
+            blocks.append(_leftover_heading(report) + table(report.leftovers, now=view.now, wide=wide,
+                                                           all_namespaces=all_namespaces,
+                                                           no_headers=view.no_headers, color=view.color))
+            if report.targeted:
+                blocks.append(explanations(report.leftovers, now=view.now, color=view.color))
+        if report.healthy:
+            blocks.append("".join(f"{pod.namespace}/{pod.pod}: {pod.note.message}\n" for pod in report.healthy))
+        out.stdout = "\n".join(blocks)
     return out
+
+
+def _leftover_heading(report: WhyReport) -> str:
+    count = sum(group.count for group in report.leftovers)
+    where = "-A" if report.where.all_namespaces else f"-n {report.where.namespace}"
+    pods = f"{count} pod{'s' if count != 1 else ''}"
+    return (f"Leftovers: {pods} evicted more than {tables.human_duration(LEFTOVER_AGE.total_seconds())} ago, not counted "
+            f"in the exit code (kubectl pullmedic clean {where} --dry-run=client shows what it would remove):\n")
 
 
 def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None,
@@ -65,9 +83,9 @@ def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:
 
 def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_namespaces: bool, no_headers: bool,
           color: bool) -> str:
-    headers = (["namespace"] if all_namespaces else []) + ["pod", "container", "image", "cause", "age"]
+    headers = (["namespace"] if all_namespaces else []) + ["pod", "container", "image", "cause", "last seen"]
     if wide:
-        headers += ["node", "attempts", "next retry"]
+        headers += ["first seen", "node", "attempts", "next retry"]
     rows = []
     for group in groups:
         first = group.diagnoses[0]
@@ -77,18 +95,28 @@ def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_na
             first.container,
             first.image,
             tables.style(group.cause, CAUSE_STYLE, color),
-            tables.human_age(group.since, now),
+            _last_seen(group, now),
         ]
         if wide:
             nodes = sorted({d.node for d in group.diagnoses if d.node})
             retry = first.backoff.next_retry_in_seconds if first.backoff else None
             row += [
+                tables.human_age(group.since, now),
                 ",".join(nodes),
                 first.backoff.attempts if first.backoff else None,
                 None if retry is None else ("now" if retry == 0 else f"in {tables.human_age(now, _later(now, retry))}"),
             ]
         rows.append(row)
     return tables.table(headers, rows, no_headers=no_headers)
+
+
+def _last_seen(group: DiagnosisGroup, now: datetime) -> str:
+    """The newest failure event or eviction; a container waiting on a pull right now, with no event
+    on record, is seen in the status just read."""
+    if group.last_seen is not None:
+        return tables.human_age(group.last_seen, now)
+    waiting = any(getattr(d.evidence, "waiting_reason", None) for d in group.diagnoses)
+    return "now" if waiting else tables.human_age(None, now)
 
 
 def _later(now: datetime, seconds: int) -> datetime:

@@ -89,8 +89,11 @@ def _never_pulled(ctx: FixContext) -> List[str]:
     image = ctx.image.original
     steps = [
         f"imagePullPolicy is Never and {image} is not on node {ctx.node_name}, so the kubelet will not pull it",
-        f"Load it onto every node the pod can run on: kind load docker-image {image} | minikube image load "
-        f"{image} | ctr -n k8s.io images import <image.tar> (on the node)",
+        "Load it onto every node the pod can run on, with the tool of your cluster:",
+        f"kind: kind load docker-image {image}",
+        f"minikube: minikube image load {image}",
+        f"any containerd node: docker save {image} -o image.tar, copy it to the node, then run there: "
+        "ctr -n k8s.io images import image.tar",
     ]
     spec_list = SPEC_LISTS.get(ctx.container_type, "containers")
     fragment = {spec_list: [{"name": ctx.container, "imagePullPolicy": "IfNotPresent"}]}
