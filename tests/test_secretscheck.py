@@ -10,12 +10,8 @@ from typing import Dict, List, Optional
 import pytest
 
 from kubectl_pullmedic.core.credentials.cloud import cloud_registry_role
-from kubectl_pullmedic.core.credentials.secretscheck import (
-    Finding,
-    check_pull_secrets,
-    has_errors,
-    settle_with_probes,
-)
+from kubectl_pullmedic.core.credentials.findings import Finding, has_errors, settle_with_probes
+from kubectl_pullmedic.core.credentials.secretscheck import check_pull_secrets
 from kubectl_pullmedic.core.serialize import as_document
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -105,7 +101,8 @@ def test_secret_not_found_names_the_namespaces_that_have_one():
 def test_secret_not_found_anywhere_suggests_creating_it():
     finding = only(check(pods=[pod("p", pod_spec("nginx", secrets=["gone"]))]), "SecretNotFound")
     assert "namespaced" not in finding.message
-    assert finding.fix.startswith("kubectl create secret docker-registry gone -n shop")
+    assert finding.fix.startswith("kubectl create secret docker-registry gone --docker-server=<registry>")
+    assert finding.fix.endswith("-n shop") and "..." not in finding.fix
 
 
 def test_secret_of_the_wrong_type():

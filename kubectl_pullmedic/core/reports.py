@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from .credentials.secretscheck import Finding, has_errors
+from .credentials.findings import Finding, has_errors
 from .diagnosis import Diagnosis, DiagnosisGroup
 from .evictions.cleanup import FAILED, CleanupPlan, DeleteOutcome, EvictedPod, EvictionGroup
 from .podhealth import HealthNote

@@ -8,7 +8,8 @@ from typing import Callable, List, Optional, Sequence
 from ..cluster import gather
 from ..cluster.api import Cluster
 from ..cluster.gather import Scope
-from ..core.credentials.secretscheck import check_pull_secrets, settle_with_probes
+from ..core.credentials.findings import settle_with_probes
+from ..core.credentials.secretscheck import check_pull_secrets
 from ..core.probing.plan import ProbeTarget, probe_targets
 from ..core.probing.results import ProbeResult
 from ..core.reports import SecretsReport, Where

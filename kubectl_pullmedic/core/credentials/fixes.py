@@ -23,8 +23,9 @@ from ..pulls.imageref import (
     ecr_account_region,
 )
 from .cloud import cloud_registry_role
+from .commands import add_registry_key, create_secret, docker_server, recreate_with_type
+from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE
 
-DOCKER_HUB_SERVER = "https://index.docker.io/v1/"  # kubectl's default --docker-server
 
 
 def _credential_lines(ctx: FixContext) -> List[str]:
@@ -53,6 +54,9 @@ def _credential_lines(ctx: FixContext) -> List[str]:
     return lines
 
 
+PULL_SECRET_TYPES = (DOCKERCONFIGJSON_TYPE, DOCKERCFG_TYPE)
+
+
 def _settle_secret(ctx: FixContext, name: str) -> str:
     """The command that shows, to someone allowed to read it, whether the secret exists and what it covers."""
     return (f"Check {name} with an account that may read secrets (its registry keys, no passwords): kubectl get "
@@ -67,9 +71,20 @@ def _secret_name(ctx: FixContext) -> str:
 
 
 def _create_secret(ctx: FixContext, name: str) -> str:
-    server = DOCKER_HUB_SERVER if ctx.image.family == DOCKERHUB else ctx.image.registry
-    return (f"kubectl create secret docker-registry {name} --docker-server={server} "
-            f"--docker-username=<user> --docker-password=<password-or-token> -n {ctx.namespace}")
+    return create_secret(name, ctx.namespace, docker_server(ctx.image.registry, ctx.image.family == DOCKERHUB))
+
+
+def _key_fixes(ctx: FixContext) -> List[str]:
+    """A secret the pod names has an entry meant for this registry under a key that does not match:
+    add the matching key to that secret (as secrets-check advises), rather than a new secret."""
+    steps = []
+    for state in ctx.credentials.secrets:
+        if state.exists and state.nearest_key and state.type:
+            key = docker_server(ctx.image.registry, ctx.image.family == DOCKERHUB)
+            steps.append(f'Add the key "{key}" to {state.name}, with the credentials of its entry "{state.nearest_key}"; '
+                         "the pod already names it, so the next pull attempt uses it: "
+                         + add_registry_key(state.name, ctx.namespace, state.type, state.nearest_key, key))
+    return steps
 
 
 def _attach_secret(ctx: FixContext, name: str) -> List[str]:
@@ -120,6 +135,20 @@ def auth_required(ctx: FixContext) -> List[str]:
         steps.append(f"If it exists without an entry for {ctx.image.registry}: {_create_secret(ctx, name)} "
                      "--dry-run=client -o yaml | kubectl apply -f -")
         return steps
+    keys = _key_fixes(ctx)
+    if keys:
+        return steps + keys
+    wrong_type = [s for s in ctx.credentials.secrets if s.exists and s.type and s.type not in PULL_SECRET_TYPES]
+    if wrong_type:
+        name, server = wrong_type[0].name, docker_server(ctx.image.registry, ctx.image.family == DOCKERHUB)
+        return steps + [f"Recreate {name} as a pull secret (a secret's type cannot change; the pod already names it): "
+                        + recreate_with_type(name, ctx.namespace, server)]
+    if ctx.credentials.account_secrets_missed and not ctx.credentials.secrets:
+        return steps  # the service account's secrets: recreating the pods gives them (said above)
+    if ctx.credentials.account_unreadable and not ctx.credentials.secrets:
+        name = _secret_name(ctx)
+        return steps + [f"If service account {ctx.credentials.service_account} lists no pull secret for "
+                        f"{ctx.image.registry} either: {_create_secret(ctx, name)}"] + _attach_secret(ctx, name)
     name = _secret_name(ctx)
     steps.append(("Or use a pull secret: " if cloud else "Create a pull secret: ") + _create_secret(ctx, name))
     return steps + _attach_secret(ctx, name)
@@ -164,10 +193,8 @@ def credentials_expired(ctx: FixContext) -> List[str]:
                      f'--docker-password="$(aws ecr get-login-password --region {region})" -n {ctx.namespace} '
                      "--dry-run=client -o yaml | kubectl apply -f -")
         return steps + _cloud_identity(ctx)
-    server = DOCKER_HUB_SERVER if ref.family == DOCKERHUB else ref.registry
-    steps.append(f"Replace the credentials: kubectl create secret docker-registry {name} --docker-server={server} "
-                 f"--docker-username=<user> --docker-password=<new-password-or-token> -n {ctx.namespace} "
-                 "--dry-run=client -o yaml | kubectl apply -f -")
+    server = docker_server(ref.registry, ref.family == DOCKERHUB)
+    steps.append("Replace the credentials: " + create_secret(name, ctx.namespace, server, replace=True))
     return steps
 
 
@@ -202,11 +229,9 @@ def malformed_secret(ctx: FixContext) -> List[str]:
     """A pull secret the kubelet cannot decode stops every pull of the pod before it starts."""
     broken = [state.name for state in ctx.credentials.secrets if state.problems]
     name = broken[0] if broken else (ctx.credentials.secrets[0].name if ctx.credentials.secrets else "<secret>")
-    server = DOCKER_HUB_SERVER if ctx.image.family == DOCKERHUB else ctx.image.registry
+    server = docker_server(ctx.image.registry, ctx.image.family == DOCKERHUB)
     return ["The kubelet cannot decode a pull secret of this pod (a document or auth field that is not valid "
             "base64), so it pulled nothing"] + _credential_lines(ctx) + [
         f"Find the broken entry: kubectl pullmedic secrets-check -n {ctx.namespace}",
-        f"Recreate it: kubectl create secret docker-registry {name} --docker-server={server} "
-        f"--docker-username=<user> --docker-password=<password-or-token> -n {ctx.namespace} "
-        "--dry-run=client -o yaml | kubectl apply -f -",
+        "Recreate it: " + create_secret(name, ctx.namespace, server, replace=True),
     ]

@@ -35,6 +35,7 @@ class SecretState:
     near_miss: Optional[str] = None  # why the nearest entry does not cover the image
     expired: Optional[datetime] = None
     unreadable: Optional[str] = None
+    nearest_key: Optional[str] = None  # the entry evidently meant for this registry that does not match
 
     DOCUMENT_KEYS = {"expired": "expiredAt"}
 
@@ -146,7 +147,9 @@ def _state(name: str, image: str, secrets: Optional[Mapping[SecretKey, Obj]], na
         return SecretState(name, True, secret_type, config.problems, False)
     match = match_credentials(image, config)
     if not match.matched:
-        return SecretState(name, True, secret_type, (), False, match.reason if match.near_miss else None)
+        near = match.near_miss and match.nearest is not None
+        return SecretState(name, True, secret_type, (), False, match.reason if near else None,
+                           nearest_key=match.nearest.key if near and match.nearest else None)
     expiries = [expired_at(credential, now) for credential in match.credentials]
     expired = max(e for e in expiries if e is not None) if all(expiries) else None
     return SecretState(name, True, secret_type, (), True, None, expired)

@@ -12,7 +12,7 @@ registry keys and user names only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -26,48 +26,13 @@ from .dockerconfig import (
     parse_pull_secret,
 )
 from .keyring import match_credentials
-from ..pulls.imageref import parse_image
+from ..pulls.imageref import DOCKERHUB, corrected_reference, parse_image
 from .cloud import cloud_registry_role
+from .findings import ERROR, INFO, WARNING, Finding
+from .commands import add_registry_key, create_secret, docker_server, recreate_with_type
 from ..workloads import OwnerIndex, owner_of, workload_ref
 
-ERROR, WARNING, INFO = "error", "warning", "info"
 CHECKED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem with the pull credentials of one workload (and container)."""
-
-    code: str
-    severity: str  # error | warning | info
-    namespace: str
-    workload: str  # e.g. deployment/api or pod/api-7d4b9c-x2x
-    container: str = ""
-    image: str = ""
-    secret: str = ""
-    message: str = ""
-    fix: str = ""
-
-
-def settle_with_probes(findings: Iterable[Finding], served_anonymously: Set[str]) -> List[Finding]:
-    """Informational, not a warning, once the registry served an image without credentials.
-
-    ``NoCredentialsForRegistry`` warns because a private image would fail; ``--probe`` can
-    show the image is public, and then nothing is wrong.
-    """
-    settled = []
-    for finding in findings:
-        if finding.code == "NoCredentialsForRegistry" and finding.severity == WARNING \
-                and finding.image in served_anonymously:
-            finding = replace(finding, severity=INFO, fix="",
-                              message=finding.message + "; the probe read its manifest anonymously: it is public")
-        settled.append(finding)
-    return settled
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    """True when any finding is an error: ``secrets-check`` then exits 1 to stop a pipeline."""
-    return any(finding.severity == ERROR for finding in findings)
 
 
 @dataclass(frozen=True)
@@ -200,9 +165,13 @@ def _check_subject(subject: _Subject, inventory: _Inventory, now: datetime) -> L
     for _, container, _ in iter_containers({"spec": subject.spec}):
         image = str(container.get("image") or "")
         if not parse_image(image).valid:
-            continue  # InvalidImageName: nothing is pulled, so no credentials are needed
+            # InvalidImageName: nothing is pulled yet; once the name is fixed, a secret may serve it.
+            corrected = corrected_reference(image)
+            if corrected:
+                used.update(c.secret for c in match_credentials(corrected, configs).credentials)
+            continue
         finding, matched_secrets = _check_image(
-            subject, str(container.get("name") or ""), image, configs, now
+            subject, str(container.get("name") or ""), image, configs, now, inventory
         )
         used.update(matched_secrets)
         if finding:
@@ -263,6 +232,13 @@ def _finding(
     )
 
 
+def _server_of(subject: _Subject) -> str:
+    """The --docker-server a new secret for this workload needs: its images' one private registry, if one."""
+    refs = [parse_image(str(c.get("image") or "")) for _, c, _ in iter_containers({"spec": subject.spec})]
+    servers = {docker_server(r.registry, r.family == DOCKERHUB) for r in refs if r.valid and not r.always_public}
+    return servers.pop() if len(servers) == 1 else "<registry>"
+
+
 def _load_secret(
     subject: _Subject, name: str, inventory: _Inventory
 ) -> Tuple[Optional[DockerConfig], Optional[Finding]]:
@@ -271,10 +247,7 @@ def _load_secret(
     if secret is None:
         elsewhere = inventory.namespaces_with_secret(name, besides=namespace)
         message = f'pull secret "{name}" does not exist in namespace "{namespace}"'
-        fix = (
-            f"kubectl create secret docker-registry {name} -n {namespace} "
-            "--docker-server=REGISTRY --docker-username=USER --docker-password=..."
-        )
+        fix = create_secret(name, namespace, _server_of(subject))
         if elsewhere:
             message += (
                 f"; namespace(s) {', '.join(elsewhere)} have one of that name, but secrets are namespaced"
@@ -289,8 +262,7 @@ def _load_secret(
             ERROR,
             f'pull secret "{name}" has type {secret_type}; the kubelet ignores any type but '
             f"{DOCKERCONFIGJSON_TYPE} and {DOCKERCFG_TYPE}",
-            f"recreate it: kubectl create secret docker-registry {name} -n {namespace} --docker-server=... "
-            "(or --from-file=.dockerconfigjson=config.json --type=kubernetes.io/dockerconfigjson)",
+            "recreate it (a secret's type cannot change): " + recreate_with_type(name, namespace, _server_of(subject)),
             secret=name,
         )
     config = parse_pull_secret(secret)
@@ -301,7 +273,7 @@ def _load_secret(
             ERROR,
             f'pull secret "{name}" cannot be used: {"; ".join(config.problems)}. '
             "The kubelet fails every image pull of a pod that lists a malformed pull secret",
-            f"recreate it with kubectl create secret docker-registry {name} -n {namespace} ...",
+            "recreate it: " + create_secret(name, namespace, _server_of(subject), replace=True),
             secret=name,
         )
     return config, None
@@ -322,8 +294,9 @@ def _copy_command(source: Obj, namespace: str) -> str:
 
 
 def _check_image(
-    subject: _Subject, container: str, image: str, configs: List[DockerConfig], now: datetime
+    subject: _Subject, container: str, image: str, configs: List[DockerConfig], now: datetime, inventory: _Inventory
 ) -> Tuple[Optional[Finding], Set[str]]:
+    """A finding for the image if its credentials fail, and the secrets meant for it (so none is called unused)."""
     ref = parse_image(image)
     registry = ref.registry
     match = match_credentials(image, configs)
@@ -352,19 +325,22 @@ def _check_image(
         return None, secrets
     role = cloud_registry_role(registry)
     if match.near_miss and match.nearest is not None:
+        nearest = match.nearest
+        secret_type = str((inventory.secrets.get((subject.namespace, nearest.secret)) or {}).get("type") or "")
+        key = docker_server(registry, ref.family == DOCKERHUB)
         return (
             _finding(
                 subject,
                 "NoCredentialsForRegistry",
                 ERROR,
                 f"no pull-secret entry matches {match.target}; nearest: {match.reason}",
-                f'add an entry for "{registry}" to pull secret "{match.nearest.secret}" '
-                "(kubectl create secret docker-registry NAME --docker-server=" + registry + " ...)",
+                f'add the key "{key}" to pull secret "{nearest.secret}", with the credentials of its entry '
+                f'"{nearest.key}": ' + add_registry_key(nearest.secret, subject.namespace, secret_type, nearest.key, key),
                 container,
                 image,
-                match.nearest.secret,
+                nearest.secret,
             ),
-            set(),
+            {nearest.secret},  # meant for this image: a key to fix, not a secret to remove
         )
     if role:
         return (
