@@ -38,9 +38,11 @@ kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
 @click.argument("target", required=False, metavar="[POD | TYPE/NAME]")
 @click.option("--since", type=Duration(), metavar="DURATION",
               help="Only problems seen within this long (e.g. 30m, 2h, 7d).")
+@click.option("--slow-pull", type=Duration(), metavar="DURATION", default="5m", show_default=True,
+              help="A pull still running after this long is reported as SlowPull.")
 @probe_options
 @click.pass_obj
-def why(settings: Settings, target: Optional[str], since: Optional[timedelta], probe: bool,
+def why(settings: Settings, target: Optional[str], since: Optional[timedelta], slow_pull: timedelta, probe: bool,
         insecure_registries: Tuple[str, ...], registry_ca: Optional[str]) -> int:
     """Explain why pods cannot pull their images or were evicted, and how to fix it.
 
@@ -60,7 +62,7 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], p
     """
     parsed = _parse_target(target, settings)
     cluster = connect(settings)
-    query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now(), since)
+    query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now(), since, slow_pull)
     report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))
     show(settings, report)
     return exit_code(report.found_problems, report.warnings)

@@ -16,8 +16,11 @@ from ..core.kube import pull_secret_names, service_account_in
 from ..core.workloads import OwnerIndex, pods_of_workload
 from ..errors import Forbidden, NotFound
 
-# Every event the diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing).
+# Every event a failure diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing);
+# a pull still running shows only in Normal events (Pulling, with no Pulled after it).
 WARNING_POD_EVENTS = "type=Warning,involvedObject.kind=Pod"
+POD_EVENTS = "involvedObject.kind=Pod"
+PULL_PROGRESS_EVENTS = ("type=Normal,involvedObject.kind=Pod,reason=Pulling", "type=Normal,involvedObject.kind=Pod,reason=Pulled")
 
 
 @dataclass
@@ -53,11 +56,12 @@ def pods_matching(
     return Listing([pod for pod in fallback.items if keep(pod)], fallback.warnings)
 
 
-def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope) -> Listing:
-    """Warning events about the given pods: one list for the scope, matched by pod uid.
+def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector: str = WARNING_POD_EVENTS) -> Listing:
+    """Warning events about the given pods (or those ``selector`` picks): one list for the scope,
+    matched by pod uid.
 
-    For a handful of pods in one namespace the list is narrowed server-side to each pod's uid;
-    otherwise one scope-wide list is cheaper than a request per pod.
+    For a single pod the list is narrowed server-side to its uid; otherwise one scope-wide list
+    is cheaper than a request per pod.
     """
     listing = Listing()
     if not pods:
@@ -66,12 +70,10 @@ def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope) -> Listi
     if len(pods) == 1:
         uid = next(iter(uids))
         namespace = (pods[0].get("metadata") or {}).get("namespace")
-        listing.items = cluster.list_all(
-            "events", namespace, field_selector=f"{WARNING_POD_EVENTS},involvedObject.uid={uid}"
-        )
+        listing.items = cluster.list_all("events", namespace, field_selector=f"{selector},involvedObject.uid={uid}")
         return listing
     try:
-        for page in cluster.list_pages("events", scope.namespace, field_selector=WARNING_POD_EVENTS):
+        for page in cluster.list_pages("events", scope.namespace, field_selector=selector):
             listing.items.extend(e for e in page if str((e.get("involvedObject") or {}).get("uid") or "") in uids)
     except Forbidden as refused:
         # Events are evidence, not the subject: carry on from pod status alone.

@@ -31,6 +31,8 @@ IMAGE_NEVER_PULLED = "ImageNeverPulled"
 NODE_DISK_FULL = "NodeDiskFull"
 SIGNATURE_VALIDATION_FAILED = "SignatureValidationFailed"
 PULL_FAILED = "PullFailed"
+# Not a pull error: a pull still running past why --slow-pull (5m by default), from its events.
+SLOW_PULL = "SlowPull"
 
 PULL_CAUSES = (
     IMAGE_NOT_FOUND, REGISTRY_AUTH_REQUIRED, REGISTRY_ACCESS_DENIED, REGISTRY_CREDENTIALS_EXPIRED,

@@ -27,6 +27,8 @@ from .credentials.podcredentials import PullCredentials, pull_credentials
 from .pulls.classify import PullError, classify_pull_error
 from .pulls.summaries import eviction_summary, pull_summary
 from .podhealth import PULL_WAITING_REASONS, HealthNote, describe_healthy, has_problem, is_pull_reason, waiting_reason
+from .durations import human_duration
+from .pulls.progress import SLOW_PULL_AFTER, elapsed, pulls_by_node, running_pull, slow_pull_fixes, slow_pull_summary
 from .workloads import OwnerIndex, WorkloadKey, owner_of, workload_ref
 
 __all__ = [
@@ -63,15 +65,19 @@ class ClusterFacts:
 
 
 def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
-                  facts: ClusterFacts = ClusterFacts()) -> List[Diagnosis]:
+                  facts: ClusterFacts = ClusterFacts(), slow_pull_after: timedelta = SLOW_PULL_AFTER,
+                  running: Optional[Dict[str, List[Tuple[str, str]]]] = None) -> List[Diagnosis]:
     """Diagnose every failing container and evicted pod; healthy pods yield nothing.
 
     Events are matched by pod uid and container fieldPath; the newest pull failure wins and
     the kubelet 1.32+ waiting message stands in when events have expired. ``events`` may be an
-    ``EventIndex`` built once, when the same events serve several passes.
+    ``EventIndex`` built once, when the same events serve several passes; ``running`` (the pulls
+    still running per node, ``pulls_by_node``) likewise, when a pass sees only some of the pods.
     """
     now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
     index = events if isinstance(events, EventIndex) else EventIndex(events)
+    pods = [pod for pod in pods if isinstance(pod, dict)]
+    running = running if running is not None else pulls_by_node(pods, index)
     found: List[Diagnosis] = []
     for pod in pods:
         if not isinstance(pod, dict):
@@ -86,6 +92,12 @@ def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]],
         for field_path, spec, status in iter_containers(pod):
             diagnosis = _diagnose_container(pod, field_path, spec, status, pod_events, secret_event,
                                             facts, (owner_key, owner_source), now)
+            if diagnosis is None:
+                pulling = running_pull(pod_events, field_path, spec, status)
+                took = elapsed(pulling, now) if pulling is not None else None
+                if took is not None and took > slow_pull_after:
+                    diagnosis = _diagnose_slow_pull(pod, field_path, spec, status, pulling, took, facts,
+                                                    (owner_key, owner_source), running, now)
             if diagnosis is not None:
                 found.append(diagnosis)
     return found
@@ -112,7 +124,7 @@ def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:
     needed: Set[str] = set()
     for diagnosis in diagnoses:
         evidence = diagnosis.evidence
-        if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL) or diagnosis.cause in c.EVICTION_CAUSES) \
+        if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL, c.SLOW_PULL) or diagnosis.cause in c.EVICTION_CAUSES) \
                 and diagnosis.node and evidence.node_info is None:
             needed.add("nodes")
         if isinstance(evidence, PullEvidence):
@@ -203,6 +215,32 @@ def _container_evidence(source: str, cause_known: bool, status: Obj, failure: Op
         node_info=node_info,
         owner_source=owner_source,
         pod_uid=uid_of(pod) or None,
+    )
+
+
+def _diagnose_slow_pull(pod: Obj, field_path: str, spec: Obj, status: Obj, pulling: Obj, took: timedelta,
+                        facts: ClusterFacts,
+                        owner: Tuple[Optional[WorkloadKey], str], running: Dict[str, List[Tuple[str, str]]],
+                        now: datetime) -> Diagnosis:
+    container_type = _CONTAINER_TYPES.get(field_path.split("{", 1)[0], ("regular", "containers"))[0]
+    name, image = str(spec.get("name") or ""), str(spec.get("image") or "")
+    ref, node = parse_image(image), _text(dig(pod, "spec", "nodeName"))
+    credentials = pull_credentials(pod, image, None, None, now)
+    node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
+    node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
+    ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, None, credentials,
+                     node_info, str(spec.get("imagePullPolicy") or ""), True, node_unreadable)
+    me = (f"{namespace_of(pod)}/{name_of(pod)}", image)
+    others = [pull for pull in running.get(node or "", []) if pull != me]
+    waiting = _text(dig(status, "state", "waiting", "reason"))
+    evidence = PullEvidence("event", True, waiting, None, EventSummary.of(pulling), None, ref, None, None, credentials,
+                            node, node_info, owner[1], uid_of(pod) or None)
+    started = last_seen(pulling)
+    return Diagnosis(
+        namespace=namespace_of(pod), pod=name_of(pod), container=name, container_type=container_type, image=image,
+        cause=c.SLOW_PULL, summary=slow_pull_summary(ctx, took, human_duration(took.total_seconds())),
+        message="", evidence=evidence, fix=slow_pull_fixes(ctx, others), node=node,
+        owner=workload_ref(*owner[0]) if owner[0] else None, since=started,
     )
 
 

@@ -13,6 +13,7 @@ from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts
 from ..core.kube import name_of, namespace_of, uid_of
 from ..core.diagnosis import Diagnosis
 from ..core.podevents import EventIndex
+from ..core.pulls.progress import SLOW_PULL_AFTER, may_be_pulling, pulls_by_node
 from ..core.probing.plan import DiagnosisKey, ProbeTarget, diagnosis_targets, facts_for_probing
 from ..core.probing.results import ProbeResult
 from ..core.reports import HealthyPod, Where, WhyReport
@@ -27,6 +28,7 @@ class WhyQuery:
     target_text: str = ""
     now: Optional[datetime] = None
     since: Optional[timedelta] = None  # only problems seen within this long
+    slow_pull_after: timedelta = SLOW_PULL_AFTER
 
 
 def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> WhyReport:
@@ -38,15 +40,24 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
     scope, now = query.scope, query.now
     warnings: List[str] = []
     intermediates: List[Obj] = []
+    slow = query.slow_pull_after
     if query.target:
         pods, intermediates = gather.pods_for_target(cluster, scope, *query.target)
+        # A few pods asked about by name: all their events, so a pull still running is seen too.
+        events = gather.warning_events_for(cluster, pods, scope, gather.POD_EVENTS)
     else:
-        listing = gather.pods_matching(cluster, scope, keep=has_problem)
+        listing = gather.pods_matching(cluster, scope, keep=lambda pod: has_problem(pod) or may_be_pulling(pod))
         pods, warnings = listing.items, list(listing.warnings)
-    events = gather.warning_events_for(cluster, pods, scope)
+        events = gather.warning_events_for(cluster, [pod for pod in pods if has_problem(pod)], scope)
+        starting = [pod for pod in pods if not has_problem(pod)]
+        for selector in gather.PULL_PROGRESS_EVENTS if starting else ():
+            progress = gather.warning_events_for(cluster, starting, scope, selector)
+            events.items += progress.items
+            events.warnings += progress.warnings
     warnings += events.warnings
     index = EventIndex(events.items)
-    diagnoses = diagnose_pods(pods, index, now=now)
+    running = pulls_by_node(pods, index)  # every pod read, for "N other pulls on this node"
+    diagnoses = diagnose_pods(pods, index, now=now, slow_pull_after=slow, running=running)
     needed = facts_needed(diagnoses) | (facts_for_probing(diagnoses) if prober else set())
     facts = ClusterFacts()
     diagnosed = {d.pod_uid for d in diagnoses}
@@ -54,7 +65,7 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
         concerned = [pod for pod in pods if (uid_of(pod) or None) in diagnosed]
         facts, hidden = gather.facts_for(cluster, needed, concerned, intermediates)
         warnings += hidden
-        diagnoses = diagnose_pods(concerned, index, now=now, facts=facts)
+        diagnoses = diagnose_pods(concerned, index, now=now, facts=facts, slow_pull_after=slow, running=running)
     probes: Dict[DiagnosisKey, ProbeResult] = {}
     if prober:
         targets = diagnosis_targets(diagnoses, pods, facts.secrets or {})

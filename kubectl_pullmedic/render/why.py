@@ -13,6 +13,7 @@ from . import documents, tables
 from ..core.diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, PullEvidence
 from ..core.reports import HealthyPod, WhyReport
 from ..core.pulls.wordings import Ambiguity
+from ..core.durations import human_duration
 from ..core.serialize import as_document
 from ..core.probing.plan import DiagnosisKey
 from .probe import probe_footer, probe_sentence
@@ -55,7 +56,7 @@ def _leftover_heading(report: WhyReport) -> str:
     count = sum(group.count for group in report.leftovers)
     where = "-A" if report.where.all_namespaces else f"-n {report.where.namespace}"
     pods = f"{count} pod{'s' if count != 1 else ''}"
-    return (f"Leftovers: {pods} evicted more than {tables.human_duration(LEFTOVER_AGE.total_seconds())} ago, not counted "
+    return (f"Leftovers: {pods} evicted more than {human_duration(LEFTOVER_AGE.total_seconds())} ago, not counted "
             f"in the exit code (kubectl pullmedic clean {where} --dry-run=client shows what it would remove):\n")
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from kubectl_pullmedic.core.kube import as_list, dig, labels_of, name_of, parse_time
-from kubectl_pullmedic.render.tables import human_duration
+from kubectl_pullmedic.core.durations import human_duration
 from kubectl_pullmedic.sandbox.resources import ResourceType
 
 Obj = Dict[str, Any]
