@@ -40,20 +40,25 @@ def pods_matching(
     scope: Scope,
     keep: Callable[[Obj], bool],
     field_selector: Optional[str] = None,
+    observe: Callable[[Obj], None] = lambda pod: None,
 ) -> Listing:
-    """The pods in scope for which ``keep`` is true, filtered page by page.
+    """The pods in scope for which ``keep`` is true, filtered page by page; ``observe`` sees every pod.
 
     Cluster-wide, a refused list falls back to namespace-by-namespace lists (see
     ``Cluster.collect``), and the namespaces RBAC hides become warnings.
     """
+    def kept(pod: Obj) -> bool:
+        observe(pod)
+        return keep(pod)
+
     selectors = {"label_selector": scope.label_selector, "field_selector": field_selector}
     try:
-        return Listing([pod for page in cluster.list_pages("pods", scope.namespace, **selectors) for pod in page if keep(pod)])
+        return Listing([pod for page in cluster.list_pages("pods", scope.namespace, **selectors) for pod in page if kept(pod)])
     except Forbidden:
         if scope.namespace is not None:
             raise
     fallback = cluster.collect("pods", None, **selectors)
-    return Listing([pod for pod in fallback.items if keep(pod)], fallback.warnings)
+    return Listing([pod for pod in fallback.items if kept(pod)], fallback.warnings)
 
 
 def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector: str = WARNING_POD_EVENTS) -> Listing:

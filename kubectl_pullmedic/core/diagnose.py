@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import causes as c
 from .evictions.parse import Eviction, eviction_fixes, parse_eviction
@@ -62,6 +62,8 @@ class ClusterFacts:
     # Keys asked for and refused (403), with why, per kind: "nodes" (by name), "secrets" and
     # "serviceaccounts" (by namespace and name). Unknown, never absent.
     unreadable: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    # (registry, repository) that pods in scope run: what a mistyped name most likely meant.
+    running_images: FrozenSet[Tuple[str, str]] = frozenset()
 
 
 def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
@@ -182,7 +184,8 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
     node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
     node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
     ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, error, credentials,
-                     node_info, str(spec.get("imagePullPolicy") or ""), cause_known, node_unreadable)
+                     node_info, str(spec.get("imagePullPolicy") or ""), cause_known, node_unreadable,
+                     tuple(sorted(facts.running_images)))
     evidence = _container_evidence(source, cause_known, status, newest(failures), secret_event, ref, error,
                                    credentials, node, node_info, owner[1], pod)
     since = min((m for m in (first_seen(e) for e in failures) if m is not None), default=None)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, List, Optional, Tuple, Union
 
 from .evictions.parse import is_evicted
 from .kube import Obj, dig, iter_containers
 from .podevents import EventIndex, last_seen, message_of, newest, reason_of
+from .pulls.imageref import parse_image
 
 # The container waiting reasons of a failed or backed-off image pull (kubelet images/types.go,
 # and RegistryUnavailable / SignatureValidationFailed from the CRI errors).
@@ -54,6 +55,23 @@ class HealthNote:
 
     state: str  # healthy | completed | failed | unscheduled | pulling | pending | not-a-pull-problem | problem
     message: str
+
+
+def running_repositories(pod: Any) -> List[Tuple[str, str]]:
+    """(registry, repository) of every container of the pod that runs: images the cluster can pull.
+
+    >>> running_repositories({"spec": {"containers": [{"name": "a", "image": "nginx:1.27"}]},
+    ...     "status": {"containerStatuses": [{"name": "a", "state": {"running": {}}}]}})
+    [('docker.io', 'library/nginx')]
+    """
+    if not isinstance(pod, dict):
+        return []
+    found = []
+    for _, spec, status in iter_containers(pod):
+        ref = parse_image(spec.get("image"))
+        if dig(status, "state", "running") is not None and ref.valid:
+            found.append((ref.registry, ref.repository))
+    return found
 
 
 def describe_healthy(pod: Any, events: Union[EventIndex, Iterable[Any]], *, now: datetime) -> HealthNote:

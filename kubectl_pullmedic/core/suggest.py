@@ -113,3 +113,22 @@ def suggest_official_image(name: str, candidates: Iterable[str] = POPULAR_OFFICI
     limit = 1 if len(lowered) < 5 else 2
     scored = sorted((_edit_distance(lowered, candidate), index, candidate) for index, candidate in enumerate(pool))
     return scored[0][2] if scored and scored[0][0] <= limit else None
+
+
+def suggest_repository(registry: str, repository: str, running: Iterable[Tuple[str, str]]) -> Optional[Tuple[str, str]]:
+    """The (registry, repository) a missing repository most likely meant, among those pods in the
+    cluster pull successfully: same registry first, then any; a close spelling of the last path part.
+
+    >>> running = [("registry.k8s.io", "metrics-server/metrics-server"), ("docker.io", "library/nginx")]
+    >>> suggest_repository("registry.k8s.io", "metrics-server/metrics-servr", running)
+    ('registry.k8s.io', 'metrics-server/metrics-server')
+    >>> suggest_repository("ghcr.io", "acme/api", running) is None
+    True
+    """
+    pool = [(reg, repo) for reg, repo in dict.fromkeys(running) if (reg, repo) != (registry, repository)]
+    wanted = repository.lower()
+    limit = 1 if len(wanted) < 8 else 2
+    scored = sorted((reg != registry, _edit_distance(wanted, repo.lower()), index, (reg, repo))
+                    for index, (reg, repo) in enumerate(pool))
+    best = [entry for entry in scored if entry[1] <= limit]
+    return best[0][3] if best else None

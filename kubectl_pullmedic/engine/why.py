@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cluster import gather
 from ..cluster.api import Cluster, Obj
 from ..cluster.gather import Scope
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
+from ..core.podhealth import running_repositories
 from ..core.kube import name_of, namespace_of, uid_of
 from ..core.diagnosis import Diagnosis
 from ..core.podevents import EventIndex
@@ -41,12 +42,15 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
     warnings: List[str] = []
     intermediates: List[Obj] = []
     slow = query.slow_pull_after
+    running_images: Set[Tuple[str, str]] = set()
     if query.target:
         pods, intermediates = gather.pods_for_target(cluster, scope, *query.target)
+        running_images.update(image for pod in pods for image in running_repositories(pod))
         # A few pods asked about by name: all their events, so a pull still running is seen too.
         events = gather.warning_events_for(cluster, pods, scope, gather.POD_EVENTS)
     else:
-        listing = gather.pods_matching(cluster, scope, keep=lambda pod: has_problem(pod) or may_be_pulling(pod))
+        listing = gather.pods_matching(cluster, scope, keep=lambda pod: has_problem(pod) or may_be_pulling(pod),
+                                       observe=lambda pod: running_images.update(running_repositories(pod)))
         pods, warnings = listing.items, list(listing.warnings)
         events = gather.warning_events_for(cluster, [pod for pod in pods if has_problem(pod)], scope)
         starting = [pod for pod in pods if not has_problem(pod)]
@@ -57,13 +61,14 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
     warnings += events.warnings
     index = EventIndex(events.items)
     running = pulls_by_node(pods, index)  # every pod read, for "N other pulls on this node"
-    diagnoses = diagnose_pods(pods, index, now=now, slow_pull_after=slow, running=running)
+    facts = ClusterFacts(running_images=frozenset(running_images))
+    diagnoses = diagnose_pods(pods, index, now=now, facts=facts, slow_pull_after=slow, running=running)
     needed = facts_needed(diagnoses) | (facts_for_probing(diagnoses) if prober else set())
-    facts = ClusterFacts()
     diagnosed = {d.pod_uid for d in diagnoses}
     if needed:
         concerned = [pod for pod in pods if (uid_of(pod) or None) in diagnosed]
-        facts, hidden = gather.facts_for(cluster, needed, concerned, intermediates)
+        fetched, hidden = gather.facts_for(cluster, needed, concerned, intermediates)
+        facts = replace(fetched, running_images=facts.running_images)
         warnings += hidden
         diagnoses = diagnose_pods(concerned, index, now=now, facts=facts, slow_pull_after=slow, running=running)
     probes: Dict[DiagnosisKey, ProbeResult] = {}

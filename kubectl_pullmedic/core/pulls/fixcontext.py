@@ -8,7 +8,7 @@ spec (and a Job's template) cannot change at all and must be re-created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from .imageref import ImageRef
 from ..kube import Obj, as_list, dig
@@ -36,6 +36,7 @@ class FixContext:
     pull_policy: str = ""
     cause_known: bool = True
     node_unreadable: Optional[str] = None  # why the node could not be read (then node_info is None)
+    running_images: Tuple[Tuple[str, str], ...] = ()  # (registry, repository) other pods pull fine
 
     @property
     def target(self) -> str:

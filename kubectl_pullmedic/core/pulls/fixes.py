@@ -8,13 +8,13 @@ no line ever holds a credential.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 from .. import causes as c
 from ..credentials.fixes import access_denied, auth_required, credentials_expired, malformed_secret, rate_limited
 from .fixcontext import SPEC_LISTS, FixContext, debug_node, patch_template, set_image
 from .imageref import DOCKERHUB, OFFICIAL_PREFIX, ImageRef, corrected_reference
-from ..suggest import suggest_official_image, suggest_tag
+from ..suggest import suggest_official_image, suggest_repository, suggest_tag
 
 __all__ = ["FixContext", "fixes_for"]
 
@@ -44,6 +44,10 @@ def _image_not_found(ctx: FixContext) -> List[str]:
         steps.append(f"{ref.registry} has no manifest with digest {ref.digest} in {ref.repository}")
     if missing == "repository":
         return steps + _repository_fix(ctx)
+    nearby = suggest_repository(ref.registry, ref.repository, ctx.running_images) if missing is None else None
+    if nearby:
+        # "not found" without saying what: a repository that other pods pull under a close name is the likelier miss
+        return steps + _running_repository(ctx, nearby)
     suggestion = suggest_tag(ref.tag) if ref.tag and not ref.tag_defaulted else None
     if suggestion:
         steps.append(f'The tag "{ref.tag}" looks like a typo of "{suggestion}"')
@@ -63,10 +67,24 @@ def _repository_fix(ctx: FixContext) -> List[str]:
         tag = f":{ref.tag}" if ref.tag and not ref.tag_defaulted else ""
         return [f'Docker Hub has no official image "{name}"; the official one is "{suggestion}"',
                 set_image(ctx, suggestion + tag)]
+    nearby = suggest_repository(ref.registry, ref.repository, ctx.running_images)
+    if nearby:
+        return _running_repository(ctx, nearby)
     term = name if ref.is_official else ref.repository
     where = f"docker search {term}" if ref.family == DOCKERHUB else f"the repository list of {ref.registry}"
     return [f"Check the repository name ({where}) and the organisation it belongs to",
             set_image(ctx, "<registry/repository:tag>")]
+
+
+def _running_repository(ctx: FixContext, nearby: Tuple[str, str]) -> List[str]:
+    ref, (registry, repository) = ctx.image, nearby
+    name = repository if registry == ref.registry else f"{registry}/{repository}"
+    shown = name[len(OFFICIAL_PREFIX):] if registry == "docker.io" and name.startswith(OFFICIAL_PREFIX) else name
+    full = f"{registry}/{repository}"
+    tag = f":{ref.tag}" if ref.tag and not ref.tag_defaulted else ""
+    return [f'"{ref.repository}" looks like a typo of "{shown}", which other pods in the cluster pull',
+            f"List its tags: skopeo list-tags docker://{full}",
+            set_image(ctx, (full if registry != ref.registry or ref.registry != "docker.io" else shown) + tag)]
 
 
 def _reference_line(ref: ImageRef) -> str:
