@@ -15,8 +15,9 @@ and user before the client's loader sees them, with client-go's rules
 pick another kubeconfig entry; ``--certificate-authority`` or ``--insecure-skip-tls-verify``
 replace both the kubeconfig's CA and its skip flag; ``--server`` drops the kubeconfig's
 ``tls-server-name`` unless ``--tls-server-name`` is given; a client certificate or key replaces its
-``-data`` twin. The user's exec credential plugin is run here (see ``_exec_credentials``), and
-only when no token, basic auth or client certificate is set, as client-go's exec authenticator does.
+``-data`` twin. The user's exec credential plugin is run before the loader (``execplugin.py``),
+and only when no token, basic auth or client certificate is set, as client-go's exec
+authenticator does.
 """
 
 from __future__ import annotations
