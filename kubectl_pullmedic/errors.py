@@ -36,8 +36,20 @@ class ConfigError(PullmedicError):
     """The kubeconfig is missing, malformed, or names an unknown context."""
 
 
+class CredentialPluginError(ConfigError):
+    """The kubeconfig user's exec credential plugin is missing, failed, or printed no credentials."""
+
+
 class ClusterUnreachable(PullmedicError):
     """The API server could not be reached (refused, DNS, TLS, timeout)."""
+
+
+class NamespaceNotFound(PullmedicError):
+    """The namespace named with -n does not exist."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(f'namespace "{namespace}" not found')
+        self.namespace = namespace
 
 
 class ApiError(PullmedicError):

@@ -94,7 +94,8 @@ def test_unknown_context(pullmedic, scenario_sandbox):
 
 
 def test_forbidden_namespace_is_one_line(pullmedic, make_sandbox):
-    sb = make_sandbox(forbid=["list:pods:shop"])
+    sb = make_sandbox(objects=[{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}],
+                      forbid=["list:pods:shop"])
     result = pullmedic("evicted", "-n", "shop", sandbox=sb, expect=2)
     assert result.stderr.startswith('error: pods is forbidden: User "')
     assert 'cannot list resource "pods" in API group "" in the namespace "shop"' in result.stderr

@@ -7,7 +7,7 @@ import click
 from .. import __version__
 from . import clean, demo, evicted, secrets_check, why
 from .completion import completion_command
-from .options import KubectlGroup, connection_options, settings_of
+from .options import KubectlGroup, global_options, settings_of
 
 
 @click.group(
@@ -15,7 +15,7 @@ from .options import KubectlGroup, connection_options, settings_of
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="kubectl-pullmedic", message="%(prog)s %(version)s")
-@connection_options
+@global_options
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Find out why pods cannot pull their images or were evicted, and how to fix it.

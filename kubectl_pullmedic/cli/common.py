@@ -6,11 +6,12 @@ from typing import Callable, List, Optional, Sequence
 
 from ..cluster.api import Cluster
 from ..cluster.gather import Scope
+from ..cluster.kubeconfig import Overrides
 from ..core.probing.plan import ProbeTarget
 from ..core.probing.results import ProbeResult
 from ..errors import ExitCode
 from ..render.output import emit
-from ..render.view import View
+from ..render.view import View, warnings_text
 from ..settings import Settings
 
 
@@ -22,12 +23,35 @@ def connect(settings: Settings, max_connections: int = 10) -> Cluster:
         environ=settings.environ,
         request_timeout=settings.request_timeout,
         max_connections=max_connections,
+        overrides=overrides_of(settings),
+        verbosity=settings.verbosity,
+        stderr=settings.stderr,
+    )
+
+
+def overrides_of(settings: Settings) -> Overrides:
+    """kubectl's global connection flags, as the cluster layer takes them."""
+    return Overrides(
+        cluster=settings.cluster, user=settings.user, server=settings.server, token=settings.token,
+        impersonate=settings.impersonate, impersonate_uid=settings.impersonate_uid,
+        impersonate_groups=tuple(settings.impersonate_groups),
+        certificate_authority=settings.certificate_authority, client_certificate=settings.client_certificate,
+        client_key=settings.client_key, insecure_skip_tls_verify=settings.insecure_skip_tls_verify,
+        tls_server_name=settings.tls_server_name, disable_compression=settings.disable_compression,
     )
 
 
 def scope_of(settings: Settings, cluster: Cluster) -> Scope:
-    """-A means every namespace; otherwise -n, else the context's namespace, else default."""
-    return Scope(None if settings.all_namespaces else cluster.namespace, settings.selector)
+    """-A means every namespace; otherwise -n, else the context's namespace, else default.
+
+    A namespace named with -n must exist (one GET; exit 2 ``namespace "x" not found``); when
+    that GET is refused, the command goes on with a warning. The context's namespace is not checked.
+    """
+    if settings.all_namespaces:
+        return Scope(None, settings.selector)
+    if settings.namespace:
+        write(settings.stderr, warnings_text(cluster.check_namespace(cluster.namespace)))
+    return Scope(cluster.namespace, settings.selector)
 
 
 def exit_code(found_problems: bool, warnings: Sequence[str]) -> ExitCode:

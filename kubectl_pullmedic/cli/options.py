@@ -1,16 +1,23 @@
 """kubectl-style options, help layout and parameter types shared by every subcommand.
 
-Options users type by habit (``-n``, ``--context``, ``--kubeconfig``, ``--request-timeout``)
-are accepted before and after the subcommand, as kubectl passes every argument after the
-plugin name through unchanged. Each option writes straight into the invocation's ``Settings``.
+kubectl's global flags (``-n``, ``--context``, ``--kubeconfig``, ``--request-timeout``, and the
+connection flags of cli-runtime's ``ConfigFlags``: ``--cluster``, ``--user``, ``-s``, ``--token``,
+``--as``...) are accepted before and after the subcommand, as kubectl passes every argument after
+the plugin name through unchanged. Each option writes straight into the invocation's ``Settings``.
+Arguments are read as kubectl's flag parser (spf13/pflag) reads them: ``-n=shop`` is ``shop``
+(click alone would read ``=shop``), ``--insecure-skip-tls-verify=false`` is a boolean's value,
+and a repeated single-valued flag keeps its last value (``-l a=1 -l b=2`` selects ``b=2``, as
+kubectl 1.32 does).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import ssl
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence
 
 import click
 
@@ -19,12 +26,62 @@ from ..settings import Settings
 F = Callable[..., Any]
 
 
+GLOBALS_NOTE = 'Use "kubectl pullmedic --help" for a list of global command-line options (applies to all commands).'
+_GO_TRUE, _GO_FALSE = ("1", "t", "T", "TRUE", "true", "True"), ("0", "f", "F", "FALSE", "false", "False")
+
+
+def kubectl_args(command: click.Command, args: List[str], stop_at_command: bool = False) -> List[str]:
+    """``args`` rewritten so that click reads them as pflag does: ``-n=x`` is ``-n x``, and
+    ``--flag=true|false`` sets or leaves a boolean flag (Go's strconv.ParseBool spellings).
+
+    >>> cmd = click.Command("c", params=[click.Option(["-n"]), click.Option(["-l"]), click.Option(["-A"], is_flag=True)])
+    >>> kubectl_args(cmd, ["-n=shop", "-A=false", "-l", "-n=x", "pod"])
+    ['-n', 'shop', '-l', '-n=x', 'pod']
+    """
+    takes_value, booleans = set(), set()
+    for param in command.params:
+        if isinstance(param, click.Option):
+            names = param.opts + param.secondary_opts
+            if param.is_bool_flag and not param.secondary_opts:
+                booleans.update(names)
+            elif not (param.is_flag or param.count or getattr(param, "_flag_needs_value", False)):
+                takes_value.update(names)
+    out: List[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            if stop_at_command or arg == "--":
+                return out + args[index - 1:]
+            out.append(arg)
+            continue
+        name, equals, value = arg.partition("=") if arg.startswith("--") else (arg[:2], arg[2:3] == "=", arg[3:])
+        if equals and name in booleans:
+            if value not in _GO_TRUE + _GO_FALSE:
+                raise click.UsageError(f'invalid argument "{value}" for "{name}" flag: '
+                                       f'strconv.ParseBool: parsing "{value}": invalid syntax')
+            out += [name] if value in _GO_TRUE else []
+        elif equals and name in takes_value and not arg.startswith("--"):
+            out += [name, value]
+        else:
+            out.append(arg)
+            if arg in takes_value and index < len(args):  # its value, whatever it looks like
+                out.append(args[index])
+                index += 1
+    return out
+
+
 class KubectlCommand(click.Command):
-    """Help laid out as kubectl lays it out: description, Examples, Options, Usage."""
+    """Help laid out as kubectl lays it out: description, Examples, Options, Usage; pflag's syntax."""
 
     def __init__(self, *args: Any, examples: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.examples = examples
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        with _usage_context(ctx):
+            return super().parse_args(ctx, kubectl_args(self, args))
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self.format_help_text(ctx, formatter)
@@ -36,6 +93,8 @@ class KubectlCommand(click.Command):
         formatter.write_paragraph()
         formatter.write("Usage:\n")
         formatter.write(f"  {ctx.command_path} {' '.join(self.collect_usage_pieces(ctx))}\n")
+        if ctx.parent is not None and any(getattr(p, "hidden", False) for p in self.params):
+            formatter.write(f"\n{GLOBALS_NOTE}\n")
 
 
 class KubectlGroup(click.Group):
@@ -46,8 +105,32 @@ class KubectlGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list:
         return list(self.commands)
 
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        with _usage_context(ctx):
+            return super().parse_args(ctx, kubectl_args(self, args, stop_at_command=True))
+
+    def resolve_command(self, ctx: click.Context, args: List[str]) -> Any:
+        """An unknown command in kubectl's words, with the closest one suggested."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None and not ctx.resilient_parsing:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            raise click.UsageError(f'unknown command "{name}" for "{ctx.command_path}"'
+                                   + (f' (did you mean "{close[0]}"?)' if close else ""), ctx)
+        return super().resolve_command(ctx, args)
+
     format_help = KubectlCommand.format_help  # type: ignore[assignment]
     examples = ""
+
+
+@contextmanager
+def _usage_context(ctx: click.Context) -> Iterator[None]:
+    """Attach the command's context to a usage error raised while parsing, for its help line."""
+    try:
+        yield
+    except click.UsageError as error:
+        if error.ctx is None:
+            error.ctx = ctx
+        raise
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -56,13 +139,21 @@ def settings_of(ctx: click.Context) -> Settings:
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Write a given option into Settings; an option left out keeps what the group set."""
-    if value is not None and value is not False and param.name:
+    if value is not None and value is not False and value != () and param.name:
         setattr(settings_of(ctx), param.name, value)
     return value
 
 
+def _append(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A repeatable option: values given before and after the subcommand add up, as in one pflag set."""
+    if value and param.name:
+        setattr(settings_of(ctx), param.name, tuple(getattr(settings_of(ctx), param.name)) + tuple(value))
+    return value
+
+
 def _option(*decls: str, **kwargs: Any) -> F:
-    return click.option(*decls, callback=_store, expose_value=False, **kwargs)
+    kwargs.setdefault("callback", _store)
+    return click.option(*decls, expose_value=False, **kwargs)
 
 
 class Duration(click.ParamType):
@@ -89,27 +180,52 @@ class Duration(click.ParamType):
 
 def _store_timeout(ctx: click.Context, param: click.Parameter, value: Optional[timedelta]) -> None:
     if value is not None:
-        settings_of(ctx).request_timeout = value.total_seconds() or None
+        settings_of(ctx).request_timeout = value.total_seconds()  # 0: no limit
 
 
-def connection_options(func: F) -> F:
-    """--kubeconfig, --context, -n, --request-timeout: on the group and on every subcommand."""
+def connection_options(func: F, hide_globals: bool = True) -> F:
+    """kubectl's global flags, on the group and on every subcommand.
+
+    --kubeconfig, --context, -n and --request-timeout show in every command's help; the other
+    connection flags only in the group's (kubectl keeps them in `kubectl options`).
+    """
+    hidden = {"hidden": hide_globals}
     decorators = [
         _option("--kubeconfig", metavar="PATH", help="Path to the kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config)."),
         _option("--context", metavar="NAME", help="The name of the kubeconfig context to use."),
         _option("-n", "--namespace", metavar="NAMESPACE", help="The namespace scope (default: the context's namespace, then default)."),
-        click.option(
-            "--request-timeout",
-            type=Duration(),
-            metavar="DURATION",
-            callback=_store_timeout,
-            expose_value=False,
-            help="How long to wait for a single API request (e.g. 5s, 1m); 0 waits forever.",
-        ),
+        _option("--request-timeout", type=Duration(), metavar="DURATION", callback=_store_timeout,
+                help="How long to wait for a single API request (e.g. 5s, 1m); 0 waits forever. "
+                     "Default: 30s to connect, then 60s for the server to answer."),
+        _option("--cluster", metavar="NAME", help="The name of the kubeconfig cluster to use.", **hidden),
+        _option("--user", metavar="NAME", help="The name of the kubeconfig user to use.", **hidden),
+        _option("-s", "--server", metavar="URL", help="The address and port of the Kubernetes API server.", **hidden),
+        _option("--token", metavar="TOKEN", help="Bearer token for authentication to the API server.", **hidden),
+        _option("--as", "impersonate", metavar="USER", **hidden,
+                help="Username to impersonate for the operation (a user or a service account)."),
+        _option("--as-group", "impersonate_groups", metavar="GROUP", multiple=True, callback=_append, **hidden,
+                help="Group to impersonate for the operation; repeat it for several groups."),
+        _option("--as-uid", "impersonate_uid", metavar="UID", help="UID to impersonate for the operation.", **hidden),
+        _option("--certificate-authority", metavar="FILE", help="Path to a cert file for the certificate authority.", **hidden),
+        _option("--client-certificate", metavar="FILE", help="Path to a client certificate file for TLS.", **hidden),
+        _option("--client-key", metavar="FILE", help="Path to a client key file for TLS.", **hidden),
+        _option("--insecure-skip-tls-verify", is_flag=True, default=False, **hidden,
+                help="Do not check the server's certificate. This makes HTTPS connections insecure."),
+        _option("--tls-server-name", metavar="NAME", **hidden,
+                help="Server name to check the server's certificate against (default: the host of --server)."),
+        _option("--disable-compression", is_flag=True, default=False, **hidden,
+                help="Do not ask the server to compress responses."),
+        _option("-v", "--v", "verbosity", type=int, metavar="LEVEL", **hidden,
+                help="Log level: 6 logs each API request on stderr, 7 adds request headers, 8 response headers."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def global_options(func: F) -> F:
+    """The group's flags: every global flag, all of them in its help."""
+    return connection_options(func, hide_globals=False)
 
 
 def listing_options(formats: Sequence[str] = ("wide", "json", "yaml")) -> Callable[[F], F]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import quote, urlencode
 
 from .. import __version__
-from ..errors import ApiError, ClusterUnreachable, Conflict, Forbidden, Gone, NotFound, PodNotFound, Unauthorized
-from .kubeconfig import Connection, load_connection
+from ..errors import (ApiError, ClusterUnreachable, Conflict, Forbidden, Gone, NamespaceNotFound, NotFound,
+                      PodNotFound, Unauthorized)
+from .kubeconfig import Connection, Overrides, load_connection
+from .requestlog import RequestLog
 
 Obj = Dict[str, Any]
 
@@ -39,6 +42,12 @@ RESOURCES: Mapping[str, Tuple[str, bool]] = {
 
 DEFAULT_PAGE_SIZE = 500
 MAX_LIST_RESTARTS = 3
+# Without --request-timeout: connecting gives up after 30 s, as client-go's dialer does
+# (transport/cache.go, net.Dialer{Timeout: 30 * time.Second}), and a server that accepted the
+# connection gives up after 60 s without sending a byte; kubectl would wait forever there.
+# --request-timeout=N bounds the whole request instead; --request-timeout=0 lifts the 60 s.
+CONNECT_TIMEOUT = 30.0
+READ_TIMEOUT = 60.0
 
 
 @dataclass
@@ -53,12 +62,22 @@ class Listing:
 class Cluster:
     """A connection to one API server (one kubeconfig context)."""
 
-    def __init__(self, connection: Connection, request_timeout: Optional[float] = None) -> None:
+    def __init__(self, connection: Connection, request_timeout: Optional[float] = None,
+                 verbosity: int = 0, log: Optional[TextIO] = None) -> None:
+        """``request_timeout``: None for the defaults above, 0 for no read limit, else seconds."""
         import urllib3
 
         self.connection = connection
         self._urllib3 = urllib3
-        self._timeout = urllib3.Timeout(connect=request_timeout or 30.0, read=request_timeout or None)
+        self._request_timeout = request_timeout
+        if request_timeout:
+            self._timeout = urllib3.Timeout(total=request_timeout)
+        else:
+            self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=None if request_timeout == 0 else READ_TIMEOUT)
+        self._log = RequestLog(verbosity, log) if verbosity >= 6 and log is not None else None
+        if connection.configuration.verify_ssl is False:
+            # --insecure-skip-tls-verify was asked for; kubectl does not warn on every request either.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
     @classmethod
     def connect(
@@ -70,9 +89,12 @@ class Cluster:
         environ: Mapping[str, str],
         request_timeout: Optional[float] = None,
         max_connections: int = 10,
+        overrides: Optional[Overrides] = None,
+        verbosity: int = 0,
+        stderr: Optional[TextIO] = None,
     ) -> "Cluster":
-        connection = load_connection(kubeconfig, context, namespace, environ, max_connections)
-        return cls(connection, request_timeout)
+        connection = load_connection(kubeconfig, context, namespace, environ, max_connections, overrides, stderr)
+        return cls(connection, request_timeout, verbosity, stderr)
 
     @property
     def namespace(self) -> str:
@@ -83,6 +105,16 @@ class Cluster:
 
     def get(self, resource: str, name: str, namespace: Optional[str] = None) -> Obj:
         return self._request("GET", _path(resource, namespace, name))
+
+    def check_namespace(self, name: str) -> List[str]:
+        """NamespaceNotFound when ``name`` does not exist; a refused GET is only a warning."""
+        try:
+            self.get("namespaces", name)
+        except NotFound:
+            raise NamespaceNotFound(name) from None
+        except Forbidden as refused:
+            return [f'cannot check that namespace "{name}" exists: {refused.message}']
+        return []
 
     def get_pod(self, name: str, namespace: str) -> Obj:
         """One pod; a miss raises PodNotFound naming similarly named pods in the namespace."""
@@ -202,21 +234,27 @@ class Cluster:
 
     def _request(self, method: str, path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Obj] = None) -> Obj:
         url = self.connection.server + path + ("?" + urlencode(query) if query else "")
-        headers = {"Accept": "application/json", "User-Agent": f"kubectl-pullmedic/{__version__}"}
-        headers.update(self.connection.auth_headers())
+        headers = self._urllib3.HTTPHeaderDict({"Accept": "application/json", "User-Agent": f"kubectl-pullmedic/{__version__}"})
+        for name, value in self.connection.request_headers():
+            headers.add(name, value)
         payload = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             payload = json.dumps(body).encode()
+        if self._log:
+            self._log.request(method, url, headers.items())
+        started = time.monotonic()
         try:
             response = self.connection.pool.request(
                 method, url, body=payload, headers=headers, timeout=self._timeout, preload_content=True
             )
         except self._urllib3.exceptions.HTTPError as error:
-            raise ClusterUnreachable(
-                f"cannot reach the API server at {self.connection.server}: {_transport_reason(error)}",
-                hint=self._context_hint(),
-            ) from error
+            if self._log:
+                self._log.response(method, url, "", time.monotonic() - started, ())
+            raise self._unreachable(method, path, error) from error
+        if self._log:
+            self._log.response(method, url, f"{response.status} {response.reason or ''}".strip(),
+                               time.monotonic() - started, response.headers.items())
         if response.status >= 400:
             raise self._api_error(method, path, response.status, response.data)
         try:
@@ -226,6 +264,23 @@ class Cluster:
                 f"the API server at {self.connection.server} answered {method} {path} with something that is not JSON",
                 response.status,
             ) from error
+
+    def _unreachable(self, method: str, path: str, error: Exception) -> ClusterUnreachable:
+        reason = getattr(error, "reason", None) or error
+        server = self.connection.server
+        if isinstance(reason, self._urllib3.exceptions.ReadTimeoutError):
+            limit = f"{self._request_timeout:g}s (--request-timeout)" if self._request_timeout else f"{READ_TIMEOUT:g}s"
+            return ClusterUnreachable(
+                f"the API server at {server} accepted the connection but did not answer {method} {path} within {limit}",
+                hint="a slow API server needs a longer --request-timeout (e.g. --request-timeout=5m; 0 waits forever)",
+            )
+        if isinstance(reason, self._urllib3.exceptions.ConnectTimeoutError) \
+                and not isinstance(reason, self._urllib3.exceptions.NewConnectionError):
+            limit = self._request_timeout or CONNECT_TIMEOUT
+            return ClusterUnreachable(f"cannot reach the API server at {server}: no connection within {limit:g}s",
+                                      hint=self._context_hint())
+        return ClusterUnreachable(f"cannot reach the API server at {server}: {_transport_reason(error)}",
+                                  hint=self._context_hint())
 
     def _api_error(self, method: str, path: str, status: int, data: bytes) -> ApiError:
         try:

@@ -8,17 +8,48 @@ first non-empty ``current-context`` winning; else ``~/.kube/config``; else the i
 service account. The namespace is ``--namespace``, else the context's, else ``default``.
 The client's own merger lets the *last* ``current-context`` win, so that one choice is made
 here before the client's loader is called.
+
+kubectl's global connection flags (``Overrides``) are applied to the chosen context's cluster
+and user before the client's loader sees them, with client-go's rules
+(``tools/clientcmd/client_config.go``, ``getCluster``/``getAuthInfo``): ``--cluster``/``--user``
+pick another kubeconfig entry; ``--certificate-authority`` or ``--insecure-skip-tls-verify``
+replace both the kubeconfig's CA and its skip flag; ``--server`` drops the kubeconfig's
+``tls-server-name`` unless ``--tls-server-name`` is given; a client certificate or key replaces its
+``-data`` twin. The user's exec credential plugin is run before the loader (``execplugin.py``),
+and only when no token, basic auth or client certificate is set, as client-go's exec
+authenticator does.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
+from urllib.parse import quote
 
 from ..errors import ConfigError
+from .execplugin import exec_credentials
 
 IN_CLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """kubectl's global connection flags (cli-runtime ``genericclioptions/config_flags.go``)."""
+
+    cluster: Optional[str] = None
+    user: Optional[str] = None
+    server: Optional[str] = None
+    token: Optional[str] = None
+    impersonate: Optional[str] = None
+    impersonate_uid: Optional[str] = None
+    impersonate_groups: Tuple[str, ...] = ()
+    certificate_authority: Optional[str] = None
+    client_certificate: Optional[str] = None
+    client_key: Optional[str] = None
+    insecure_skip_tls_verify: bool = False
+    tls_server_name: Optional[str] = None
+    disable_compression: bool = False
 
 
 @dataclass
@@ -30,6 +61,18 @@ class Connection:
     namespace: str
     configuration: Any  # kubernetes.client.Configuration
     pool: Any  # urllib3.PoolManager built by the client's RESTClientObject
+    impersonation: Tuple[Tuple[str, str], ...] = ()  # Impersonate-* headers, one per group
+    compression: bool = True  # ask for gzip, as Go's transport does unless disable-compression
+
+    def request_headers(self) -> List[Tuple[str, str]]:
+        """Every header a request carries besides Accept and User-Agent, repeated names kept.
+
+        Impersonation goes over plain HTTP too (client-go sets it outside its "only if secure" block).
+        """
+        headers = [(name.title(), value) for name, value in self.auth_headers().items()]  # as Go spells it
+        if self.compression:
+            headers.append(("Accept-Encoding", "gzip"))
+        return headers + list(self.impersonation)
 
     def auth_headers(self) -> dict:
         """Authorization headers, refreshed through the client's hook (exec plugins, token files).
@@ -80,20 +123,28 @@ def load_connection(
     namespace: Optional[str],
     environ: Mapping[str, str],
     max_connections: int = 10,
+    overrides: Optional[Overrides] = None,
+    stderr: Optional[TextIO] = None,
 ) -> Connection:
-    """Resolve the kubeconfig and build a connection pool; ConfigError on any defect."""
+    """Resolve the kubeconfig and build a connection pool; ConfigError on any defect.
+
+    ``stderr`` receives what a failing exec credential plugin printed there.
+    """
     from kubernetes.client import Configuration
     from kubernetes.client.rest import RESTClientObject
     from kubernetes.config.config_exception import ConfigException
     import yaml
 
+    overrides = overrides or Overrides()
     configuration = Configuration()
     paths = kubeconfig_paths(kubeconfig, environ)
     try:
-        if paths:
-            context_name, context_namespace = _load_kubeconfig(paths, context, configuration)
+        if paths or overrides.server:
+            context_name, context_namespace, impersonation, compression = _load_kubeconfig(
+                paths, context, overrides, configuration, stderr)
         else:
-            context_name, context_namespace = _load_in_cluster(context, environ, configuration)
+            context_name, context_namespace = _load_in_cluster(context, environ, configuration, overrides)
+            impersonation, compression = _impersonation(_with_user_overrides({}, overrides), ""), True
     except ConfigException as error:
         raise ConfigError(f"invalid kubeconfig ({', '.join(paths) or 'in-cluster'}): {error}") from error
     except yaml.YAMLError as error:
@@ -109,48 +160,153 @@ def load_connection(
         namespace=namespace or context_namespace or "default",
         configuration=configuration,
         pool=pool,
+        impersonation=impersonation,
+        compression=compression and not overrides.disable_compression,
     )
 
 
-def _load_kubeconfig(paths: List[str], context: Optional[str], configuration: Any) -> tuple:
-    from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overrides, configuration: Any,
+                     stderr: Optional[TextIO]) -> tuple:
+    from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader, KubeConfigMerger
 
-    try:
-        merger = KubeConfigMerger(os.pathsep.join(paths))
-    except (AttributeError, KeyError, TypeError) as error:
-        # The client's merger indexes whatever YAML it finds; a wrong shape surfaces like this.
-        raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): malformed ({error!r})") from error
-    merged = merger.config
-    if merged is None:
-        raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): no configuration found")
-    current = next(
-        (doc.get("current-context") for doc in merger.config_files.values() if doc.get("current-context")),
-        None,
-    )
+    documents: Dict[str, Any] = {}
+    merged = ConfigNode("kube-config", {"clusters": [], "contexts": [], "users": []})
+    if paths:
+        try:
+            merger = KubeConfigMerger(os.pathsep.join(paths))
+        except (AttributeError, KeyError, TypeError) as error:
+            # The client's merger indexes whatever YAML it finds; a wrong shape surfaces like this.
+            raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): malformed ({error!r})") from error
+        if merger.config is None:
+            raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): no configuration found")
+        merged, documents = merger.config, merger.config_files
+    current = next((doc.get("current-context") for doc in documents.values() if doc.get("current-context")), None)
     chosen = context or current
-    contexts = {}
-    for item in _plain(merged.value.get("contexts")) or []:
-        item = _plain(item)
-        if isinstance(item, dict) and item.get("name"):
-            contexts[item["name"]] = _plain(item.get("context")) or {}
-    if not chosen:
+    contexts = _entries(merged, "contexts")
+    if not chosen and not (overrides.server or overrides.cluster):
         raise ConfigError(
             "no context chosen: the kubeconfig sets no current-context",
             hint="pass --context, or run `kubectl config use-context NAME`",
         )
-    if chosen not in contexts:
+    if chosen and chosen not in contexts:
         known = ", ".join(sorted(str(name) for name in contexts)) or "none"
         raise ConfigError(f'context "{chosen}" does not exist (known contexts: {known})')
+    chosen_context = _section(contexts.get(chosen or ""), "context")
+    cluster_name = overrides.cluster or str(chosen_context.get("cluster") or "")
+    user_name = overrides.user or str(chosen_context.get("user") or "")
+    cluster_entry, user_entry = _entries(merged, "clusters").get(cluster_name), _entries(merged, "users").get(user_name)
+    if overrides.user and user_entry is None:
+        raise ConfigError(f'auth info "{overrides.user}" does not exist')
+    if overrides.cluster and cluster_entry is None and overrides.server:
+        raise ConfigError(f'cluster "{overrides.cluster}" does not exist')
+    cluster = _with_cluster_overrides(_section(cluster_entry, "cluster"), overrides, user_name)
+    if not cluster.get("server"):
+        raise ConfigError(f'no server found for cluster "{cluster_name}"')
+    user = _with_user_overrides(_section(user_entry, "user"), overrides, user_name)
+    cluster_path, user_path = getattr(cluster_entry, "path", None), getattr(user_entry, "path", None)
+    impersonation = _impersonation(user, user_name)
+    if "exec" in user:
+        user = exec_credentials(user, user_path, ConfigNode("cluster", cluster), stderr)
+    name = chosen or "(flags)"
+    loader_config = ConfigNode(merged.name, {
+        "current-context": name,
+        "contexts": [ConfigNode("contexts", {"name": name, "context": {"cluster": "c", "user": "u"}}, merged.path)],
+        "clusters": [ConfigNode(f"clusters[{cluster_name}]", {"name": "c", "cluster": cluster}, cluster_path)],
+        "users": [ConfigNode(f"users[{user_name}]", {"name": "u", "user": user}, user_path)],
+    }, merged.path)
     try:
-        loader = KubeConfigLoader(config_dict=merged, active_context=chosen, config_base_path=None)
+        loader = KubeConfigLoader(config_dict=loader_config, active_context=name, config_base_path=None)
         loader.load_and_set(configuration)
     except (AttributeError, KeyError, TypeError) as error:
         raise ConfigError(f'invalid kubeconfig: context "{chosen}" is malformed ({error!r})') from error
-    namespace = contexts[chosen].get("namespace") if isinstance(contexts[chosen], dict) else None
-    return chosen, namespace
+    return chosen or "", chosen_context.get("namespace"), impersonation, not cluster.get("disable-compression")
 
 
-def _load_in_cluster(context: Optional[str], environ: Mapping[str, str], configuration: Any) -> tuple:
+def _entries(merged: Any, kind: str) -> Dict[str, Any]:
+    """The named entries of ``clusters``/``contexts``/``users``, first definition winning."""
+    found: Dict[str, Any] = {}
+    for item in _plain(merged.value.get(kind)) or []:
+        plain = _plain(item)
+        if isinstance(plain, dict) and plain.get("name") and plain["name"] not in found:
+            found[str(plain["name"])] = item
+    return found
+
+
+def _section(entry: Any, key: str) -> Dict[str, Any]:
+    """A copy of an entry's ``cluster``/``context``/``user`` mapping ({} when absent)."""
+    value = _plain(_plain(entry).get(key)) if isinstance(_plain(entry), dict) else None
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _with_cluster_overrides(cluster: Dict[str, Any], overrides: Overrides, user_name: str) -> Dict[str, Any]:
+    if overrides.server:
+        cluster["server"] = overrides.server
+    if overrides.insecure_skip_tls_verify or overrides.certificate_authority:
+        if overrides.insecure_skip_tls_verify and overrides.certificate_authority:
+            raise ConfigError("specifying a root certificates file with the insecure flag is not allowed")
+        for key in ("certificate-authority", "certificate-authority-data"):
+            cluster.pop(key, None)
+        cluster["insecure-skip-tls-verify"] = overrides.insecure_skip_tls_verify
+        if overrides.certificate_authority:
+            cluster["certificate-authority"] = _readable(overrides.certificate_authority, "certificate-authority", user_name)
+    if overrides.tls_server_name or overrides.server:
+        cluster.pop("tls-server-name", None)
+        if overrides.tls_server_name:
+            cluster["tls-server-name"] = overrides.tls_server_name
+    if overrides.disable_compression:
+        cluster["disable-compression"] = True
+    return cluster
+
+
+def _with_user_overrides(user: Dict[str, Any], overrides: Overrides, user_name: str = "") -> Dict[str, Any]:
+    if overrides.token:
+        user["token"] = overrides.token
+        user.pop("auth-provider", None)  # client-go: a bearer token set by flag wins over the provider
+    for flag, key, what in ((overrides.client_certificate, "client-certificate", "client-cert"),
+                            (overrides.client_key, "client-key", "client-key")):
+        if flag:
+            user.pop(key + "-data", None)
+            user[key] = _readable(flag, what, user_name)
+    if overrides.client_certificate and not (user.get("client-key") or user.get("client-key-data")):
+        raise ConfigError(f"client-key-data or client-key must be specified for {user_name} "
+                          "to use the clientCert authentication method")
+    for value, key in ((overrides.impersonate, "as"), (overrides.impersonate_uid, "as-uid"),
+                       (list(overrides.impersonate_groups), "as-groups")):
+        if value:
+            user[key] = value
+    if "exec" in user and any(user.get(key) for key in ("token", "tokenFile", "client-certificate",
+                                                        "client-certificate-data", "username")):
+        del user["exec"]  # client-go's exec authenticator steps aside for a token, basic auth or a cert
+    return user
+
+
+def _readable(path: str, what: str, user_name: str) -> str:
+    """A file named on the command line, absolute (kubectl reads it from the working directory)."""
+    full = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isfile(full):
+        raise ConfigError(f"unable to read {what} {path} for {user_name} due to open {path}: no such file or directory")
+    return full
+
+
+def _impersonation(user: Dict[str, Any], user_name: str) -> Tuple[Tuple[str, str], ...]:
+    """``Impersonate-*`` headers from ``as``, ``as-uid``, ``as-groups``, ``as-user-extra`` (client-go
+    transport/round_trippers.go, impersonatingRoundTripper): one header line per group."""
+    name, uid = str(user.get("as") or ""), str(user.get("as-uid") or "")
+    groups = [str(group) for group in user.get("as-groups") or []]
+    extra = user.get("as-user-extra") or {}
+    if not name:
+        if uid or groups or extra:
+            raise ConfigError(f"requesting uid, groups or user-extra for {user_name} without impersonating a user")
+        return ()
+    headers = [("Impersonate-User", name)] + ([("Impersonate-Uid", uid)] if uid else [])
+    headers += [("Impersonate-Group", group) for group in groups]
+    for key, values in sorted(extra.items() if isinstance(extra, dict) else []):
+        headers += [("Impersonate-Extra-" + quote(str(key), safe="!#$&'*+-.^_`|~"), str(v)) for v in values or []]
+    return tuple(headers)
+
+
+def _load_in_cluster(context: Optional[str], environ: Mapping[str, str], configuration: Any,
+                     overrides: Overrides) -> tuple:
     from kubernetes.config.incluster_config import load_incluster_config
 
     if context:
@@ -161,6 +317,13 @@ def _load_in_cluster(context: Optional[str], environ: Mapping[str, str], configu
             hint="to try the plugin without a cluster, run `kubectl-pullmedic demo`",
         )
     load_incluster_config(client_configuration=configuration)
+    # client-go's inClusterClientConfig takes only a token and a CA from the flags (--server
+    # never gets here: with it, the flags alone are the configuration).
+    if overrides.token:
+        configuration.api_key["BearerToken"] = "Bearer " + overrides.token
+        configuration.refresh_api_key_hook = None
+    if overrides.certificate_authority:
+        configuration.ssl_ca_cert = _readable(overrides.certificate_authority, "certificate-authority", "")
     try:
         with open(IN_CLUSTER_NAMESPACE_FILE) as handle:
             namespace = handle.read().strip()
@@ -177,8 +340,18 @@ def _plain(value: Any) -> Any:
 def _retries() -> Any:
     import urllib3
 
+    class NoRetryOnTimeout(urllib3.Retry):
+        """A time-out is final: retrying would double the wait the user asked for."""
+
+        def increment(self, *args: Any, **kwargs: Any) -> Any:
+            error = kwargs.get("error")
+            if isinstance(error, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError)) \
+                    and not isinstance(error, urllib3.exceptions.NewConnectionError):  # (refused: its subclass)
+                raise error
+            return super().increment(*args, **kwargs)
+
     # kubectl does not retry a refused connection; one retry covers a dropped keep-alive socket.
-    return urllib3.Retry(total=1, connect=1, read=1, redirect=0, status=0, other=0, raise_on_status=False)
+    return NoRetryOnTimeout(total=1, connect=1, read=1, redirect=0, status=0, other=0, raise_on_status=False)
 
 
 def _first_line(error: Exception) -> str:

@@ -44,6 +44,8 @@ class RecordedRequest:
     path: str
     query: Dict[str, str]
     code: int
+    headers: Tuple[Tuple[str, str], ...] = ()  # as sent, repeated names kept; never Authorization
+    client_cn: str = ""  # the CN of a verified client certificate (``Sandbox(client_ca=...)``)
 
 
 @dataclass(frozen=True)
@@ -149,22 +151,25 @@ class ApiApp:
         with self._log_lock:
             self._log.clear()
 
-    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> Response:
+    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_cn: str = "") -> Response:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000.0)
         try:
-            response = self._dispatch(method, split.path, query, headers, body)
+            response = self._dispatch(method, split.path, query, headers, body, client_cn)
         except status.ApiStatus as failure:
             response = Response(failure.code, json.dumps(failure.body(), separators=(",", ":")).encode())
         flat_query = {name: values[-1] for name, values in query.items()}
+        sent = tuple((k, v) for k, v in headers.items() if k.lower() != "authorization")
         with self._log_lock:
-            self._log.append(RecordedRequest(method, split.path, flat_query, response.code))
+            self._log.append(RecordedRequest(method, split.path, flat_query, response.code, sent, client_cn))
         return response
 
-    def _authenticate(self, path: str, headers: Mapping[str, str]) -> None:
+    def _authenticate(self, path: str, headers: Mapping[str, str], client_cn: str) -> None:
         authorization = headers.get("Authorization") or headers.get("authorization") or ""
+        if not authorization and client_cn:
+            return  # a client certificate the server verified, as x509 authentication
         if authorization:
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() != "bearer" or credential.strip() != self.token:
@@ -178,9 +183,9 @@ class ApiApp:
             raise status.forbidden(target.rt, self.user, verb, namespace, target.name)
 
     def _dispatch(
-        self, method: str, path: str, query: verbs.Query, headers: Mapping[str, str], body: bytes
+        self, method: str, path: str, query: verbs.Query, headers: Mapping[str, str], body: bytes, client_cn: str = ""
     ) -> Response:
-        self._authenticate(path, headers)
+        self._authenticate(path, headers, client_cn)
         discovery = self._discovery(path)
         if discovery is not None:
             if method != "GET":

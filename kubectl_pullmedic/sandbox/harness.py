@@ -79,9 +79,11 @@ class Sandbox:
         allow_anonymous: Optional[bool] = None,
         verbose: bool = False,
         clock: Optional[Callable[[], datetime]] = None,
+        client_ca: Optional[str] = None,
     ) -> None:
         self.token = token or "sandbox-" + secrets.token_hex(12)
         self._tls = tls
+        self._client_ca = client_ca  # with tls: accept client certificates signed by this CA
         self._port = port
         self._namespace = namespace
         self._verbose = verbose
@@ -110,7 +112,7 @@ class Sandbox:
     # ----- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> "Sandbox":
-        self._server = SandboxHTTPServer(self.app, self._port, self._tls, self._verbose)
+        self._server = SandboxHTTPServer(self.app, self._port, self._tls, self._verbose, self._client_ca)
         self.url = self._server.url
         self.app.server_address = f"127.0.0.1:{self._server.port}"
         self.kubeconfig_path = str(self._write_kubeconfig())

@@ -34,7 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        response = self.server.app.handle(self.command, self.path, self.headers, body)
+        response = self.server.app.handle(self.command, self.path, self.headers, body, _client_cn(self.request))
         self.send_response(response.code)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -50,6 +50,16 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write("%s %s\n" % (self.address_string(), format % args))
 
 
+def _client_cn(connection: Any) -> str:
+    """The common name of the client certificate the TLS handshake verified, or ""."""
+    certificate = connection.getpeercert() if isinstance(connection, ssl.SSLSocket) else None
+    for rdn in (certificate or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return ""
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer bound to 127.0.0.1 that serves an ApiApp."""
 
@@ -62,6 +72,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         port: int = 0,
         tls: Optional[Tuple[str, str]] = None,
         verbose: bool = False,
+        client_ca: Optional[str] = None,
     ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.app = app
@@ -72,6 +83,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(certfile=tls[0], keyfile=tls[1])
+            if client_ca:  # ask for a client certificate signed by this CA, as --client-ca-file does
+                context.verify_mode = ssl.CERT_OPTIONAL
+                context.load_verify_locations(cafile=client_ca)
             self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
     @property
