@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+import kubernetes.client
 import pytest
 
 from conftest import KUBECTL
@@ -324,6 +325,29 @@ def _secret_problems(command: str, parsed: Parsed, secret: Optional[Obj]) -> Lis
     return problems
 
 
+def unknown_fields(value: Any, type_name: str, path: str = "") -> List[str]:
+    """Fields of a patch that the kind's Go type does not have, which kube-apiserver refuses under
+    ``fieldValidation=Strict`` (kubectl's default). The sandbox knows no schemas, so the types
+    come from the ``kubernetes`` client's generated models.
+
+    >>> unknown_fields({"spec": {"template": {"spec": {"imagePullSecret": []}}}}, "V1Deployment")
+    ['spec.template.spec.imagePullSecret']
+    """
+    if type_name.startswith("List[") and isinstance(value, list):
+        return [field for item in value for field in unknown_fields(item, type_name[5:-1], path)]
+    model = getattr(kubernetes.client, type_name, None)
+    if model is None or not isinstance(value, dict) or not hasattr(model, "attribute_map"):
+        return []  # a scalar, a map of scalars, or free-form
+    types = {json_name: model.openapi_types[name] for name, json_name in model.attribute_map.items()}
+    found = []
+    for key, item in value.items():
+        if key.startswith("$"):
+            continue  # a strategic merge directive
+        field_path = f"{path}.{key}" if path else key
+        found.extend(unknown_fields(item, types[key], field_path) if key in types else [field_path])
+    return found
+
+
 def check_change(command: str, old: Optional[Obj], new: Optional[Obj]) -> List[str]:
     """What the command should have changed in its object (``old`` before, ``new`` after) and
     did not; [] when all is as it says.
@@ -356,8 +380,11 @@ def check_change(command: str, old: Optional[Obj], new: Optional[Obj]) -> List[s
                 if parse_quantity((resources.get(part) or {}).get(resource)) != parse_quantity(quantity):
                     problems.append(f"{part}.{resource} is {(resources.get(part) or {}).get(resource)}, not {quantity}")
     elif parsed.action == "patch" and parsed.flags.get("--type", "strategic") in ("strategic", "merge"):
-        if not _contains(new, json.loads(parsed.flags.get("-p") or parsed.flags.get("--patch") or "{}")):
+        patch = json.loads(parsed.flags.get("-p") or parsed.flags.get("--patch") or "{}")
+        if not _contains(new, patch):
             problems.append("the patch's fields are not in the object")
+        problems.extend(f'a real server refuses it: strict decoding error: unknown field "{field}"'
+                        for field in unknown_fields(patch, "V1" + new["kind"]))
     elif parsed.action == "rollout restart":
         template = ((new.get("spec") or {}).get("template") or {}).get("metadata") or {}
         if "kubectl.kubernetes.io/restartedAt" not in (template.get("annotations") or {}):
@@ -492,3 +519,34 @@ def test_placeholders_are_filled_or_the_command_is_skipped() -> None:
 def test_doctests() -> None:
     result = doctest.testmod(sys.modules[__name__])
     assert result.attempted > 0 and result.failed == 0
+
+
+def _workload(kind: str, name: str, namespace: str) -> Obj:
+    """A minimal workload of ``kind`` whose pod template has one container ``app``."""
+    template = {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "app", "image": "app:1"}]}}
+    spec: Obj = {"selector": {"matchLabels": {"app": name}}, "template": template}
+    if kind == "CronJob":
+        spec = {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}}
+    group = "batch/v1" if kind == "CronJob" else "apps/v1"
+    return {"apiVersion": group, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "CronJob"])
+def test_template_patches_and_set_image_work_for_every_patchable_kind(kind: str, make_sandbox, kubectl) -> None:
+    """The fix builders for the kinds no cluster above happens to print, rehearsed directly."""
+    from kubectl_pullmedic.core.workloads import PATCHABLE_KINDS, patch_template_command, workload_ref
+
+    assert kind in PATCHABLE_KINDS
+    sb = make_sandbox(objects=[_workload(kind, "w", "team")])
+    fragments = [{"spec": {"imagePullSecrets": [{"name": "pull"}]}},
+                 {"spec": {"containers": [{"name": "app", "imagePullPolicy": "IfNotPresent"}]}},
+                 {"metadata": {"annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": "scratch"}}}]
+    for fragment in fragments:
+        command = patch_template_command(kind, "w", "team", fragment)
+        before = sb.get(kind, "team", "w")
+        kubectl(sb, *shlex.split(command)[1:])
+        assert check_change(command, before, sb.get(kind, "team", "w")) == []
+    command = f"kubectl set image {workload_ref(kind, 'w')} app=app:2 -n team"
+    before = sb.get(kind, "team", "w")
+    kubectl(sb, *shlex.split(command)[1:])
+    assert check_change(command, before, sb.get(kind, "team", "w")) == []
