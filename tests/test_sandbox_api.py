@@ -196,7 +196,7 @@ def test_dry_run_in_the_body_keeps_the_object_and_in_the_query_is_ignored_beside
 
 
 def test_create_then_conflict(make_sandbox):
-    sb = make_sandbox()
+    sb = make_sandbox(objects=[{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}])
     api = core(sb)
     created = body(api.create_namespaced_pod("team", build_pod("new", "team"), _preload_content=False))
     assert created["metadata"]["uid"] and created["metadata"]["resourceVersion"]
@@ -289,7 +289,7 @@ def test_watch_ends_without_events_and_obeys_rbac(make_sandbox, pauses):
 
 def test_unsupported_methods_are_405(make_sandbox):
     sb = make_sandbox(objects=[build_pod("p")])
-    request = urllib.request.Request(sb.url + "/api/v1/namespaces/default/pods/p", data=b"{}", method="PUT")
+    request = urllib.request.Request(sb.url + "/api/v1/namespaces/default/pods/p", data=b"{}", method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request)
     assert refused.value.code == 405 and json.loads(refused.value.read())["reason"] == "MethodNotAllowed"

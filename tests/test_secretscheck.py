@@ -356,7 +356,7 @@ def test_an_old_pod_of_a_deployment_still_reports_secrets_it_missed():
         accounts=[account("default", ["regcred"])],
     )
     finding = only(findings, "PodMissesServiceAccountSecrets")
-    assert finding.workload == "pod/api-1-x" and finding.fix.startswith("kubectl delete pod/api-1-x -n shop")
+    assert finding.workload == "pod/api-1-x" and finding.fix.endswith("kubectl delete pod/api-1-x -n shop")
 
 
 # --- exit status and redaction -----------------------------------------------------------------

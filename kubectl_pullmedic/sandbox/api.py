@@ -14,15 +14,18 @@ from datetime import datetime, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlsplit
 
+import kubectl_pullmedic.sandbox.openapi as openapi
 import kubectl_pullmedic.sandbox.resources as resources
 import kubectl_pullmedic.sandbox.status as status
 import kubectl_pullmedic.sandbox.verbs as verbs
+import kubectl_pullmedic.sandbox.writes as writes
 from kubectl_pullmedic.sandbox.resources import ResourceType
 from kubectl_pullmedic.sandbox.store import ObjectStore
 
 DEFAULT_USER = "system:serviceaccount:default:pullmedic"
 WATCH_PAUSE_SECONDS = 1.0
 PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+WRITE_VERBS = frozenset({"create", "update", "patch"})
 VERSION_INFO = {
     "major": "1",
     "minor": "32",
@@ -196,6 +199,8 @@ class ApiApp:
             raise status.unknown_path()
         verb = self._verb(method, target, query)
         self._authorize(verb, target)
+        if verb in WRITE_VERBS:
+            return Response(*self._write(verb, target, query, writes.media_type(headers), body))
         accept = headers.get("Accept") or headers.get("accept") or ""
         code, payload = self._run(verb, target, query, accept, body)
         return Response(code, payload)
@@ -210,6 +215,10 @@ class ApiApp:
             return "delete"
         if method == "POST" and not target.name:
             return "create"
+        if method == "PUT" and target.name:
+            return "update"
+        if method == "PATCH" and target.name:
+            return "patch"
         raise status.method_not_allowed()
 
     def _run(self, verb: str, target: Target, query: verbs.Query, accept: str, body: bytes) -> Tuple[int, bytes]:
@@ -220,9 +229,15 @@ class ApiApp:
             return self._watch(rt, query)
         if verb == "get":
             return verbs.get_object(self.store, rt, namespace, name, query, accept, self.clock())
-        if verb == "delete":
-            return verbs.delete_object(self.store, rt, namespace, name, body, query)
-        return verbs.create_object(self.store, rt, namespace, body, query)
+        return verbs.delete_object(self.store, rt, namespace, name, body, query)
+
+    def _write(self, verb: str, target: Target, query: verbs.Query, content_type: str, body: bytes) -> Tuple[int, bytes]:
+        rt, namespace, name = target.rt, target.namespace, target.name
+        if verb == "create":
+            return writes.create_object(self.store, rt, namespace, body, content_type, query)
+        if verb == "update":
+            return writes.update_object(self.store, rt, namespace, name, body, content_type, query)
+        return writes.patch_object(self.store, rt, namespace, name, body, content_type, query)
 
     @staticmethod
     def _watch(rt: ResourceType, query: verbs.Query) -> Tuple[int, bytes]:
@@ -246,7 +261,11 @@ class ApiApp:
             return Response(200, b"ok", "text/plain; charset=utf-8")
         parts = trimmed.split("/")[1:]
         document: Optional[Dict[str, object]]
-        if trimmed == "/version":
+        if parts[0] == "openapi":
+            if parts[1:2] != ["v3"]:
+                raise status.unknown_path()  # no /openapi/v2: kubectl falls back to its built-in types
+            document = openapi.lookup(trimmed)
+        elif trimmed == "/version":
             document = VERSION_INFO
         elif trimmed == "/api":
             document = resources.api_versions(self.server_address)

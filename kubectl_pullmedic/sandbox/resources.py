@@ -16,7 +16,7 @@ from kubectl_pullmedic.core.kube import dig, name_of, namespace_of
 Obj = Dict[str, Any]
 FieldSet = Dict[str, str]
 
-SERVED_VERBS = ["create", "delete", "get", "list", "watch"]
+SERVED_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 
 def _meta_fields(obj: Obj) -> FieldSet:

@@ -7,7 +7,9 @@ so clients parsing ``message``, ``reason`` and ``details`` see what a real clust
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
 
 from kubectl_pullmedic.sandbox.resources import ResourceType
 
@@ -143,3 +145,69 @@ def unknown_path() -> ApiStatus:
         "the server could not find the requested resource",
         {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]},
     )
+
+
+def conflict(rt: ResourceType, name: str, cause: str) -> ApiStatus:
+    """409 from an update: apimachinery's NewConflict names the resource (``deployments.apps``)."""
+    return ApiStatus(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {rt.qualified} "{name}": {cause}',
+        _details(name, rt.group, rt.resource),
+    )
+
+
+def optimistic_lock(rt: ResourceType, name: str) -> ApiStatus:
+    """A write carrying a resourceVersion older than the stored one."""
+    return conflict(rt, name, "the object has been modified; please apply your changes to the latest version and try again")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One ``field.Error``: its type (``FieldValueInvalid``, ...), path and ErrorBody text."""
+
+    type: str
+    field: str
+    body: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.body}"
+
+
+def _go_value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def field_invalid(field: str, value: Any, detail: str) -> FieldError:
+    return FieldError("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {detail}")
+
+
+def field_required(field: str, detail: str = "") -> FieldError:
+    return FieldError("FieldValueRequired", field, f"Required value: {detail}" if detail else "Required value")
+
+
+def field_forbidden(field: str, detail: str) -> FieldError:
+    return FieldError("FieldValueForbidden", field, f"Forbidden: {detail}")
+
+
+def invalid(rt: ResourceType, name: str, errors: List[FieldError]) -> ApiStatus:
+    """422 as NewInvalid words it: one error inline, several in brackets, each as a cause."""
+    text = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(error) for error in errors) + "]"
+    details = _details(name, rt.group, rt.kind)
+    details["causes"] = [{"reason": error.type, "message": error.body, "field": error.field} for error in errors]
+    return ApiStatus(422, "Invalid", f'{rt.qualified_kind} "{name}" is invalid: {text}', details)
+
+
+def unprocessable() -> ApiStatus:
+    """A JSON patch that does not apply: kube-apiserver sends NewGenericServerResponse(422),
+    whose message drops the patch library's own words."""
+    return ApiStatus(422, "Invalid", "the server rejected our request due to an error in our request", {})
+
+
+def internal_error(message: str) -> ApiStatus:
+    return ApiStatus(500, "InternalError", f"Internal error occurred: {message}", {"causes": [{"message": message}]})
+
+
+def unsupported_media_type(accepted: List[str]) -> ApiStatus:
+    message = "the body of the request was in an unknown format - accepted media types include: " + ", ".join(accepted)
+    return ApiStatus(415, "UnsupportedMediaType", message)

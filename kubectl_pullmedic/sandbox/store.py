@@ -154,8 +154,37 @@ class ObjectStore:
             if (namespace if rt.namespaced else "", metadata["name"]) in self._entries[rt.resource]:
                 raise status.already_exists(rt, metadata["name"])
             if dry_run:
-                return self._prepare(body)[2]
+                return self._prepare(body, revision=self._revision)[2]
             return self.put(body)
+
+    def update(self, rt: ResourceType, namespace: str, name: str, change: Callable[[Obj], Obj], dry_run: bool) -> StoredObject:
+        """PUT and PATCH semantics, checked and applied under one lock.
+
+        ``change`` turns a copy of the stored object into the one to store (or raises ApiStatus).
+        A resourceVersion left in it must be the stored one, else 409 as etcd's compare-and-swap
+        answers; uid, name and creationTimestamp stay. A change that changes nothing writes
+        nothing and keeps the resourceVersion, as etcd3's GuaranteedUpdate short-circuits.
+        """
+        key = (namespace if rt.namespaced else "", name)
+        with self._lock:
+            entry = self._entries[rt.resource].get(key)
+            if entry is None:
+                raise status.not_found(rt, name)
+            new = change(entry.decode())
+            metadata = dict(new.get("metadata") or {})
+            wanted = metadata.get("resourceVersion")
+            if wanted and str(wanted) != entry.resource_version:
+                raise status.optimistic_lock(rt, name)
+            metadata.update(name=name, uid=entry.uid, resourceVersion=entry.resource_version,
+                            creationTimestamp=entry.creation_timestamp)
+            if rt.namespaced:
+                metadata["namespace"] = namespace
+            new = dict(new, apiVersion=rt.api_version, kind=rt.kind, metadata=metadata)
+            if new == entry.decode():
+                return entry
+            if dry_run:
+                return self._prepare(new, revision=int(entry.resource_version))[2]
+            return self.put(new)
 
     def delete(
         self,
@@ -263,8 +292,9 @@ class ObjectStore:
         # ("ns",) sorts before every ("ns", name); ("ns\0",) after them and before ("ns-x", ...).
         return bisect.bisect_left(keys, (namespace,)), bisect.bisect_left(keys, (namespace + "\0",))
 
-    def _prepare(self, obj: Obj) -> Tuple[ResourceType, Key, StoredObject]:
-        """Validate and complete an object as the server would: kind, uid, rv, timestamps."""
+    def _prepare(self, obj: Obj, revision: Optional[int] = None) -> Tuple[ResourceType, Key, StoredObject]:
+        """Validate and complete an object as the server would: kind, uid, rv, timestamps.
+        ``revision`` (for dry runs) is used instead of the next one."""
         if not isinstance(obj, dict):
             raise ValueError(f"an object must be a mapping, not {type(obj).__name__}")
         rt = resource_type_of(obj)
@@ -278,9 +308,11 @@ class ObjectStore:
             metadata.pop("namespace", None)
         key = (metadata.get("namespace", ""), name)
         previous = self._entries[rt.resource].get(key)
-        self._revision += 1
+        if revision is None:
+            self._revision += 1
+            revision = self._revision
         metadata["uid"] = str(metadata.get("uid") or (previous.uid if previous else uuid.uuid4()))
-        metadata["resourceVersion"] = str(self._revision)
+        metadata["resourceVersion"] = str(revision)
         if not metadata.get("creationTimestamp"):
             metadata["creationTimestamp"] = previous.creation_timestamp if previous else rfc3339(self._clock())
         body = {key: value for key, value in obj.items() if key not in ("apiVersion", "kind")}

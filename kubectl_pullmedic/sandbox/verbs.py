@@ -1,7 +1,8 @@
-"""What each verb does to the store, and how its answer is encoded.
+"""What each reading verb (and delete) does to the store, and how its answer is encoded.
 
 These functions know nothing of HTTP, authentication or RBAC: ``api.py`` routes a request
-here once it is allowed. Each returns ``(code, body)`` or raises ``status.ApiStatus``.
+here once it is allowed; create, update and patch are in ``writes.py``. Each returns
+``(code, body)`` or raises ``status.ApiStatus``.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def get_object(
     return 200, entry.raw
 
 
-def _dry_run(values: Any, options_kind: str) -> bool:
+def dry_run_option(values: Any, options_kind: str) -> bool:
     """The ``dryRun`` option: only ``All`` is a valid value."""
     if not values:
         return False
@@ -127,7 +128,7 @@ def _dry_run(values: Any, options_kind: str) -> bool:
     return True
 
 
-def _json_object(body: bytes) -> Obj:
+def json_object(body: bytes) -> Obj:
     """A request body that must be one JSON object, refused as kube-apiserver refuses it."""
     try:
         obj = json.loads(body)
@@ -145,7 +146,7 @@ def delete_options(body: bytes, query: Query) -> Obj:
     ``?dryRun=All`` next to a JSON body is ignored and the delete is real.
     """
     if body.strip():
-        return _json_object(body)
+        return json_object(body)
     options = {}
     if "dryRun" in query:
         options["dryRun"] = query["dryRun"]
@@ -166,20 +167,7 @@ def delete_object(
         name,
         uid=preconditions.get("uid"),
         resource_version=preconditions.get("resourceVersion"),
-        dry_run=_dry_run(options.get("dryRun"), "DeleteOptions"),
+        dry_run=dry_run_option(options.get("dryRun"), "DeleteOptions"),
     )
     return 200, entry.raw
-
-
-def create_object(
-    store: ObjectStore, rt: ResourceType, namespace: str, body: bytes, query: Query
-) -> Answer:
-    obj = _json_object(body)
-    body_namespace = (obj.get("metadata") or {}).get("namespace")
-    if rt.namespaced and body_namespace and body_namespace != namespace:
-        raise status.bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request"
-        )
-    entry = store.create(rt, namespace, obj, _dry_run(query.get("dryRun"), "CreateOptions"))
-    return 201, entry.raw
 

@@ -140,8 +140,8 @@ def _missed_account_secrets(subject: _Subject, inventory: _Inventory, has_contro
             "a service account's pull secrets are copied into a pod only when it is created, "
             "and only if it lists none",
             fix=(
+                "its controller recreates it with them: "
                 f"kubectl delete {subject.workload} -n {subject.namespace}"
-                "  (its controller recreates it with them)"
                 if has_controller
                 else "recreate the pod (delete it and apply its manifest again) to pick them up"
             ),

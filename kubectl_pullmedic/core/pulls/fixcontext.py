@@ -95,7 +95,7 @@ def restart(ctx: FixContext) -> str:
     if ctx.owner and ctx.owner[0] in ("Deployment", "StatefulSet", "DaemonSet"):
         return f"kubectl rollout restart {ctx.target} -n {ctx.namespace}"
     if ctx.owner and ctx.owner[0] in ("ReplicaSet", "ReplicationController"):
-        return f"kubectl delete pod {ctx.pod} -n {ctx.namespace}  (its {ctx.owner[0]} creates a new one)"
+        return f"delete the pod, and its {ctx.owner[0]} creates a new one: kubectl delete pod {ctx.pod} -n {ctx.namespace}"
     return f"re-create pod {ctx.pod} (kubectl get pod {ctx.pod} -n {ctx.namespace} -o yaml, delete it, apply it again)"
 
 

@@ -54,8 +54,13 @@ def _image_not_found(ctx: FixContext) -> List[str]:
     elif ref.tag_defaulted:
         steps.append("No tag was given, so the runtime asked for :latest; many repositories publish only "
                      "versioned tags: name one explicitly")
-    steps.append(f"List the tags that exist: skopeo list-tags docker://{ref.name}")
-    steps.append(set_image(ctx, ref.with_tag(suggestion or "<tag>")))
+    if missing == "tag" or suggestion:
+        steps.append(f"List the tags that exist: skopeo list-tags docker://{ref.name}")
+        steps.append(set_image(ctx, ref.with_tag(suggestion or "<tag>")))
+    else:  # the registry did not say whether the tag or the whole repository is missing
+        steps.append(f"List the tags that exist, which also tells whether {ref.repository} exists: "
+                     f"skopeo list-tags docker://{ref.name}")
+        steps.append(set_image(ctx, "<registry/repository:tag>"))
     return steps
 
 
