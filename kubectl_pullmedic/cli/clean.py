@@ -12,6 +12,7 @@ from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
 from ..engine import clean as engine
 from ..errors import ExitCode, PullmedicError
 from ..render.evicted import confirmation
+from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
 from .common import connect, scope_of, show, write
@@ -57,8 +58,8 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     if dry_run == "client" or not report.plan.to_delete:
         show(settings, report)
         return ExitCode.OK
-    write(settings.stderr, warnings_text(report.warnings))
-    if not yes and dry_run == "none" and not _confirmed(settings, report.plan):
+    write(settings.stderr, warnings_text(safe_report(report.warnings)))
+    if not yes and dry_run == "none" and not _confirmed(settings, safe_report(report.plan)):
         settings.stderr.write("Nothing deleted.\n")
         return ExitCode.OK
     report = engine.apply(cluster, report, workers=concurrency, on_done=_progress(settings, len(report.plan.to_delete)))

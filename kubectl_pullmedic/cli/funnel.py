@@ -13,6 +13,7 @@ from typing import List, Optional
 import click
 
 from ..errors import ExitCode, PullmedicError
+from ..render.safe import neutralise
 from ..settings import Settings
 from .completion import COMPLETE_VAR
 
@@ -24,9 +25,10 @@ def run(group: click.Group, argv: Optional[List[str]], settings: Settings) -> in
     try:
         result = group.main(args=argv, prog_name=PROG_NAME, complete_var=COMPLETE_VAR, obj=settings, standalone_mode=False)
     except PullmedicError as error:
-        settings.stderr.write(f"error: {error.message}\n")
+        # The message may quote the cluster (a pod's name, the API server's words): never raw.
+        settings.stderr.write(f"error: {neutralise(error.message)}\n")
         if error.hint:
-            settings.stderr.write(f"hint: {error.hint}\n")
+            settings.stderr.write(f"hint: {neutralise(error.hint)}\n")
         return int(error.exit_code)
     except click.exceptions.Abort:
         settings.stderr.write("\naborted\n")

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import kubectl_pullmedic.sandbox.status as status
 from kubectl_pullmedic.core.kube import POD_SPEC_PATHS, TEMPLATE_SPEC_PATH, as_list, dig
 from kubectl_pullmedic.core.quantity import parse_quantity
-from kubectl_pullmedic.sandbox.resources import NAMESPACES as NAMESPACE_TYPE, ResourceType
+from kubectl_pullmedic.sandbox.resources import NAMESPACES as NAMESPACE_TYPE, ResourceType  # noqa: F401 (used by a doctest)
 
 Obj = Dict[str, Any]
 FieldErrors = List[status.FieldError]

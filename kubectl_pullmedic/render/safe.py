@@ -1,0 +1,70 @@
+"""Text from the cluster or a registry never reaches a terminal with a raw control character.
+
+Anyone who can create a pod or an event writes text that pullmedic prints (names, messages,
+annotations, a registry's error body). An ESC starts a sequence that can retitle the window,
+clear the screen, hide lines or forge a hyperlink; CR and backspace overwrite what was
+printed; bidi overrides reorder it (the class of CVE-2021-25743 in kubectl). Before a report is
+rendered as text, every string in it is neutralised here: ESC becomes ``^[`` as kubectl prints it,
+other C0 and C1 controls, DEL, format characters (bidi, zero-width) and lone surrogates become
+visible ``\\xNN`` / ``\\uNNNN`` escapes. Documents (``-o json|yaml``) are escaped by their
+encoders and keep the exact text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from typing import Any
+
+
+def neutralise(text: str) -> str:
+    """``text`` with every character a terminal would act on made visible.
+
+    >>> neutralise("ok\\x1b]0;pwned\\x07 \\u202eevil \\x9b2J line\\nnext\\r")
+    'ok^[]0;pwned\\\\x07 \\\\u202eevil \\\\x9b2J line\\\\nnext\\\\r'
+    >>> neutralise("plain text: nothing changes")
+    'plain text: nothing changes'
+    """
+    if text.isprintable():
+        return text
+    return "".join(_visible(char) for char in text)
+
+
+def _visible(char: str) -> str:
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if char == "\x1b":
+        return "^["
+    if char in "\n\r\t":
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char]
+    if code < 0x100 and unicodedata.category(char) == "Cc":
+        return f"\\x{code:02x}"
+    if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        return f"\\u{code:04x}"
+    return char  # a space separator other than U+0020: shown as it is
+
+
+def safe_report(value: Any) -> Any:
+    """A copy of a report (dataclasses, dicts, lists, strings) with every string neutralised.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Row:
+    ...     name: str
+    ...     notes: tuple
+    >>> safe_report(Row("web\\x1b[2J", ("a\\rb",)))
+    Row(name='web^[[2J', notes=('a\\\\rb',))
+    """
+    if isinstance(value, str):
+        return neutralise(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: safe_report(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, dict):
+        return {safe_report(key): safe_report(item) for key, item in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(safe_report(item) for item in value))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(safe_report(item) for item in value)
+    return value
