@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Type
 
 from ..core.reports import CleanReport, EvictedReport, SecretsReport, WhyReport
 from . import evicted, secrets, why
+from .safe import safe_report
 from .view import Rendered, View
 
 VIEWS: Dict[Type[Any], Callable[[Any, View], Rendered]] = {
@@ -22,5 +23,7 @@ VIEWS: Dict[Type[Any], Callable[[Any, View], Rendered]] = {
 
 
 def emit(report: Any, view: View) -> Rendered:
-    """The text for ``report`` in ``view``'s format."""
-    return VIEWS[type(report)](report, view)
+    """The text for ``report`` in ``view``'s format; text formats see the report neutralised
+    (``safe``), documents the exact text (their encoders escape it)."""
+    shown = report if view.output in ("json", "yaml") else safe_report(report)
+    return VIEWS[type(report)](shown, view)

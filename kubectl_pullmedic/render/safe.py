@@ -59,7 +59,9 @@ def safe_report(value: Any) -> Any:
     if isinstance(value, str):
         return neutralise(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: safe_report(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        # A field never shown (metadata "document": False, e.g. the raw pod behind a row) is left as it is.
+        changes = {f.name: safe_report(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if f.init and f.metadata.get("document", True)}
         return dataclasses.replace(value, **changes)
     if isinstance(value, dict):
         return {safe_report(key): safe_report(item) for key, item in value.items()}

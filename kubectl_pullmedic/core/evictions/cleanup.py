@@ -45,7 +45,7 @@ class EvictedPod:
     owner: Optional[WorkloadKey]
     eviction: Eviction
     created: Optional[datetime] = None
-    pod: Obj = field(default_factory=dict, repr=False, compare=False)
+    pod: Obj = field(default_factory=dict, repr=False, compare=False, metadata={"document": False})
 
     DOCUMENT_FIELDS = ("namespace", "name", "uid", "owner_ref", "created", "eviction")
     DOCUMENT_KEYS = {"owner_ref": "owner"}
