@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..cluster import gather
 from ..cluster.api import Cluster, Obj
 from ..cluster.gather import Scope
+from ..core import causes
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
+from ..core.evictions.context import is_critical
 from ..core.kube import name_of, namespace_of, uid_of
 from ..core.podevents import EventIndex
 from ..core.probing.plan import DiagnosisKey, ProbeTarget, diagnosis_targets, facts_for_probing
@@ -52,6 +54,9 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
         concerned = [pod for pod in pods if (uid_of(pod) or None) in diagnosed]
         facts, hidden = gather.facts_for(cluster, needed, concerned, intermediates)
         warnings += hidden
+        if "nodepods" in needed:
+            preempted = {d.node or "" for d in diagnoses if d.cause == causes.PREEMPTED_BY_KUBELET}
+            facts = replace(facts, peers=gather.pods_on_nodes(cluster, preempted, keep=is_critical))
         diagnoses = diagnose_pods(concerned, index, now=now, facts=facts)
     probes: Dict[DiagnosisKey, ProbeResult] = {}
     if prober:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from .. import causes as c
-from ..evictions.messages import KIND_LOCAL_STORAGE, KIND_REJECTED, Eviction
+from ..evictions.endings import (
+    CAUSE_NODE_AFFINITY, CAUSE_OUT_OF_RESOURCE, KIND_NODE_SHUTDOWN, KIND_PREEMPTION, amount,
+)
+from ..evictions.messages import CAUSE_REJECTED, KIND_LOCAL_STORAGE, KIND_REJECTED, Eviction
+from ..kube import rfc3339
 from .fixcontext import FixContext
 
 
@@ -84,12 +88,52 @@ def pull_summary(cause: str, ctx: FixContext) -> str:
     return text
 
 
+def _refusal_summary(eviction: Eviction, node: str) -> str:
+    refusal = eviction.refusal
+    if eviction.cause == CAUSE_OUT_OF_RESOURCE and refusal is not None:
+        res = refusal.resource or "a resource"
+        if refusal.free is not None:
+            free = f"only {amount(res, refusal.free)}" if refusal.free > 0 else "none"
+            text = (f"refused by {node}: it requests {amount(res, refusal.requested)} {res} and {free} of "
+                    f"{amount(res, refusal.capacity)} was free")
+        else:
+            text = f"refused by {node}: not enough {res} for it"
+    elif eviction.cause == CAUSE_NODE_AFFINITY:
+        text = f"refused by {node}: the node's labels no longer match its node selector or affinity"
+    else:
+        text = f"refused by {node} at admission ({eviction.reason or (refusal and refusal.reason) or 'no reason given'})"
+    return text + "; the pod never ran"
+
+
+def _replaced(eviction: Eviction) -> str:
+    replacement = eviction.replacement
+    if replacement is None or replacement.replaced is None:
+        return ""
+    if replacement.controller is None:
+        return "; nothing re-creates it"
+    return "; replaced" if replacement.replaced else "; not replaced yet"
+
+
+def _ending_summary(eviction: Eviction, node: str) -> str:
+    when = f" at {rfc3339(eviction.evicted_at)}" if eviction.evicted_at else ""
+    if eviction.kind == KIND_NODE_SHUTDOWN:
+        if eviction.refusal is not None:
+            return f"refused by {node} while it was shutting down; the pod never ran" + _replaced(eviction)
+        return f"stopped when node {node} shut down{when}" + _replaced(eviction)
+    if eviction.kind == KIND_PREEMPTION:
+        whom = f"critical pod {eviction.preempted_by}" if eviction.preempted_by else "a critical pod"
+        return f"preempted by the kubelet on {node}{when} to make room for {whom}" + _replaced(eviction)
+    return _refusal_summary(eviction, node) + _replaced(eviction)
+
+
 def eviction_summary(eviction: Eviction) -> str:
-    """One line for an evicted or refused pod: the resource, the numbers, the biggest user."""
+    """One line for a pod the kubelet ended: the resource, the numbers, the biggest user, or the ending."""
     node = eviction.node or "the node"
-    if eviction.kind == KIND_REJECTED:
+    if eviction.kind == KIND_REJECTED and eviction.cause == CAUSE_REJECTED:
         conditions = ", ".join(eviction.node_conditions) or "node pressure"
         return f"refused by {node} under {conditions}; the pod never ran"
+    if eviction.kind not in (KIND_LOCAL_STORAGE, "NodePressure"):
+        return _ending_summary(eviction, node)
     if eviction.kind == KIND_LOCAL_STORAGE:
         what = {"container": "a container", "pod": "the pod", "emptyDir": f"emptyDir {eviction.volume}"}
         limit = f" {eviction.threshold}" if eviction.threshold else ""
