@@ -129,6 +129,7 @@ def parse_ending(reason: Optional[str], message: Optional[str], condition: Optio
     >>> parse_ending(None, None, "Pod was preempted by Kubelet to accommodate a critical pod.").cause
     'PreemptedByKubelet'
     """
+    reason, message, condition = (v if isinstance(v, str) else None for v in (reason, message, condition))
     reason = (reason or "").strip() or None
     if reason == "Evicted" or is_eviction_message(message):
         return None  # evictions and pressure refusals: messages.parse_message

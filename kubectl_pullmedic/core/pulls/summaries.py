@@ -31,13 +31,39 @@ def _auth_required(ctx: FixContext) -> str:
     return f"{ctx.image.registry} requires credentials and the pod sends none that match"
 
 
+def _elsewhere(ctx: FixContext) -> str:
+    """When the failing host is not the image's registry: the registry sent the node there."""
+    host, registry = ctx.host.split(":")[0].lower(), (ctx.image.registry or "").lower()
+    if not registry or host in (registry, registry.split(":")[0], "the registry"):
+        return ""
+    return f" (not the registry {ctx.image.registry}: a host it sends the node to)"
+
+
 def _network(verb: str) -> Callable[[FixContext], str]:
-    return lambda ctx: f"node {ctx.node_name} {verb} {ctx.host}"
+    return lambda ctx: f"node {ctx.node_name} {verb} {ctx.host}" + _elsewhere(ctx)
+
+
+_LAYER_FAILURES = {
+    "dns": "cannot resolve", "timeout": "times out connecting to", "refused": "is refused by",
+    "reset": "has its connection reset by", "connect": "cannot connect to", "tls": "fails TLS with",
+    "server-error": "gets a server error from", "forbidden": "is refused (403) by",
+    "expired-url": "gets an expired signed URL from", "blocked": "is blocked by",
+}
+
+
+def _layer_download(ctx: FixContext) -> str:
+    detail = ctx.error.detail if ctx.error else {}
+    failure = _LAYER_FAILURES.get(str(detail.get("failure")), "fails on")
+    host = detail.get("layerHost")
+    if not host:
+        return f"node {ctx.node_name} {failure} the storage {ctx.image.registry} redirects layer downloads to"
+    return (f"node {ctx.node_name} {failure} {host}, where {ctx.image.registry} redirects layer downloads "
+            f"({detail.get('storage')}, not the registry itself)")
 
 
 def _tls(ctx: FixContext) -> str:
     problem = ctx.error.detail.get("tlsProblem") if ctx.error else None
-    return f"TLS with {ctx.host} failed on node {ctx.node_name}" + (f" ({problem})" if problem else "")
+    return f"TLS with {ctx.host} failed on node {ctx.node_name}" + (f" ({problem})" if problem else "") + _elsewhere(ctx)
 
 
 def _server_error(ctx: FixContext) -> str:
@@ -68,6 +94,7 @@ _SUMMARIES: Dict[str, Callable[[FixContext], str]] = {
     c.REGISTRY_UNREACHABLE: _network("cannot connect to"),
     c.REGISTRY_TLS_ERROR: _tls,
     c.REGISTRY_SERVER_ERROR: _server_error,
+    c.LAYER_DOWNLOAD_FAILED: _layer_download,
     c.PLATFORM_MISMATCH: _platform,
     c.INVALID_IMAGE_NAME: lambda ctx: f"{ctx.image.original!r} is not a valid image reference",
     c.IMAGE_NEVER_PULLED: lambda ctx: f"{ctx.image.original} is not on node {ctx.node_name} and imagePullPolicy "
@@ -84,7 +111,8 @@ def pull_summary(cause: str, ctx: FixContext) -> str:
     text = _SUMMARIES.get(cause, _pull_failed)(ctx)
     ambiguity = ctx.error.ambiguity if ctx.error else None
     if ambiguity is not None:
-        text += f" (or {' or '.join(ambiguity.alternatives)}: the registry's answer fits both)"
+        text += (f" (or {' or '.join(ambiguity.alternatives)}: the registry answers both alike; "
+                 "`why --probe` tells them apart)")
     return text
 
 
