@@ -14,13 +14,14 @@ from kubectl_pullmedic.core.evictions.cleanup import (
     SKIP_NOT_EVICTED,
     SKIP_NOT_FAILED,
     SKIP_REJECTED,
+    SKIP_SHUTDOWN,
     SKIP_TERMINATING,
     SKIP_TOO_YOUNG,
     collect_evictions,
     group_evictions,
     plan_cleanup,
 )
-from kubectl_pullmedic.core.evictions.parse import is_evicted
+from kubectl_pullmedic.core.evictions.parse import is_evicted, parse_eviction
 from kubectl_pullmedic.core.workloads import OwnerIndex
 from kubectl_pullmedic.core.serialize import as_document
 
@@ -62,6 +63,9 @@ SCENARIO = [
     make_pod("deadline", reason="DeadlineExceeded", message="Pod was active on the node longer than the specified deadline"),
     make_pod("outofcpu", reason="OutOfcpu", message="Pod was rejected: Node didn't have enough resource: cpu"),
     make_pod("shutdown", reason="Terminated", message="Pod was terminated in response to imminent node shutdown."),
+    make_pod("preempted", reason="Preempting", message="Preempted in order to admit critical pod", owner=RS_API),
+    make_pod("shutdown-refused", reason="NodeShutdown",
+             message="Pod was rejected: Pod was rejected as the node is shutting down.", owner=RS_API),
     make_pod("running", phase="Running", reason=None),
     make_pod("pending-evicted-reason", phase="Pending"),
     make_pod("going", message=LOW_MEMORY, deletionTimestamp="2026-03-01T11:59:00Z"),
@@ -80,8 +84,10 @@ def test_default_plan_deletes_only_plain_evictions() -> None:
         "job-evicted": SKIP_JOB,
         "job-failed": SKIP_NOT_EVICTED,
         "deadline": SKIP_NOT_EVICTED,
-        "outofcpu": SKIP_NOT_EVICTED,
-        "shutdown": SKIP_NOT_EVICTED,
+        "outofcpu": SKIP_REJECTED,
+        "shutdown": SKIP_SHUTDOWN,
+        "preempted": SKIP_SHUTDOWN,
+        "shutdown-refused": SKIP_SHUTDOWN,
         "running": SKIP_NOT_FAILED,
         "pending-evicted-reason": SKIP_NOT_FAILED,
         "going": SKIP_TERMINATING,
@@ -92,14 +98,27 @@ def test_default_plan_deletes_only_plain_evictions() -> None:
     details = {item.name: item.detail for item in plan.skipped}
     assert details["deadline"] == "failed with reason DeadlineExceeded, not evicted"
     assert details["job-failed"] == "failed pod of job/import-1, not evicted"
+    assert details["outofcpu"] == "refused by the kubelet at admission (OutOfcpu), never ran (use --include-rejected)"
+    assert details["api-rejected"] == "refused by the kubelet under node pressure, never ran (use --include-rejected)"
+    assert details["shutdown"] == "stopped by a node shutdown (use --include-shutdown)"
+    assert details["preempted"] == "preempted by the kubelet for a critical pod (use --include-shutdown)"
 
 
 def test_flags_widen_the_selection() -> None:
     plan = plan_cleanup(SCENARIO, now=NOW, index=INDEX, include_rejected=True, include_jobs=True)
-    assert [item.name for item in plan.to_delete] == ["api-evicted", "api-no-reason", "api-rejected", "job-evicted"]
-    assert plan.counts_by_kind == {"AdmissionRejected": 1, "NodePressure": 3}
-    assert plan.counts_by_namespace == {"shop": 4}
-    assert plan.skipped_by_reason()[SKIP_NOT_EVICTED] == 4
+    assert [item.name for item in plan.to_delete] == ["api-evicted", "api-no-reason", "api-rejected", "job-evicted",
+                                                      "outofcpu", "shutdown-refused"]
+    assert plan.counts_by_kind == {"AdmissionRejected": 2, "NodePressure": 3, "NodeShutdown": 1}
+    assert plan.counts_by_namespace == {"shop": 6}
+    assert plan.skipped_by_reason() == {SKIP_NOT_EVICTED: 2, SKIP_NOT_FAILED: 2, SKIP_SHUTDOWN: 2, SKIP_TERMINATING: 1}
+
+
+def test_include_shutdown_takes_shutdown_and_preemption_endings_only() -> None:
+    plan = plan_cleanup(SCENARIO, now=NOW, index=INDEX, include_shutdown=True)
+    assert [item.name for item in plan.to_delete] == ["api-evicted", "api-no-reason", "shutdown", "preempted",
+                                                      "shutdown-refused"]
+    assert plan.counts_by_kind == {"KubeletPreemption": 1, "NodePressure": 2, "NodeShutdown": 2}
+    assert reasons(plan)["outofcpu"] == SKIP_REJECTED and reasons(plan)["job-evicted"] == SKIP_JOB
 
 
 def test_older_than_uses_eviction_time_then_creation() -> None:
@@ -129,9 +148,13 @@ MESSAGES = st.sampled_from([
     None, "", LOW_MEMORY, LOW_DISK.format(usage="1Gi"), REJECTED, "Pod The node had condition: [MemoryPressure]. ",
     'Usage of EmptyDir volume "x" exceeds the limit "1Gi". ', "Pod was terminated in response to imminent node shutdown.",
     "Pod was active on the node longer than the specified deadline", "Back-off restarting failed container",
+    "Preempted in order to admit critical pod", "Pod was preempted by Kubelet to accommodate a critical pod.",
+    "Pod was rejected: Node didn't have enough resource: cpu, requested: 2000, used: 1000, capacity: 2000",
+    "Pod was rejected: Predicate NodeAffinity failed", "Pod Pod was rejected as the node is shutting down.",
 ])
 REASONS = st.sampled_from([None, "", "Evicted", "DeadlineExceeded", "OutOfcpu", "Terminated", "Preempting",
-                           "UnexpectedAdmissionError", "NodeAffinity", "evicted"])
+                           "UnexpectedAdmissionError", "NodeAffinity", "evicted", "NodeShutdown", "Shutdown",
+                           "OutOfDisk"])
 PHASES = st.sampled_from([None, "Failed", "Running", "Pending", "Succeeded", "Unknown", "failed"])
 CONDITIONS = st.lists(st.fixed_dictionaries({
     "type": st.sampled_from(["DisruptionTarget", "Ready", "PodScheduled"]),
@@ -158,13 +181,14 @@ def pods(draw: Any) -> Dict[str, Any]:
 
 @pytest.mark.slow  # 400 hypothesis examples: 2-4 s
 @settings(max_examples=400, deadline=None)
-@given(st.lists(pods(), max_size=8), st.booleans(), st.booleans(),
+@given(st.lists(pods(), max_size=8), st.booleans(), st.booleans(), st.booleans(),
        st.sampled_from([None, timedelta(0), timedelta(days=30)]))
 def test_never_selects_a_pod_that_is_not_failed_and_evicted(
-    batch: List[Dict[str, Any]], include_rejected: bool, include_jobs: bool, older_than: Optional[timedelta]
+    batch: List[Dict[str, Any]], include_rejected: bool, include_shutdown: bool, include_jobs: bool,
+    older_than: Optional[timedelta]
 ) -> None:
-    plan = plan_cleanup(batch, now=NOW, index=INDEX, include_rejected=include_rejected, include_jobs=include_jobs,
-                        older_than=older_than)
+    plan = plan_cleanup(batch, now=NOW, index=INDEX, include_rejected=include_rejected,
+                        include_shutdown=include_shutdown, include_jobs=include_jobs, older_than=older_than)
     assert len(plan.to_delete) + len(plan.skipped) == len(batch)
     selected_uids = {item.uid for item in plan.to_delete}
     for pod in batch:
@@ -172,8 +196,14 @@ def test_never_selects_a_pod_that_is_not_failed_and_evicted(
             assert pod["status"].get("phase") == "Failed"
             assert is_evicted(pod)
             assert not pod["metadata"].get("deletionTimestamp")
+            eviction = parse_eviction(pod)
+            assert eviction is not None
             if not include_rejected:
                 assert "had condition" not in pod["status"].get("message", "")
+                assert eviction.kind != "AdmissionRejected"
+            if not include_shutdown:
+                assert eviction.kind == "AdmissionRejected" or eviction.kind in ("NodePressure", "LocalStorageLimit") \
+                    or (eviction.refusal is not None and include_rejected)
 
 
 # ---- evicted listing and grouping -----------------------------------------------------------

@@ -12,8 +12,12 @@ from conftest import build_pod
 EXPECTED = yaml.safe_load((Path(__file__).parent / "data" / "scenario_expectations.yaml").read_text())
 EVICTED = {(c["namespace"], c["pod"]) for c in EXPECTED["evictions"]}
 REJECTED = {(c["namespace"], c["pod"]) for c in EXPECTED["evictions"] if c["kind"] == "AdmissionRejected"}
+# Node-shutdown and kubelet-preemption endings; a refusal while the node shut down goes with either flag.
+SHUTDOWN = {(c["namespace"], c["pod"]) for c in EXPECTED["evictions"] if c["kind"] in ("NodeShutdown", "KubeletPreemption")}
+REFUSED_IN_SHUTDOWN = {(c["namespace"], c["pod"]) for c in EXPECTED["evictions"]
+                       if c["kind"] == "NodeShutdown" and c.get("refusal")}
 JOB_OWNED = {(c["namespace"], c["pod"]) for c in EXPECTED["evictions"] if c["owned_by_job"]}
-CLEANABLE = EVICTED - REJECTED - JOB_OWNED
+CLEANABLE = EVICTED - REJECTED - SHUTDOWN - JOB_OWNED
 
 
 def all_pods(sb):
@@ -78,9 +82,18 @@ def test_clean_yes_deletes_exactly_the_evicted_pods(pullmedic, scenarios):
 def test_clean_includes_rejected_and_job_pods_only_when_asked(pullmedic, scenarios):
     before = all_pods(scenarios)
     pullmedic("clean", "-A", "--yes", "--include-rejected", "--include-jobs", sandbox=scenarios)
-    assert before - all_pods(scenarios) == EVICTED
+    assert before - all_pods(scenarios) == EVICTED - (SHUTDOWN - REFUSED_IN_SHUTDOWN)
     kept = {(c["namespace"], c["pod"]) for c in EXPECTED["not_evicted"] + EXPECTED["healthy"]}
-    assert kept <= all_pods(scenarios)
+    assert kept | (SHUTDOWN - REFUSED_IN_SHUTDOWN) <= all_pods(scenarios)
+
+
+def test_clean_include_shutdown_takes_shutdown_and_preemption_endings(pullmedic, scenarios):
+    before = all_pods(scenarios)
+    result = pullmedic("clean", "-A", "--yes", "--include-shutdown", sandbox=scenarios)
+    assert before - all_pods(scenarios) == CLEANABLE | (SHUTDOWN - JOB_OWNED)
+    assert result.stdout.splitlines()[-1] == f"deleted {len(CLEANABLE | (SHUTDOWN - JOB_OWNED))}, already gone 0, skipped 0, failed 0"
+    pullmedic("clean", "-A", "--yes", "--include-rejected", "--include-shutdown", "--include-jobs", sandbox=scenarios)
+    assert before - all_pods(scenarios) == EVICTED
 
 
 @pytest.mark.parametrize("args", [["--dry-run=client"], ["--dry-run=server", "--yes"], []],

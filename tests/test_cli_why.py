@@ -51,7 +51,10 @@ def test_api_calls_stay_bounded(pullmedic, scenario_sandbox):
     requests = scenario_sandbox.requests
     pod_lists = [r for r in requests if r.path == "/api/v1/pods"]
     event_lists = [r for r in requests if r.path.endswith("/events")]
-    assert len(pod_lists) == 1
+    # one list of the scope, plus one of each node where the kubelet preempted (its critical pods)
+    per_node = [r for r in pod_lists if (r.query.get("fieldSelector") or "").startswith("spec.nodeName=")]
+    preempted_nodes = {c["node"] for c in EXPECTED["evictions"] if c["kind"] == "KubeletPreemption"}
+    assert len(pod_lists) == 1 + len(per_node) and len(per_node) == len(preempted_nodes)
     # one Warning-event list; pods still being created add one Pulling and one Pulled list (slow pulls)
     assert [r.query["fieldSelector"].split(",involvedObject.uid=")[0] for r in event_lists] == [
         "type=Warning,involvedObject.kind=Pod",

@@ -26,6 +26,7 @@ def _scenario():
         secrets={key(o): o for o in by_kind.get("Secret", [])},
         service_accounts={key(o): o for o in by_kind.get("ServiceAccount", [])},
         owners=OwnerIndex(replicasets=by_kind.get("ReplicaSet", []), jobs=by_kind.get("Job", [])),
+        peers=by_kind["Pod"],
     )
     return by_kind["Pod"], by_kind.get("Event", []), facts
 
@@ -57,6 +58,14 @@ def test_every_scenario_is_diagnosed_as_expected(second_pass):
     for expected in EXPECTATIONS["evictions"]:
         d = found.pop((expected["namespace"], expected["pod"], None))
         assert (d.cause, d.owner) == (expected["cause"], _workload(expected)), expected["pod"]
+        eviction = as_document(d.evidence)["eviction"]
+        assert eviction["kind"] == expected["kind"] and eviction["node"] == expected["node"], expected["pod"]
+        for key, value in (expected.get("refusal") or {}).items():
+            assert eviction["refusal"][key] == value, (expected["pod"], key)
+        if second_pass and "replaced" in expected:
+            assert eviction["replacement"]["replaced"] == expected["replaced"], expected["pod"]
+        if second_pass and expected["kind"] == "KubeletPreemption":
+            assert eviction["preemptedBy"] == expected["preempted_by"], expected["pod"]
     assert found == {}, sorted(found)
 
 
@@ -70,6 +79,6 @@ def test_scenario_pods_without_problems_are_not_reported():
 
 def test_scenario_second_pass_needs_no_more_facts():
     diagnoses = diagnose_pods(SCENARIO_PODS, SCENARIO_EVENTS, now=SCENARIO_ANCHOR)
-    assert facts_needed(diagnoses) == {"nodes", "secrets", "serviceaccounts", "owners"}
+    assert facts_needed(diagnoses) == {"nodes", "nodepods", "secrets", "serviceaccounts", "owners"}
     again = diagnose_pods(SCENARIO_PODS, SCENARIO_EVENTS, now=SCENARIO_ANCHOR, facts=SCENARIO_FACTS)
     assert facts_needed(again) == set()

@@ -18,6 +18,7 @@ from kubectl_pullmedic.core.evictions.parse import (
     is_evicted,
     parse_eviction,
 )
+from kubectl_pullmedic.core.pulls.summaries import eviction_summary
 from kubectl_pullmedic.core.serialize import as_document
 
 DATA_FILE = Path(__file__).parent / "data" / "eviction_messages.yaml"
@@ -176,6 +177,38 @@ def test_data_file_messages(entry: Dict[str, Any]) -> None:
     assert is_evicted(evicted_pod(entry["message"], reason=None))  # also without a reason (issue 105467)
 
 
+ENDINGS_FILE = Path(__file__).parent / "data" / "kubelet_endings.yaml"
+ENDINGS = yaml.safe_load(ENDINGS_FILE.read_text(encoding="utf-8"))["endings"]
+
+
+def _ending_pod(entry: Dict[str, Any]) -> Dict[str, Any]:
+    status: Dict[str, Any] = {}
+    if entry.get("condition"):
+        status["conditions"] = [disruption(entry["condition"])]
+    if entry.get("event"):  # the event carries the bare message; the pod only its reason
+        return evicted_pod("Pod was rejected: " + entry["message"], reason=entry["reason"], status=status)
+    return evicted_pod(entry["message"], reason=entry["reason"], status=status)
+
+
+@pytest.mark.parametrize("entry", ENDINGS, ids=lambda e: f"{e['reason']}:{(e['message'] or e.get('condition') or '')[:50]}")
+def test_endings_corpus(entry: Dict[str, Any]) -> None:
+    """Every refusal, shutdown and preemption form: recognised (or not) and parsed from the pod alone."""
+    pod = _ending_pod(entry)
+    assert is_evicted(pod) is (entry["kind"] is not None)
+    eviction = parse_eviction(pod)
+    if entry["kind"] is None:
+        assert eviction is None
+        return
+    assert eviction is not None and (eviction.kind, eviction.cause) == (entry["kind"], entry["cause"])
+    refusal = as_document(eviction.refusal) if eviction.refusal else None
+    if "refusal" in entry:
+        assert refusal is not None and {key: refusal[key] for key in entry["refusal"]} == entry["refusal"]
+    if entry["kind"] == "NodeShutdown":
+        assert (eviction.refusal is not None) is bool(entry.get("refused"))
+    assert eviction_summary(eviction).startswith(("refused by", "stopped when", "preempted by"))
+    assert eviction_fixes(eviction, pod, ("Deployment", "api"))[-1].startswith("Remove these leftovers with: ")
+
+
 def test_unknown_text_is_not_a_message() -> None:
     assert parse_message("Pod was terminated in response to imminent node shutdown.") is None
 
@@ -197,18 +230,21 @@ def disruption(message: str) -> Dict[str, Any]:
         (evicted_pod(LOW_MEMORY, reason=None), True),  # kubernetes issue 105467
         (evicted_pod(None, reason=None, status={"conditions": [disruption(LOW_MEMORY)]}), True),
         (evicted_pod('Usage of EmptyDir volume "tmp" exceeds the limit "1Gi". ', reason=None), True),
-        (evicted_pod(SHUTDOWN, reason="Terminated", status={"conditions": [disruption(SHUTDOWN)]}), False),
-        (evicted_pod(None, reason=None, status={"conditions": [disruption(SHUTDOWN)]}), False),
-        (evicted_pod("Preempted in order to admit critical pod", reason="Preempting"), False),
+        # The kubelet's other endings linger the same way: node shutdown, preemption, admission refusals.
+        (evicted_pod(SHUTDOWN, reason="Terminated", status={"conditions": [disruption(SHUTDOWN)]}), True),
+        (evicted_pod(None, reason=None, status={"conditions": [disruption(SHUTDOWN)]}), True),
+        (evicted_pod("Preempted in order to admit critical pod", reason="Preempting"), True),
         (evicted_pod("Pod was active on the node longer than the specified deadline", reason="DeadlineExceeded"), False),
-        (evicted_pod("Pod was rejected: Node didn't have enough resource: cpu", reason="OutOfcpu"), False),
+        (evicted_pod("Pod was rejected: Node didn't have enough resource: cpu", reason="OutOfcpu"), True),
+        (evicted_pod(None, reason=None, status={"conditions": [disruption("Something else entirely.")]}), False),
         (evicted_pod(None, reason=None), False),  # a failed Job pod
         (evicted_pod(LOW_MEMORY, status={"phase": "Running"}), False),
         (evicted_pod(LOW_MEMORY, status={"phase": "Succeeded"}), False),
         ({}, False),
     ],
     ids=["reason", "reason-no-message", "no-reason-message", "no-reason-condition", "no-reason-emptydir",
-         "node-shutdown", "node-shutdown-no-reason", "preempted", "deadline", "out-of-cpu", "job-failure",
+         "node-shutdown", "node-shutdown-no-reason", "preempted", "deadline", "out-of-cpu", "unknown-condition",
+         "job-failure",
          "running", "succeeded", "empty"],
 )
 def test_is_evicted(pod: Dict[str, Any], expected: bool) -> None:

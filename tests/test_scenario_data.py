@@ -58,6 +58,7 @@ OBJECTS: List[Obj] = [item for document in DOCUMENTS.values() for item in docume
 EXPECT: Obj = _load(DATA / "scenario_expectations.yaml")
 PULL_MESSAGES: List[Obj] = _load(DATA / "pull_messages.yaml")["messages"]
 EVICTION_MESSAGES: List[Obj] = _load(DATA / "eviction_messages.yaml")["messages"]
+KUBELET_ENDINGS: List[Obj] = _load(DATA / "kubelet_endings.yaml")["endings"]
 PULL_CAUSES = frozenset(EXPECT["cause_codes"]["pull"])
 EVICTION_CAUSES = frozenset(EXPECT["cause_codes"]["eviction"])
 
@@ -374,6 +375,26 @@ def test_eviction_corpus_is_well_formed() -> None:
         if entry["kind"] == "AdmissionRejected":
             assert entry["node_conditions"], entry["message"]
         if entry["threshold"] is not None and entry["kind"] == "NodePressure":
-            assert f"Threshold quantity: {entry['threshold']}, available: {entry['available']}." in entry["message"]
-    assert {entry["kind"] for entry in EVICTION_MESSAGES} == set(EXPECT["eviction_kinds"])
-    assert {entry["cause"] for entry in EVICTION_MESSAGES} == EVICTION_CAUSES - {"EvictedOther"}
+            assert f"Threshold quantity: {entry['threshold']}, available: {entry['available']}" in entry["message"]
+        assert entry["source"].strip(), entry["message"]
+    assert {entry["kind"] for entry in EVICTION_MESSAGES} == {"NodePressure", "LocalStorageLimit", "AdmissionRejected"}
+
+
+def test_endings_corpus_is_well_formed() -> None:
+    keys = Counter((entry["reason"], entry["message"], entry.get("condition")) for entry in KUBELET_ENDINGS)
+    assert [key for key, n in keys.items() if n > 1] == []
+    for entry in KUBELET_ENDINGS:
+        assert entry["source"].strip(), entry
+        if entry["kind"] is None:
+            assert "cause" not in entry, entry
+            continue
+        assert entry["kind"] in EXPECT["eviction_kinds"] and entry["cause"] in EVICTION_CAUSES, entry
+        assert entry["reason"] or entry.get("condition"), entry
+    assert any(entry["kind"] is None for entry in KUBELET_ENDINGS)
+
+
+def test_the_corpora_cover_every_eviction_kind_and_cause() -> None:
+    kinds = {entry["kind"] for entry in EVICTION_MESSAGES + KUBELET_ENDINGS if entry["kind"]}
+    causes = {entry["cause"] for entry in EVICTION_MESSAGES + KUBELET_ENDINGS if entry["kind"]}
+    assert kinds == set(EXPECT["eviction_kinds"])
+    assert causes | {"EvictedOther"} == EVICTION_CAUSES

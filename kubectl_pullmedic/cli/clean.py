@@ -25,8 +25,11 @@ kubectl pullmedic clean -A --dry-run=client
 # Delete evicted pods older than a day in one namespace, without asking
 kubectl pullmedic clean -n shop --older-than 24h --yes
 
-# Also remove pods the kubelet refused under node pressure, and evicted Job pods
+# Also remove pods the kubelet refused at admission, and evicted Job pods
 kubectl pullmedic clean -A --include-rejected --include-jobs -y
+
+# Also remove pods stopped by a graceful node shutdown or preempted for a critical pod
+kubectl pullmedic clean -A --include-shutdown --dry-run=client
 """
 
 
@@ -35,7 +38,8 @@ kubectl pullmedic clean -A --include-rejected --include-jobs -y
 @listing_options(formats=("name", "json"))
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
 @click.option("--older-than", type=Duration(), metavar="DURATION", help="Only pods evicted at least this long ago (e.g. 1h, 7d).")
-@click.option("--include-rejected", is_flag=True, help="Also delete pods the kubelet refused under node pressure (they never ran).")
+@click.option("--include-rejected", is_flag=True, help="Also delete pods the kubelet refused at admission (OutOfcpu, NodeAffinity, node pressure, ...; they never ran).")
+@click.option("--include-shutdown", is_flag=True, help="Also delete pods stopped by a graceful node shutdown or preempted by the kubelet for a critical pod.")
 @click.option("--include-jobs", is_flag=True, help="Also delete evicted pods of Jobs (they count toward the Job's backoffLimit).")
 @click.option("--dry-run", type=click.Choice(["none", "client", "server"]), default="none", is_flag=False, flag_value="client",
               show_default=True, help="client: only list; server: send the deletes with dryRun=All.")
@@ -43,18 +47,19 @@ kubectl pullmedic clean -A --include-rejected --include-jobs -y
 @click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Deletes in flight at once.")
 @click.pass_obj
 def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelta], include_rejected: bool,
-          include_jobs: bool, dry_run: str, yes: bool, concurrency: int) -> int:
+          include_shutdown: bool, include_jobs: bool, dry_run: str, yes: bool, concurrency: int) -> int:
     """Delete evicted pods, and only evicted pods.
 
     Unlike `kubectl delete pods --field-selector status.phase=Failed`, failed Job pods,
-    pods past their deadline and other non-evicted failures are never touched; admission
-    rejections and evicted Job pods only when asked. Each delete is guarded by the pod's uid
-    and resourceVersion, so a pod recreated under the same name is never deleted.
+    pods past their deadline and other failures the kubelet did not cause are never touched;
+    admission refusals, node-shutdown and kubelet-preemption endings, and Job pods only when
+    asked. Each delete is guarded by the pod's uid and resourceVersion, so a pod recreated
+    under the same name is never deleted.
     """
     cluster = connect(settings, max_connections=concurrency)
     report = engine.plan(cluster, scope_of(settings, cluster), node=node, now=settings.now(),
                          include_rejected=include_rejected, include_jobs=include_jobs, older_than=older_than,
-                         dry_run=dry_run)
+                         dry_run=dry_run, include_shutdown=include_shutdown)
     if dry_run == "client" or not report.plan.to_delete:
         show(settings, report)
         return ExitCode.OK

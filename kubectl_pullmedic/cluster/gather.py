@@ -303,3 +303,15 @@ def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List
 def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], List[str]]:
     fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
     return {name: node for (_, name), node in fetched.found.items()}, fetched.warnings
+
+
+def pods_on_nodes(cluster: Cluster, nodes: Iterable[str], keep: Callable[[Obj], bool]) -> List[Obj]:
+    """Pods of every namespace on the named nodes (one ``spec.nodeName`` list each), for context only:
+    when RBAC refuses the list, only a hint is lost (which critical pod a preemption made room for)."""
+    found: List[Obj] = []
+    for node in sorted({name for name in nodes if name}):
+        try:
+            found.extend(pod for pod in cluster.list_all("pods", None, field_selector=f"spec.nodeName={node}") if keep(pod))
+        except (Forbidden, NotFound):
+            continue
+    return found

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import causes as c
-from .evictions.parse import Eviction, eviction_fixes, parse_eviction
+from .evictions.parse import Eviction, eviction_fixes, parse_eviction, with_node
 from .pulls.fixcontext import FixContext, describe_node
 from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
@@ -64,6 +64,7 @@ class ClusterFacts:
     unreadable: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     # (registry, repository) that pods in scope run: what a mistyped name most likely meant.
     running_images: FrozenSet[Tuple[str, str]] = frozenset()
+    peers: Sequence[Obj] = ()  # other pods read for context: the critical pods of nodes where the kubelet preempted
 
 
 def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
@@ -79,6 +80,7 @@ def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]],
     now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
     index = events if isinstance(events, EventIndex) else EventIndex(events)
     pods = [pod for pod in pods if isinstance(pod, dict)]
+    context = pods + list(facts.peers)
     running = running if running is not None else pulls_by_node(pods, index)
     found: List[Diagnosis] = []
     for pod in pods:
@@ -86,7 +88,7 @@ def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]],
             continue
         pod_events = index.for_pod(pod)
         owner_key, owner_source = _owner(pod, facts.owners)
-        eviction = parse_eviction(pod, pod_events)
+        eviction = parse_eviction(pod, pod_events, owners=facts.owners, peers=context)
         if eviction is not None:
             found.append(_diagnose_eviction(pod, eviction, facts, owner_key, owner_source, now))
             continue
@@ -129,6 +131,8 @@ def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:
         if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL, c.SLOW_PULL) or diagnosis.cause in c.EVICTION_CAUSES) \
                 and diagnosis.node and evidence.node_info is None:
             needed.add("nodes")
+            if diagnosis.cause == c.PREEMPTED_BY_KUBELET:
+                needed.add("nodepods")  # the critical pods of the node, to name the one it made room for
         if isinstance(evidence, PullEvidence):
             credentials = evidence.pull_secrets
             about_secrets = evidence.pull_error is not None and evidence.pull_error.pattern == "malformed-secret"
@@ -317,11 +321,12 @@ def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner:
                        owner_source: str, now: datetime) -> Diagnosis:
     node = _text(eviction.node)
     node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
+    eviction = with_node(eviction, facts.nodes.get(node) if facts.nodes is not None and node else None)
     fix = eviction_fixes(eviction, pod, owner)
     node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
     if node_unreadable:
         fix.insert(0, f"Node {node} could not be read ({node_unreadable}); to see its conditions: kubectl describe node {node}")
-    if node_info is not None:
+    if node_info is not None and (eviction.node_conditions or eviction.kind in ("NodePressure", "LocalStorageLimit")):
         pressure = ", ".join(node_info["pressure"]) or "none"
         fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")
     # The eviction's node comes straight from the pod: keep it only if it is text.

@@ -1,4 +1,4 @@
-"""``clean``: plan from the failed pods (evicted only, unless asked), then apply the deletes."""
+"""``clean``: plan from the failed pods (evicted only, unless asked for refusals or shutdown endings), then apply."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from ..core.reports import CleanReport
 
 
 def plan(cluster: Cluster, scope: Scope, *, node: Optional[str], now: datetime, include_rejected: bool,
-         include_jobs: bool, older_than: Optional[timedelta], dry_run: str) -> CleanReport:
+         include_jobs: bool, older_than: Optional[timedelta], dry_run: str,
+         include_shutdown: bool = False) -> CleanReport:
     """What would be deleted and what is kept, and why; nothing is sent."""
     listing = gather.failed_pods(cluster, scope, node)
     index, hidden = gather.owner_index_for(cluster, listing.items)
     cleanup = plan_cleanup(listing.items, now=now, index=index, include_rejected=include_rejected,
-                           include_jobs=include_jobs, older_than=older_than)
+                           include_shutdown=include_shutdown, include_jobs=include_jobs, older_than=older_than)
     return CleanReport(cleanup, dry_run, None, listing.warnings + hidden)
 
 

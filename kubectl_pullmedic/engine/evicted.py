@@ -8,6 +8,8 @@ from ..cluster import gather
 from ..cluster.api import Cluster
 from ..cluster.gather import Scope
 from ..core.evictions.cleanup import collect_evictions, group_evictions
+from ..core.evictions.context import is_critical
+from ..core.evictions.endings import KIND_PREEMPTION
 from ..core.evictions.parse import is_evicted
 from ..core.reports import EvictedReport, Where
 
@@ -21,6 +23,10 @@ def evicted(cluster: Cluster, scope: Scope, *, node: Optional[str], group_by: Op
     events = gather.warning_events_for(cluster, listing.items, scope)
     index, hidden = gather.owner_index_for(cluster, listing.items)
     items = collect_evictions(listing.items, events.items, index)
+    preempted = {item.eviction.node or "" for item in items if item.eviction.kind == KIND_PREEMPTION}
+    if preempted:  # name the critical pod each preemption made room for
+        critical = gather.pods_on_nodes(cluster, preempted, keep=is_critical)
+        items = collect_evictions(listing.items, events.items, index, peers=critical)
     groups = group_evictions(items, group_by or "owner") if items else []
     nodes = {}
     if wide:

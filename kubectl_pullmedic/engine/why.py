@@ -9,8 +9,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ..cluster import gather
 from ..cluster.api import Cluster, Obj
 from ..cluster.gather import Scope
+from ..core import causes
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
 from ..core.podhealth import running_repositories
+from ..core.evictions.context import is_critical
 from ..core.kube import name_of, namespace_of, uid_of
 from ..core.diagnosis import Diagnosis
 from ..core.podevents import EventIndex
@@ -70,6 +72,9 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
         fetched, hidden = gather.facts_for(cluster, needed, concerned, intermediates)
         facts = replace(fetched, running_images=facts.running_images)
         warnings += hidden
+        if "nodepods" in needed:
+            preempted = {d.node or "" for d in diagnoses if d.cause == causes.PREEMPTED_BY_KUBELET}
+            facts = replace(facts, peers=gather.pods_on_nodes(cluster, preempted, keep=is_critical))
         diagnoses = diagnose_pods(concerned, index, now=now, facts=facts, slow_pull_after=slow, running=running)
     probes: Dict[DiagnosisKey, ProbeResult] = {}
     if prober:

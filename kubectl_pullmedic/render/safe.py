@@ -17,8 +17,9 @@ import unicodedata
 from typing import Any
 
 
-def neutralise(text: str) -> str:
-    """``text`` with every character a terminal would act on made visible.
+def neutralise(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with every character a terminal would act on made visible (newlines kept on request,
+    for a message of several lines).
 
     >>> neutralise("ok\\x1b]0;pwned\\x07 \\u202eevil \\x9b2J line\\nnext\\r")
     'ok^[]0;pwned\\\\x07 \\\\u202eevil \\\\x9b2J line\\\\nnext\\\\r'
@@ -27,7 +28,7 @@ def neutralise(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return "".join(_visible(char) for char in text)
+    return "".join(char if keep_newlines and char == "\n" else _visible(char) for char in text)
 
 
 def _visible(char: str) -> str:

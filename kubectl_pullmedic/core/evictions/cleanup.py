@@ -1,10 +1,11 @@
-"""Evicted pods as a set: listing them, grouping them, and choosing which ones to delete.
+"""Pods the kubelet ended, as a set: listing them, grouping them, and choosing which ones to delete.
 
 ``plan_cleanup`` is the only place that decides what ``clean`` deletes. It selects a pod
-only when it is Failed *and* evicted (``is_evicted``), whatever else the input holds, and
-says for every other pod why it was kept: a failed Job pod or a pod past its deadline is
-evidence someone wants to read, and ``kubectl delete --field-selector status.phase=Failed``
-would have taken it.
+only when it is Failed *and* the kubelet ended it (``is_evicted``): evicted by default, refused
+at admission with ``include_rejected``, stopped by a node shutdown or preempted for a critical
+pod with ``include_shutdown``. It says for every other pod why it was kept: a failed Job pod or
+a pod past its deadline is evidence someone wants to read, and ``kubectl delete
+--field-selector status.phase=Failed`` would have taken it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .messages import KIND_REJECTED, ContainerUsage, Eviction
+from .endings import KIND_NODE_SHUTDOWN, KIND_PREEMPTION
+from .messages import KIND_LOCAL_STORAGE, KIND_NODE_PRESSURE, KIND_REJECTED, ContainerUsage, Eviction
 from .parse import eviction_fixes, is_evicted, parse_eviction
 from ..kube import Obj, creation_time, dig, name_of, namespace_of, owner_reference, uid_of
 from ..quantity import parse_bytes
@@ -27,6 +29,7 @@ SKIP_NOT_FAILED = "not-failed"
 SKIP_NOT_EVICTED = "not-evicted"
 SKIP_TERMINATING = "terminating"
 SKIP_REJECTED = "rejected"
+SKIP_SHUTDOWN = "shutdown"
 SKIP_JOB = "job-owned"
 SKIP_TOO_YOUNG = "too-young"
 
@@ -57,12 +60,16 @@ class EvictedPod:
 
 
 def collect_evictions(
-    pods: Sequence[Obj], events: Sequence[Obj] = (), index: Optional[OwnerIndex] = None
+    pods: Sequence[Obj], events: Sequence[Obj] = (), index: Optional[OwnerIndex] = None, peers: Sequence[Obj] = ()
 ) -> List[EvictedPod]:
-    """The evicted pods among ``pods``, each parsed and tied to its workload."""
+    """The pods among ``pods`` the kubelet ended, each parsed and tied to its workload.
+
+    ``peers`` are other pods read for context (the critical pods of a node where the kubelet preempted).
+    """
     found = []
+    context = list(pods) + list(peers)
     for pod in pods:
-        eviction = parse_eviction(pod, events)
+        eviction = parse_eviction(pod, events, owners=index, peers=context)
         if eviction is None:
             continue
         found.append(
@@ -74,10 +81,25 @@ def collect_evictions(
 
 
 def resource_label(eviction: Eviction) -> str:
-    """What ran short, for a RESOURCE column: the resource, or a refusal's node conditions."""
+    """What ran short, for a RESOURCE column: the resource, a refusal's node conditions or failed
+    check, or the ending (node-shutdown, critical-pod) when nothing ran short."""
+    if eviction.kind == KIND_NODE_SHUTDOWN:
+        return "node-shutdown"
+    if eviction.kind == KIND_PREEMPTION:
+        return "critical-pod"
     if eviction.kind == KIND_REJECTED:
-        return ",".join(eviction.node_conditions) or "unknown"
+        refusal = eviction.refusal
+        if eviction.node_conditions:
+            return ",".join(eviction.node_conditions)
+        if refusal is not None:
+            return refusal.resource or refusal.predicate or refusal.reason or "unknown"
+        return "unknown"
     return eviction.resource or "unknown"
+
+
+_REMOVE = "Remove these leftovers with: "
+_VERBS = {KIND_REJECTED: "refused by the kubelet", KIND_NODE_SHUTDOWN: "stopped by a node shutdown",
+          KIND_PREEMPTION: "preempted by the kubelet"}
 
 
 @dataclass
@@ -93,6 +115,7 @@ class EvictionGroup:
     owners: List[str] = field(default_factory=list)  # deployment/api, ...
     kinds: List[str] = field(default_factory=list)
     fixes: List[str] = field(default_factory=list)
+    ownerless: bool = field(default=False, metadata={"document": False})  # some pod has no controller
 
     @property
     def count(self) -> int:
@@ -104,15 +127,21 @@ class EvictionGroup:
     def summary(self) -> str:
         """One line, e.g. "72 pods of deployment/api were evicted for ephemeral-storage on 3 nodes"."""
         noun = "pod" if self.count == 1 else "pods"
-        verb = "were refused by the kubelet" if self.kinds == [KIND_REJECTED] else "were evicted"
+        if len(self.kinds) == 1 and self.kinds[0] in _VERBS:
+            verb = "were " + _VERBS[self.kinds[0]]
+        elif set(self.kinds) <= {KIND_NODE_PRESSURE, KIND_LOCAL_STORAGE}:
+            verb = "were evicted"
+        else:
+            verb = "were ended by the kubelet"
         if self.count == 1:
             verb = verb.replace("were", "was")
         parts = [f"{self.count} {noun}"]
-        if len(self.owners) == 1:
+        if len(self.owners) == 1 and not self.ownerless:
             parts.append(f"of {self.owners[0]}")
         if len(self.namespaces) == 1:
             parts.append(f"in namespace {self.namespaces[0]}")
-        parts.append(f"{verb} for {', '.join(self.resources)}")
+        reasons = [resource for resource in self.resources if resource not in ("node-shutdown", "critical-pod")]
+        parts.append(f"{verb} for {', '.join(reasons)}" if reasons else verb)
         parts.append(f"on node {self.nodes[0]}" if len(self.nodes) == 1 else f"on {len(self.nodes)} nodes")
         return " ".join(parts)
 
@@ -143,7 +172,8 @@ def _fixes(members: Sequence[EvictedPod]) -> List[str]:
     buckets: Dict[Tuple[Any, ...], List[EvictedPod]] = {}
     for item in members:
         eviction = item.eviction
-        key = (item.namespace, item.owner, eviction.kind, eviction.cause, eviction.volume, eviction.exceeded_limit)
+        key = (item.namespace, item.owner, eviction.kind, eviction.cause, eviction.reason, eviction.volume,
+               eviction.exceeded_limit)
         buckets.setdefault(key, []).append(item)
     lines: List[str] = []
     for bucket in buckets.values():
@@ -151,7 +181,8 @@ def _fixes(members: Sequence[EvictedPod]) -> List[str]:
         for line in eviction_fixes(peak, bucket[0].pod, bucket[0].owner):
             if line not in lines:
                 lines.append(line)
-    return lines
+    # How to remove the leftovers comes last, after every bucket's explanation.
+    return [line for line in lines if not line.startswith(_REMOVE)] + [line for line in lines if line.startswith(_REMOVE)]
 
 
 def _unique(values: Sequence[Optional[str]]) -> List[str]:
@@ -176,6 +207,7 @@ def group_evictions(evicted: Sequence[EvictedPod], by: str = "owner") -> List[Ev
             owners=_unique([_owner_text(item.owner) for item in items]),
             kinds=_unique([item.eviction.kind for item in items]),
             fixes=_fixes(items),
+            ownerless=any(item.owner is None for item in items),
         )
         for key, items in members.items()
     ]
@@ -263,8 +295,27 @@ def _age(pod: Obj, eviction: Eviction, now: datetime) -> Optional[timedelta]:
     return now - moment if moment else None
 
 
+def _kind_skip(eviction: Eviction, include_rejected: bool, include_shutdown: bool) -> Optional[Tuple[str, str]]:
+    """Refusals need --include-rejected; shutdown and preemption endings --include-shutdown (a refusal
+    while the node shut down is both, so either flag takes it)."""
+    reason = eviction.reason or "no reason"
+    if eviction.kind == KIND_REJECTED and not include_rejected:
+        what = "under node pressure" if eviction.node_conditions else f"at admission ({reason})"
+        return SKIP_REJECTED, f"refused by the kubelet {what}, never ran (use --include-rejected)"
+    if eviction.kind == KIND_NODE_SHUTDOWN and not include_shutdown:
+        if eviction.refusal is not None and include_rejected:
+            return None
+        if eviction.refusal is not None:
+            return SKIP_SHUTDOWN, "refused while its node shut down, never ran (use --include-shutdown or --include-rejected)"
+        return SKIP_SHUTDOWN, "stopped by a node shutdown (use --include-shutdown)"
+    if eviction.kind == KIND_PREEMPTION and not include_shutdown:
+        return SKIP_SHUTDOWN, "preempted by the kubelet for a critical pod (use --include-shutdown)"
+    return None
+
+
 def _skip_reason(pod: Obj, eviction: Optional[Eviction], now: datetime, include_rejected: bool,
-                 include_jobs: bool, older_than: Optional[timedelta]) -> Optional[Tuple[str, str]]:
+                 include_shutdown: bool, include_jobs: bool,
+                 older_than: Optional[timedelta]) -> Optional[Tuple[str, str]]:
     phase = dig(pod, "status", "phase") or "unknown"
     if phase != "Failed":
         return SKIP_NOT_FAILED, f"phase {phase}"
@@ -272,8 +323,9 @@ def _skip_reason(pod: Obj, eviction: Optional[Eviction], now: datetime, include_
         return SKIP_NOT_EVICTED, _not_evicted_detail(pod)
     if dig(pod, "metadata", "deletionTimestamp"):
         return SKIP_TERMINATING, "already being deleted"
-    if eviction.kind == KIND_REJECTED and not include_rejected:
-        return SKIP_REJECTED, "refused under node pressure, never ran (use --include-rejected)"
+    kind_skip = _kind_skip(eviction, include_rejected, include_shutdown)
+    if kind_skip is not None:
+        return kind_skip
     owner = owner_reference(pod) or {}
     if owner.get("kind") == "Job" and not include_jobs:
         return SKIP_JOB, f"pod of job/{owner.get('name')}, counts toward its backoffLimit (use --include-jobs)"
@@ -290,20 +342,22 @@ def plan_cleanup(
     now: datetime,
     index: Optional[OwnerIndex] = None,
     include_rejected: bool = False,
+    include_shutdown: bool = False,
     include_jobs: bool = False,
     older_than: Optional[timedelta] = None,
 ) -> CleanupPlan:
     """Which of ``pods`` ``clean`` deletes, and why each other one stays.
 
-    Only Failed, evicted pods are ever selected; admission refusals need
-    ``include_rejected``, pods of Jobs ``include_jobs``; with ``older_than``, pods evicted
-    (or, when that time is unknown, created) more recently stay, as do pods of unknown age.
+    Only Failed pods the kubelet ended are ever selected, evicted ones by default; admission
+    refusals need ``include_rejected``, node-shutdown and kubelet-preemption endings
+    ``include_shutdown``, pods of Jobs ``include_jobs``; with ``older_than``, pods ended (or,
+    when that time is unknown, created) more recently stay, as do pods of unknown age.
     """
     now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
     plan = CleanupPlan()
     for pod in pods:
         eviction = parse_eviction(pod)
-        skip = _skip_reason(pod, eviction, now, include_rejected, include_jobs, older_than)
+        skip = _skip_reason(pod, eviction, now, include_rejected, include_shutdown, include_jobs, older_than)
         if skip is not None or eviction is None:
             reason, detail = skip or (SKIP_NOT_EVICTED, _not_evicted_detail(pod))
             plan.skipped.append(SkippedPod(namespace_of(pod), name_of(pod), reason, detail))

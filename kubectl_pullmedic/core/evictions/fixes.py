@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
+from .endingfixes import ending_fixes, replacement_line
 from .messages import (
     CAUSE_DISK,
     CAUSE_EPHEMERAL_STORAGE,
@@ -18,7 +19,9 @@ from .messages import (
     CAUSE_PID,
     EPHEMERAL_STORAGE,
     KIND_LOCAL_STORAGE,
+    KIND_NODE_PRESSURE,
     KIND_REJECTED,
+    CAUSE_REJECTED,
     ContainerUsage,
     Eviction,
 )
@@ -246,6 +249,9 @@ def _rejection_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]
             f"Under MemoryPressure alone the kubelet still admits pods that have requests: give the "
             f"containers of {target.ref} memory requests"
         )
+    replaced = replacement_line(eviction, target)
+    if replaced:
+        fixes.append(replaced)
     fixes.append(f"Remove these leftovers with: kubectl pullmedic clean -n {target.namespace} --include-rejected")
     return fixes
 
@@ -260,8 +266,10 @@ def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey]) -
     'kubectl set resources deployment/api -c app --requests=memory=1536Mi -n shop'
     """
     target = _Target(owner, pod)
-    if eviction.kind == KIND_REJECTED:
+    if eviction.kind == KIND_REJECTED and eviction.cause == CAUSE_REJECTED:
         return _rejection_fixes(eviction, pod, target)
     if eviction.kind == KIND_LOCAL_STORAGE:
         return _local_storage_fixes(eviction, pod, target)
-    return _node_pressure_fixes(eviction, pod, target)
+    if eviction.kind == KIND_NODE_PRESSURE:
+        return _node_pressure_fixes(eviction, pod, target)
+    return ending_fixes(eviction, pod, target)

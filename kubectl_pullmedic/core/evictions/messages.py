@@ -19,7 +19,12 @@ Formats, from kubernetes/kubernetes:
   kubelets: "Pod "). Kubelets before about 1.9 used the node-low format for this too:
   "Pod The node was low on resource: [DiskPressure]." (a bracketed list, not a resource).
 Resource names are helpers.go ``signalToResource``'s: memory, ephemeral-storage, inodes, pids;
-kubelets before about 1.10 wrote nodefs, imagefs, nodefsInodes, imagefsInodes.
+kubelets 1.6 to about 1.9 wrote nodefs, imagefs, nodefsInodes, imagefsInodes, and the 1.6 format
+"The node was low on resource: %v." ended there, with no space and no threshold sentence. Some
+messages name the eviction signal instead (memory.available, nodefs.inodesFree, pid.available,
+containerfs.available): each maps to the resource its signal reclaims. A name the table does
+not know stays EvictedOther, with the name kept. Sentences are found whether or not they end
+with a period (quantities hold dots, so a sentence ends at a dot only before a space or the end).
 """
 
 from __future__ import annotations
@@ -47,15 +52,38 @@ _CAUSE_BY_RESOURCE = {
     EPHEMERAL_STORAGE: CAUSE_EPHEMERAL_STORAGE,
     "nodefs": CAUSE_DISK,
     "imagefs": CAUSE_DISK,
+    "containerfs": CAUSE_DISK,
     "inodes": CAUSE_DISK,
     "nodefsInodes": CAUSE_DISK,
     "imagefsInodes": CAUSE_DISK,
+    "containerfsInodes": CAUSE_DISK,
     "pids": CAUSE_PID,
 }
+# Eviction signals (pkg/kubelet/eviction/api/types.go) -> the resource the kubelet of the same era
+# named in its message (helpers.go signalToResource: 1.6-1.9 and 1.10+ agree on these, except that
+# 1.10+ say ephemeral-storage where 1.6-1.9 said nodefs/imagefs; the older name is kept).
+_RESOURCE_BY_SIGNAL = {
+    "memory.available": "memory",
+    "allocatableMemory.available": "memory",
+    "nodefs.available": "nodefs",
+    "allocatableNodeFs.available": "nodefs",
+    "imagefs.available": "imagefs",
+    "containerfs.available": "containerfs",
+    "nodefs.inodesFree": "nodefsInodes",
+    "imagefs.inodesFree": "imagefsInodes",
+    "containerfs.inodesFree": "containerfsInodes",
+    "pid.available": "pids",
+}
+_SIGNALS_FOLDED = {signal.lower(): resource for signal, resource in _RESOURCE_BY_SIGNAL.items()}
+_RESOURCES_FOLDED = {name.lower(): name for name in _CAUSE_BY_RESOURCE}
 
-# Quantities may hold a dot ("1.5Gi"), so a sentence ends at a dot before a space or the end.
-_END = r"\.(?=\s|$)"
-_NODE_LOW = re.compile(r"The node was low on resource: (?P<resource>[A-Za-z][\w-]*)\.")
+# Quantities may hold a dot ("1.5Gi"), so a sentence ends at a dot before a space or the end; a
+# sentence without its period ends before the next space or at the end (kubelets and the tools that
+# copy their messages do not always keep the punctuation).
+_END = r"(?:\.(?=\s|$)|(?=\s)|$)"
+_NODE_LOW = re.compile(
+    r"The node was low on resource:\s*(?P<resource>[A-Za-z][\w./-]*?)(?:\.(?=\s|$)|(?=[\s,;)])|$)"
+)
 _THRESHOLD = re.compile(
     r"Threshold quantity: (?P<threshold>[^\s,]+), available: (?P<available>\S+?)" + _END
 )
@@ -96,10 +124,53 @@ class ContainerUsage:
 
 
 @dataclass
-class Eviction:
-    """What the kubelet said about one evicted (or refused) pod."""
+class Refusal:
+    """Why the kubelet's admission refused a pod: the resource and its numbers, or the check that failed.
 
-    kind: str  # KIND_NODE_PRESSURE | KIND_LOCAL_STORAGE | KIND_REJECTED
+    ``requested``, ``used`` and ``capacity`` are the kubelet's integers (lifecycle/predicate.go
+    InsufficientResourceError): millicores for cpu, bytes for memory and ephemeral-storage, a count
+    for pods and extended resources. ``capacity`` is the node's allocatable as the kubelet saw it.
+    """
+
+    reason: Optional[str]  # status.reason: OutOfcpu, NodeAffinity, UnexpectedAdmissionError, NodeShutdown, ...
+    resource: Optional[str] = None  # cpu, memory, pods, nvidia.com/gpu
+    requested: Optional[int] = None
+    used: Optional[int] = None
+    capacity: Optional[int] = None
+    predicate: Optional[str] = None  # the failed check: NodeAffinity, MatchNodeSelector, TaintToleration, ...
+    detail: Optional[str] = None  # the kubelet's own words, without the "Pod was rejected: " prefix
+    node_allocatable: Optional[str] = None  # the node's allocatable of the resource now, when the node was read
+
+    DOCUMENT_FIELDS = ("reason", "resource", "requested", "used", "capacity", "free", "shortfall", "predicate",
+                       "detail", "node_allocatable")
+
+    @property
+    def free(self) -> Optional[int]:
+        """What was left of the allocatable when the pod arrived (capacity - used)."""
+        return self.capacity - self.used if self.capacity is not None and self.used is not None else None
+
+    @property
+    def shortfall(self) -> Optional[int]:
+        """How much more the pod asked for than was free."""
+        free = self.free
+        return self.requested - free if free is not None and self.requested is not None else None
+
+
+@dataclass
+class Replacement:
+    """Whether the pod's controller has made up for it; ``replaced`` None when that cannot be told."""
+
+    controller: Optional[str]  # replicaset/api-7d4b9c; None for a pod no controller owns
+    replaced: Optional[bool]
+    detail: str
+    pod: Optional[str] = None  # a replacement seen among the pods read
+
+
+@dataclass
+class Eviction:
+    """What the kubelet said about one pod it ended: evicted, refused, shut down with its node, or preempted."""
+
+    kind: str  # KIND_NODE_PRESSURE | KIND_LOCAL_STORAGE | KIND_REJECTED | endings.KIND_NODE_SHUTDOWN | ...
     cause: str  # CAUSE_*
     resource: Optional[str] = None  # as the kubelet names it: memory, ephemeral-storage, ...
     threshold: Optional[str] = None  # the node's threshold, or the local-storage limit exceeded
@@ -110,17 +181,35 @@ class Eviction:
     pod_usage: Optional[ContainerUsage] = None  # pod-level resources (PodLevelResources)
     volume: Optional[str] = None  # the emptyDir volume that outgrew its sizeLimit
     exceeded_limit: Optional[str] = None  # local storage: "container", "pod" or "emptyDir"
+    reason: Optional[str] = None  # the pod's status.reason: Evicted, OutOfcpu, Terminated, Preempting, ...
+    refusal: Optional[Refusal] = None  # admission refusals (and refusals while the node shut down)
+    replacement: Optional[Replacement] = None
+    preempted_by: Optional[str] = None  # namespace/name of the critical pod, when it can be told
     message: str = ""
-    evicted_at: Optional[datetime] = None
+    evicted_at: Optional[datetime] = None  # when the kubelet ended or refused it
+
+
+def resource_name(name: Optional[str]) -> Optional[str]:
+    """The resource a kubelet message names, from a resource or an eviction signal name.
+
+    >>> resource_name("nodefs.inodesFree"), resource_name("memory.available"), resource_name("Inodes")
+    ('nodefsInodes', 'memory', 'inodes')
+    >>> resource_name("nvidia.com/gpu")
+    'nvidia.com/gpu'
+    """
+    if not name:
+        return None
+    folded = name.strip().rstrip(".").lower()
+    return _SIGNALS_FOLDED.get(folded) or _RESOURCES_FOLDED.get(folded) or name.strip().rstrip(".")
 
 
 def cause_for(resource: Optional[str]) -> str:
-    """The cause code for a starved resource as the kubelet names it.
+    """The cause code for a starved resource (or eviction signal) as the kubelet names it.
 
-    >>> cause_for("memory"), cause_for("nodefs"), cause_for("gpu")
-    ('EvictedMemory', 'EvictedDisk', 'EvictedOther')
+    >>> cause_for("memory"), cause_for("nodefs"), cause_for("pid.available"), cause_for("gpu")
+    ('EvictedMemory', 'EvictedDisk', 'EvictedPID', 'EvictedOther')
     """
-    return _CAUSE_BY_RESOURCE.get(resource or "", CAUSE_OTHER)
+    return _CAUSE_BY_RESOURCE.get(resource_name(resource) or "", CAUSE_OTHER)
 
 
 def is_eviction_message(message: Any) -> bool:
@@ -154,7 +243,7 @@ def _node_pressure(message: str) -> Optional[Eviction]:
     if not low and not containers and pod_usage is None:
         return None
     consumption = _CONTAINER_NEW.search(message) or pod_match
-    resource = low["resource"] if low else (consumption["resource"] if consumption else None)
+    resource = resource_name(low["resource"] if low else (consumption["resource"] if consumption else None))
     threshold = _THRESHOLD.search(message)
     return Eviction(
         KIND_NODE_PRESSURE,

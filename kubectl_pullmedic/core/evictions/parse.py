@@ -1,9 +1,12 @@
-"""Evicted pods: recognising them and reading why, from the pod, its condition and its event.
+"""Pods the kubelet ended: recognising them and reading why, from the pod, its condition and its event.
 
-The message grammar lives in ``evictionmessages`` and the fixes in ``evictionfixes``; this
-module adds what only the pod and its events know (the Evicted event's annotations, matched
-by ``involvedObject.uid``, the containers' requests and limits, the node and the time) and
-is the one place the rest of the plugin imports eviction functions from.
+Evictions (node pressure, local-storage limits) and pressure refusals are parsed in ``messages``;
+the kubelet's other endings (admission refusals, graceful node shutdown, critical-pod preemption)
+in ``endings``; the fixes live in ``fixes``. This module adds what only the pod and its events
+know (the Evicted event's annotations, matched by ``involvedObject.uid``, the containers' requests
+and limits, the node and the time), what its controller did since (``context``), and is the one
+place the rest of the plugin imports eviction functions from. "Evicted" in the names below means
+ended by the kubelet in any of these ways: all of them linger as Failed pods.
 """
 
 from __future__ import annotations
@@ -11,21 +14,26 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, List, Optional, Sequence
 
+from dataclasses import replace
+
+from .context import node_allocatable, preemptor_of, replacement_of
+from .endings import KIND_PREEMPTION, parse_ending
 from .fixes import container_resources, eviction_fixes
 from .messages import (
     CAUSE_OTHER,
     EPHEMERAL_STORAGE,
     KIND_LOCAL_STORAGE,
     KIND_NODE_PRESSURE,
+    KIND_REJECTED,
     ContainerUsage,
     Eviction,
     cause_for,
     is_eviction_message,
-    is_rejection_message,
     parse_message,
 )
 from ..podevents import last_seen
-from ..kube import Obj, as_list, dig, name_of, namespace_of, parse_time, uid_of
+from ..kube import Obj, as_list, dig, iter_containers, name_of, namespace_of, parse_time, uid_of
+from ..workloads import OwnerIndex
 
 __all__ = [
     "ContainerUsage",
@@ -35,10 +43,12 @@ __all__ = [
     "is_admission_rejection",
     "is_evicted",
     "parse_eviction",
+    "with_node",
 ]
 
 EVICTED_REASON = "Evicted"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ENDING_EVENT_REASONS = frozenset({EVICTED_REASON, "Preempting"})
 
 
 def _disruption_condition(pod: Obj) -> Optional[Obj]:
@@ -53,15 +63,16 @@ def _disruption_condition(pod: Obj) -> Optional[Obj]:
 
 
 def is_evicted(pod: Obj) -> bool:
-    """Whether the kubelet evicted ``pod`` (or refused it under node pressure).
+    """Whether the kubelet ended ``pod``: evicted it, refused it, shut it down with its node, or preempted it.
 
-    ``status.reason`` is "Evicted" on most; some lose it (kubernetes issue 105467), so a
-    Failed pod with no reason also counts when its message, or its DisruptionTarget
-    condition (reason TerminationByKubelet), is an eviction message. The condition alone
-    is not enough: graceful node shutdown ("Terminated") and kubelet preemption
-    ("Preempting") set it too.
+    ``status.reason`` is "Evicted" on most evictions; some lose it (kubernetes issue 105467), so
+    a Failed pod with no reason also counts when its message, or its DisruptionTarget condition
+    (reason TerminationByKubelet), is one of the kubelet's messages. The condition alone is not
+    enough: its message says which ending it was (node shutdown and preemption set it too).
 
     >>> is_evicted({"status": {"phase": "Failed", "reason": "Evicted"}})
+    True
+    >>> is_evicted({"status": {"phase": "Failed", "reason": "OutOfcpu"}})
     True
     >>> is_evicted({"status": {"phase": "Failed", "reason": "DeadlineExceeded"}})
     False
@@ -70,34 +81,40 @@ def is_evicted(pod: Obj) -> bool:
     if dig(status, "phase") != "Failed":
         return False
     reason = dig(status, "reason", default="")
-    if reason:
-        return reason == EVICTED_REASON
+    if reason == EVICTED_REASON:
+        return True
     condition = _disruption_condition(pod)
-    return is_eviction_message(dig(status, "message")) or (
-        condition is not None and is_eviction_message(condition.get("message"))
-    )
+    condition_message = condition.get("message") if condition else None
+    if parse_ending(reason or None, dig(status, "message"), condition_message) is not None:
+        return True
+    if reason:
+        return False
+    return is_eviction_message(dig(status, "message")) or is_eviction_message(condition_message)
 
 
 def is_admission_rejection(pod: Obj) -> bool:
-    """Whether the kubelet refused ``pod`` under node pressure, so it never ran.
+    """Whether the kubelet refused ``pod`` at admission (node pressure, resources, affinity, ...), so it never ran.
 
     >>> is_admission_rejection({"status": {"phase": "Failed", "reason": "Evicted",
     ...     "message": "Pod was rejected: The node had condition: [DiskPressure]. "}})
     True
     """
-    return is_evicted(pod) and is_rejection_message(dig(pod, "status", "message"))
+    eviction = parse_eviction(pod)
+    return eviction is not None and (eviction.kind == KIND_REJECTED or eviction.refusal is not None)
 
 
 def eviction_event(pod: Obj, events: Sequence[Obj]) -> Optional[Obj]:
-    """The latest Evicted event about ``pod``: same uid (same name only if the pod has no uid).
+    """The latest event the kubelet wrote when it ended ``pod`` (Evicted, Preempting, or the refusal's
+    reason): same uid (same name only if the pod has no uid).
 
     Matching by uid keeps the event of an older pod that had the same name away.
     """
     uid = uid_of(pod)
+    wanted = _ENDING_EVENT_REASONS | {str(dig(pod, "status", "reason") or EVICTED_REASON)}
     matches = []
     for event in events:
         involved = dig(event, "involvedObject") or dig(event, "regarding") or {}
-        if event.get("reason") != EVICTED_REASON or involved.get("kind", "Pod") != "Pod":
+        if event.get("reason") not in wanted or involved.get("kind", "Pod") != "Pod":
             continue
         if uid and involved.get("uid") == uid:
             matches.append(event)
@@ -149,11 +166,46 @@ def _fill_from_spec(eviction: Eviction, pod: Obj) -> None:
             usage.limit = str(dig(spec, "limits", resource))
 
 
-def parse_eviction(pod: Obj, events: Sequence[Obj] = ()) -> Optional[Eviction]:
-    """Why ``pod`` was evicted, from its status message, DisruptionTarget condition and event.
+def _event_text(event: Optional[Obj]) -> Optional[str]:
+    return (event.get("message") or event.get("note")) if event else None
 
-    None when the pod was not evicted (``is_evicted``). An evicted pod whose message says
-    nothing known still gets an Eviction (cause EvictedOther), so that it is not lost.
+
+def _parse(pod: Obj, event: Optional[Obj], condition: Optional[Obj]) -> Eviction:
+    reason = dig(pod, "status", "reason") or None
+    status_message = dig(pod, "status", "message")
+    condition_message = condition.get("message") if condition else None
+    texts = [text for text in (status_message, condition_message, _event_text(event))
+             if isinstance(text, str) and text.strip()]
+    if reason != EVICTED_REASON:
+        ending = parse_ending(reason, status_message, condition_message)
+        if ending is None and event is not None and not reason:
+            ending = parse_ending(event.get("reason"), _event_text(event))
+        if ending is not None:
+            return ending
+    parsed = (parse_message(text) for text in texts)
+    eviction = next((item for item in parsed if item is not None), None)
+    if eviction is None:
+        eviction = Eviction(KIND_NODE_PRESSURE, CAUSE_OTHER, message=texts[0] if texts else "")
+    eviction.reason = reason
+    return eviction
+
+
+def _finished_at(pod: Obj) -> Optional[datetime]:
+    """When the last container stopped: the only time a node shutdown leaves behind."""
+    moments = [parse_time(dig(status, "state", "terminated", "finishedAt")) for _, _, status in iter_containers(pod)]
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
+
+
+def parse_eviction(pod: Obj, events: Sequence[Obj] = (), *, owners: Optional[OwnerIndex] = None,
+                   peers: Sequence[Obj] = ()) -> Optional[Eviction]:
+    """How the kubelet ended ``pod``, from its status message, DisruptionTarget condition and event.
+
+    None when the kubelet did not end it (``is_evicted``). An evicted pod whose message says
+    nothing known still gets an Eviction (cause EvictedOther), so that it is not lost. For the
+    endings that leave a controller to make up for the pod (refusals, node shutdown,
+    preemption), ``owners`` (their status) and ``peers`` (other pods read) tell whether it has;
+    ``peers`` also name the critical pod a preemption made room for.
 
     >>> pod = {"status": {"phase": "Failed", "reason": "Evicted", "message":
     ...     "The node was low on resource: memory. Threshold quantity: 100Mi, available: 88Mi. "
@@ -166,19 +218,25 @@ def parse_eviction(pod: Obj, events: Sequence[Obj] = ()) -> Optional[Eviction]:
         return None
     event = eviction_event(pod, events)
     condition = _disruption_condition(pod)
-    candidates = (
-        dig(pod, "status", "message"),
-        condition.get("message") if condition else None,
-        (event.get("message") or event.get("note")) if event else None,
-    )
-    texts = [text for text in candidates if isinstance(text, str) and text.strip()]
-    parsed = (parse_message(text) for text in texts)
-    eviction = next((item for item in parsed if item is not None), None)
-    if eviction is None:
-        eviction = Eviction(KIND_NODE_PRESSURE, CAUSE_OTHER, message=texts[0] if texts else "")
+    eviction = _parse(pod, event, condition)
     _merge_annotations(eviction, event)
     _fill_from_spec(eviction, pod)
     eviction.node = dig(pod, "spec", "nodeName") or dig(event, "source", "host") or None
     moment = parse_time(condition.get("lastTransitionTime")) if condition else None
     eviction.evicted_at = moment or (last_seen(event) if event else None)
+    if eviction.kind in (KIND_NODE_PRESSURE, KIND_LOCAL_STORAGE):
+        return eviction
+    if eviction.evicted_at is None and eviction.refusal is None:
+        eviction.evicted_at = _finished_at(pod)
+    eviction.replacement = replacement_of(pod, owners, peers)
+    if eviction.kind == KIND_PREEMPTION:
+        eviction.preempted_by = preemptor_of(pod, eviction.evicted_at, peers)
     return eviction
+
+
+def with_node(eviction: Eviction, node: Optional[Obj]) -> Eviction:
+    """The eviction with what its node object says now (a refusal's resource: the allocatable)."""
+    refusal = eviction.refusal
+    if refusal is None or not isinstance(node, dict) or not refusal.resource:
+        return eviction
+    return replace(eviction, refusal=replace(refusal, node_allocatable=node_allocatable(node, refusal.resource)))

@@ -15,9 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from ..causes import IMAGE_NOT_FOUND, PULL_FAILED, REGISTRY_UNREACHABLE, SIGNATURE_VALIDATION_FAILED
+from ..causes import (
+    IMAGE_NOT_FOUND, LAYER_DOWNLOAD_FAILED, PULL_FAILED, REGISTRY_ACCESS_DENIED, REGISTRY_DNS_FAILURE,
+    REGISTRY_SERVER_ERROR, REGISTRY_TLS_ERROR, REGISTRY_UNREACHABLE, SIGNATURE_VALIDATION_FAILED,
+)
 from .imageref import DOCKERHUB, GHCR, QUAY, ImageRef, parse_image
-from .wordings import PATTERNS, SPECIFICITY, Ambiguity
+from .wordings import PATTERNS, SPECIFICITY, Ambiguity, layer_storage
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,13 @@ _OTHER_WRAPPERS_RE = re.compile(
 _KUBELET_EXPLANATION_RE = re.compile(
     r"^image pull failed for \S+ because the (registry is unavailable|signature validation failed):\s*(?=\S)"
 )
+# kubelet 1.x dockertools (pkg/kubelet/dockertools/docker.go): a guess wrapped around Docker's error
+# for images with an explicit registry; the guess says nothing, the details are the error.
+_DOCKERTOOLS_RE = re.compile(
+    r"^image pull failed for (\S+), this may be because there are no credentials on this request\.?\s*"
+    r"(?:details: \((?P<inner>.*)\)\s*)?$",
+    re.DOTALL,
+)
 _EXPLANATION_IMAGE_RE = re.compile(r"^image pull failed for (\S+) because")
 _BARE_KUBELET_ERROR_RE = re.compile(r"^(?:ErrImagePull|ImagePullBackOff)$")
 _AGGREGATE_SPLIT_RE = re.compile(r",\s+(?=rpc error: code = )")
@@ -61,6 +71,16 @@ _HTTP_STATUS_RE = re.compile(
     r"\b([45]\d\d) (?:[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*)|HTTP status:? ([45]\d\d)|HTTP ([45]\d\d) response"
 )
 _URL_HOST_RE = re.compile(r"https?://([^/\s\"']+)")
+_ANY_HOST_RE = re.compile(r"(?:https?://|\blookup |\bdialing |\bconnecting to )([\w.-]+\.[a-z]{2,})", re.IGNORECASE)
+# Causes a failed layer download from object storage shows up as, and what failed.
+_LAYER_FAILURES = {REGISTRY_DNS_FAILURE: "dns", REGISTRY_UNREACHABLE: "connect", REGISTRY_TLS_ERROR: "tls",
+                   REGISTRY_SERVER_ERROR: "server-error", REGISTRY_ACCESS_DENIED: "forbidden"}
+_LAYER_PATTERNS = {"signed-url-expired": "expired-url", "cdn-refused": "blocked"}
+_CONNECT_FAILURES = (
+    (re.compile(r"i/o timeout|timed out|Timeout exceeded|deadline exceeded|did not properly respond", re.I), "timeout"),
+    (re.compile(r"refused", re.I), "refused"),
+    (re.compile(r"reset by peer|forcibly closed|\bEOF\b", re.I), "reset"),
+)
 _LOOKUP_HOST_RE = re.compile(r"\blookup ([^\s:]+)")
 _PING_HOST_RE = re.compile(r"pinging (?:container|docker) registry ([^\s:]+)")
 _REPOSITORY_MISSING_RE = re.compile(
@@ -74,7 +94,7 @@ _TAG_MISSING_RE = re.compile(
     re.IGNORECASE,
 )
 _PLATFORM_WANTED_RE = re.compile(
-    r"no matching manifest for (\S+) in|wanted ([\w/]+)|"
+    r"no matching manifest for ([^\n]+?) in the|wanted ([\w/]+)|"
     r"architecture \"?(\w+)\"?, variant \"?([\w]*)\"?, OS \"?(\w+)\"?"
 )
 # Registries that answer a missing repository with an access denial rather than a 404.
@@ -131,6 +151,11 @@ def _unwrap(text: str, detail: Dict[str, Any]) -> str:
     explained = _EXPLANATION_IMAGE_RE.match(text)
     if explained:
         detail.setdefault("image", explained.group(1))
+    dockertools = _DOCKERTOOLS_RE.match(text)
+    if dockertools:
+        detail.setdefault("image", dockertools.group(1))
+        detail.setdefault("runtime", "docker")
+        return _unwrap((dockertools.group("inner") or "").strip(), detail)
     return text
 
 
@@ -210,8 +235,30 @@ def _classify_one(
                 cause, ambiguity = pattern.decide(ref, has_secrets, evidence)
             if cause == IMAGE_NOT_FOUND:
                 _add_missing(evidence, detail, ref, denied=pattern.name == "denied-or-missing")
+            if cause in _LAYER_FAILURES or pattern.name in _LAYER_PATTERNS:
+                if _add_layer_download(evidence, detail, ref, cause, pattern.name):
+                    cause, ambiguity = LAYER_DOWNLOAD_FAILED, None
             return PullError(cause, evidence, raw, pattern.name, detail, ambiguity)
     return PullError(_fallback_cause(detail), evidence, raw, None, detail)
+
+
+def _add_layer_download(evidence: str, detail: Dict[str, Any], ref: Optional[ImageRef], cause: str,
+                        pattern: str) -> bool:
+    """Whether the error is about a layer download redirected away from the registry, with its host,
+    the storage behind it and what failed. A signed URL that expired is one whatever its host."""
+    registry = ref.registry.lower() if ref is not None and ref.valid else ""
+    hosts = [host.rstrip(".").lower() for host in _ANY_HOST_RE.findall(evidence)]
+    layer_host = next((host for host in hosts if host != registry and layer_storage(host)), None)
+    if layer_host is None and pattern not in _LAYER_PATTERNS:
+        return False
+    failure = _LAYER_PATTERNS.get(pattern) or _LAYER_FAILURES[cause]
+    if failure == "connect":
+        failure = next((name for regex, name in _CONNECT_FAILURES if regex.search(evidence)), failure)
+    detail["failure"] = failure
+    if layer_host:
+        detail["host"] = detail["layerHost"] = layer_host
+        detail["storage"] = layer_storage(layer_host)
+    return True
 
 
 def _fallback_cause(detail: Dict[str, Any]) -> str:

@@ -137,7 +137,16 @@ def _dns_failure(ctx: FixContext) -> List[str]:
                      "or the Service's ClusterIP or NodePort in the image reference")
     elif ctx.host == ctx.image.registry:
         steps.append(f"If {host} is misspelt, fix the image: {set_image(ctx, '<corrected-image>')}")
-    return steps
+    return steps + _redirected(ctx)
+
+
+def _redirected(ctx: FixContext) -> List[str]:
+    """When the failing host is not the registry, the registry redirected the node there."""
+    host, registry = ctx.host.split(":")[0].lower(), (ctx.image.registry or "").lower()
+    if not registry or host in (registry, registry.split(":")[0], "the registry"):
+        return []
+    return [f"{ctx.host} is not the registry {ctx.image.registry} but a host it sends the node to (a token "
+            f"service, a mirror or a redirect): egress rules that allow only {ctx.image.registry} are the usual cause"]
 
 
 def _unreachable(ctx: FixContext) -> List[str]:
@@ -149,7 +158,47 @@ def _unreachable(ctx: FixContext) -> List[str]:
         + debug_node(ctx, "curlimages/curl", f"curl -sv --max-time 10 https://{host}/v2/"),
         "Look for firewalls, security groups or routes that block the node's egress to the registry; if nodes "
         "reach the internet through a proxy, the container runtime's service (not the pod) needs HTTPS_PROXY and NO_PROXY",
-    ]
+    ] + _redirected(ctx)
+
+
+# Where each registry's layers come from, for egress rules (see wordings.LAYER_STORAGE_HOSTS).
+_LAYER_DOMAINS = {
+    "docker.io": "production.cloudflare.docker.com and *.r2.cloudflarestorage.com",
+    "ghcr.io": "pkg-containers.githubusercontent.com",
+    "quay.io": "cdn.quay.io, cdn01.quay.io, cdn02.quay.io, cdn03.quay.io",
+    "registry.k8s.io": "prod-registry-k8s-io-*.s3.dualstack.*.amazonaws.com and *.pkg.dev",
+    "gcr.io": "storage.googleapis.com",
+    "mcr.microsoft.com": "*.data.mcr.microsoft.com and *.blob.core.windows.net",
+}
+_LAYER_ADVICE = {
+    "expired-url": "The signed URL (valid for minutes) expired before the download got there: a stalled proxy, a "
+                   "very slow link, or node {node}'s clock far off; check the node's time and its bandwidth to {host}",
+    "tls": "Something between node {node} and {host} presents another certificate (a TLS-inspecting proxy?): let "
+           "{host} through uninspected, or trust the proxy's CA in the container runtime",
+    "blocked": "{host} refused the download itself (a CDN rule by country or network): pull through a mirror in "
+               "another region, or ask the registry's operators",
+}
+
+
+def _layer_download(ctx: FixContext) -> List[str]:
+    detail = ctx.error.detail if ctx.error else {}
+    host = str(detail.get("layerHost") or "the layer storage")
+    registry = ctx.image.registry
+    failure = str(detail.get("failure") or "")
+    steps = [f"{registry} answered, then redirected node {ctx.node_name} to {host} "
+             f"({detail.get('storage') or 'object storage'}) for the layers, and that download failed ({failure or 'see the message'})",
+             f"A firewall, proxy or egress rule that allows only {registry} is the usual cause: allow {host} too"]
+    domains = _LAYER_DOMAINS.get(registry)
+    if domains:
+        steps[-1] += f" ({registry} serves layers from {domains})"
+    if ctx.image.family == "ecr":
+        steps.append("Nodes in private subnets need an S3 gateway VPC endpoint (ECR stores layers in S3), or NAT")
+    advice = _LAYER_ADVICE.get(failure)
+    if advice:
+        steps.append(advice.format(node=ctx.node_name, host=host))
+    if detail.get("layerHost"):
+        steps.append("Check from the node: " + debug_node(ctx, "curlimages/curl", f"curl -sv --max-time 10 https://{host}/"))
+    return steps
 
 
 _TLS_ADVICE = {
@@ -243,6 +292,11 @@ def _pull_failed(ctx: FixContext) -> List[str]:
     if pattern == "missing-blob":
         return ["A layer the image's manifest names is missing from the registry (a registry-side fault): push "
                 f"{ctx.image.fully_qualified} again"]
+    if pattern == "local-content-missing":
+        return ["The download worked, but the runtime on node {} could not unpack it from its own store (a lost blob "
+                "or a layer format it cannot read): remove the image there so the next attempt starts clean: ".format(
+                    ctx.node_name) + debug_node(ctx, "busybox", f"chroot /host crictl rmi {ctx.image.fully_qualified}"),
+                "If it recurs on every node, the runtime is too old for the image (zstd layers need containerd 1.5+)"]
     if pattern == "inspect-failed":
         return ["The runtime could not read its local copy of the image; remove it so the next attempt pulls it "
                 "again: " + debug_node(ctx, "busybox", f"chroot /host crictl rmi {ctx.image.fully_qualified}")]
@@ -261,6 +315,7 @@ _FIXERS: Dict[str, Callable[[FixContext], List[str]]] = {
     c.REGISTRY_UNREACHABLE: _unreachable,
     c.REGISTRY_TLS_ERROR: _tls_error,
     c.REGISTRY_SERVER_ERROR: _server_error,
+    c.LAYER_DOWNLOAD_FAILED: _layer_download,
     c.PLATFORM_MISMATCH: _platform_mismatch,
     c.NODE_DISK_FULL: _disk_full,
     c.SIGNATURE_VALIDATION_FAILED: _signature,
