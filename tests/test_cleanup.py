@@ -242,14 +242,14 @@ def test_group_by_owner_gives_the_one_line_summary_and_peak_sized_fix() -> None:
     # sized from the peak usage (40Gi), not the first pod's (3Gi)
     assert "kubectl set resources deployment/api -c app --requests=ephemeral-storage=52Gi -n shop" in api.fixes[0]
     assert len([fix for fix in api.fixes if "set resources" in fix]) == 1
-    assert groups[2].summary == "1 pod in namespace shop was refused by the kubelet for DiskPressure on node node-b"
+    assert groups[2].summary == "1 pod in namespace shop was refused by the kubelet under DiskPressure on node node-b"
 
 
 @pytest.mark.parametrize(
     "by,expected",
     [
         ("node", {"node-a": 3, "node-b": 2, "node-c": 1}),
-        ("resource", {"ephemeral-storage": 4, "memory": 1, "DiskPressure": 1}),
+        ("resource", {"ephemeral-storage": 4, "memory": 1, "DiskPressure (node condition)": 1}),
         ("namespace", {"shop": 5, "front": 1}),
     ],
 )

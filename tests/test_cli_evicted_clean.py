@@ -57,7 +57,7 @@ def test_evicted_table_shows_usage_against_request(pullmedic, scenario_sandbox):
 
 def test_evicted_group_by_owner_is_one_line_per_workload(pullmedic, scenario_sandbox):
     result = pullmedic("evicted", "-A", "--group-by", "owner", sandbox=scenario_sandbox)
-    assert result.stdout.splitlines()[0].split() == ["OWNER", "PODS", "NODES", "RESOURCES", "OWNERS"]
+    assert result.stdout.splitlines()[0].split() == ["OWNER", "PODS", "NODES", "RESOURCES", "CONDITIONS"]
     assert "shop/deployment/search-api" in result.stdout
 
 

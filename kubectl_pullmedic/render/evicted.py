@@ -105,9 +105,17 @@ def evicted_table(items: Sequence[EvictedPod], nodes: Dict[str, Any], *, now: da
     return tables.table(headers, rows, no_headers=no_headers)
 
 
+# Each fact once: the column the rows are grouped by is their key, not a column again.
+_GROUP_COLUMNS = {"owner": ("nodes", "resources", "conditions"), "node": ("resources", "conditions", "owners"),
+                  "resource": ("nodes", "owners"), "namespace": ("nodes", "resources", "conditions", "owners")}
+
+
 def group_table(groups: Sequence[EvictionGroup], by: str, *, no_headers: bool) -> str:
-    rows = [[g.key, g.count, len(g.nodes), ",".join(g.resources), ",".join(g.owners)] for g in groups]
-    return tables.table([by, "pods", "nodes", "resources", "owners"], rows, no_headers=no_headers)
+    columns = _GROUP_COLUMNS.get(by, ("nodes", "resources", "conditions", "owners"))
+    cells = {"nodes": lambda g: ",".join(g.nodes), "resources": lambda g: ",".join(g.resources),
+             "conditions": lambda g: ",".join(g.conditions), "owners": lambda g: ",".join(g.owners)}
+    rows = [[g.key, g.count] + [cells[column](g) for column in columns] for g in groups]
+    return tables.table([by, "pods", *columns], rows, no_headers=no_headers)
 
 
 def group_fixes(groups: Sequence[EvictionGroup]) -> str:

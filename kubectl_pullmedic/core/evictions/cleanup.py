@@ -111,7 +111,8 @@ class EvictionGroup:
     pods: List[str] = field(default_factory=list)  # namespace/name
     namespaces: List[str] = field(default_factory=list)
     nodes: List[str] = field(default_factory=list)
-    resources: List[str] = field(default_factory=list)
+    resources: List[str] = field(default_factory=list)  # what ran short (or the ending), never a node condition
+    conditions: List[str] = field(default_factory=list)  # node conditions a refusal names, e.g. DiskPressure
     owners: List[str] = field(default_factory=list)  # deployment/api, ...
     kinds: List[str] = field(default_factory=list)
     fixes: List[str] = field(default_factory=list)
@@ -121,7 +122,8 @@ class EvictionGroup:
     def count(self) -> int:
         return len(self.pods)
 
-    DOCUMENT_FIELDS = ("by", "key", "count", "summary", "pods", "namespaces", "nodes", "resources", "owners", "kinds", "fixes")
+    DOCUMENT_FIELDS = ("by", "key", "count", "summary", "pods", "namespaces", "nodes", "resources", "conditions",
+                       "owners", "kinds", "fixes")
 
     @property
     def summary(self) -> str:
@@ -142,6 +144,8 @@ class EvictionGroup:
             parts.append(f"in namespace {self.namespaces[0]}")
         reasons = [resource for resource in self.resources if resource not in ("node-shutdown", "critical-pod")]
         parts.append(f"{verb} for {', '.join(reasons)}" if reasons else verb)
+        if self.conditions:
+            parts.append(f"under {', '.join(self.conditions)}")
         parts.append(f"on node {self.nodes[0]}" if len(self.nodes) == 1 else f"on {len(self.nodes)} nodes")
         return " ".join(parts)
 
@@ -149,8 +153,9 @@ class EvictionGroup:
 def _group_key(item: EvictedPod, by: str) -> str:
     if by == "node":
         return item.eviction.node or "(unknown node)"
-    if by == "resource":
-        return resource_label(item.eviction)
+    if by == "resource":  # a refusal's node conditions are not a resource that ran short: say which they are
+        label = resource_label(item.eviction)
+        return f"{label} (node condition)" if item.eviction.node_conditions else label
     if by == "namespace":
         return item.namespace
     return f"{item.namespace}/{_owner_text(item.owner) or '(no owner)'}"
@@ -203,7 +208,8 @@ def group_evictions(evicted: Sequence[EvictedPod], by: str = "owner") -> List[Ev
             pods=[f"{item.namespace}/{item.name}" for item in items],
             namespaces=_unique([item.namespace for item in items]),
             nodes=_unique([item.eviction.node for item in items]),
-            resources=_unique([resource_label(item.eviction) for item in items]),
+            resources=_unique([resource_label(item.eviction) for item in items if not item.eviction.node_conditions]),
+            conditions=_unique([c for item in items for c in item.eviction.node_conditions]),
             owners=_unique([_owner_text(item.owner) for item in items]),
             kinds=_unique([item.eviction.kind for item in items]),
             fixes=_fixes(items),
