@@ -251,8 +251,8 @@ def output_format(value: str) -> Tuple[str, str]:
             text = file.read()
     except OSError as error:
         flag = "--template" if fmt == "jsonpath-file" else "template"
-        reason = (error.strerror or str(error))[:1].lower() + (error.strerror or str(error))[1:]
-        raise PullmedicError(f"error reading {flag} {argument}, open {argument}: {reason}") from None
+        reason = error.strerror or str(error)  # Go's wording: "open F: no such file or directory"
+        raise PullmedicError(f"error reading {flag} {argument}, open {argument}: {reason[:1].lower()}{reason[1:]}") from None
     return ("jsonpath" if fmt == "jsonpath-file" else fmt), text
 
 
