@@ -56,7 +56,9 @@ def test_subcommands_with_descriptions() -> None:
 
 def test_options_and_choices() -> None:
     assert {"--namespace", "--context", "--kubeconfig", "--all-namespaces"} <= set(values(["why", "--"]))
-    assert values(["why", "-o", ""]) == ["wide", "json", "yaml"]
+    assert values(["why", "-o", ""]) == ["json", "yaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file",
+                                         "custom-columns", "custom-columns-file", "wide"]  # kubectl's order
+    assert values(["clean", "-o", ""]) == ["name", "json"]
 
 
 def test_path_options_leave_completion_to_the_shell() -> None:

@@ -9,10 +9,11 @@ from ..cluster.gather import Scope
 from ..cluster.kubeconfig import Overrides
 from ..core.probing.plan import ProbeTarget
 from ..core.probing.results import ProbeResult
-from ..errors import ExitCode
+from ..errors import ExitCode, PullmedicError
 from ..render.output import emit
 from ..render.view import View, warnings_text
 from ..settings import Settings
+from .options import output_format
 
 
 def connect(settings: Settings, max_connections: int = 10) -> Cluster:
@@ -63,11 +64,18 @@ def exit_code(found_problems: bool, warnings: Sequence[str]) -> ExitCode:
 
 
 def show(settings: Settings, report: object) -> None:
-    """Render ``report`` in the invocation's format: stderr (warnings) first, then stdout."""
-    view = View(output=settings.output, no_headers=settings.no_headers, color=settings.use_color, now=settings.now())
+    """Render ``report`` in the invocation's format: stderr (warnings) first, then stdout.
+
+    A template that fails on the data (an index out of range) is an error: exit 2, as kubectl fails.
+    """
+    fmt, template = output_format(settings.output)
+    view = View(output=fmt, template=template, no_headers=settings.no_headers, color=settings.use_color,
+                now=settings.now())
     rendered = emit(report, view)
     write(settings.stderr, rendered.stderr)
     write(settings.stdout, rendered.stdout)
+    if rendered.error:
+        raise PullmedicError(rendered.error)
 
 
 def write(stream, text: str) -> None:

@@ -26,9 +26,9 @@ def run(group: click.Group, argv: Optional[List[str]], settings: Settings) -> in
         result = group.main(args=argv, prog_name=PROG_NAME, complete_var=COMPLETE_VAR, obj=settings, standalone_mode=False)
     except PullmedicError as error:
         # The message may quote the cluster (a pod's name, the API server's words): never raw.
-        settings.stderr.write(f"error: {neutralise(error.message, keep_newlines=True)}\n")
+        settings.stderr.write(f"error: {neutralise(error.message, keep_layout=True)}\n")
         if error.hint:
-            settings.stderr.write(f"hint: {neutralise(error.hint, keep_newlines=True)}\n")
+            settings.stderr.write(f"hint: {neutralise(error.hint, keep_layout=True)}\n")
         return int(error.exit_code)
     except click.exceptions.Abort:
         settings.stderr.write("\naborted\n")

@@ -17,10 +17,11 @@ import re
 import ssl
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import click
 
+from ..errors import PullmedicError
 from ..settings import Settings
 
 F = Callable[..., Any]
@@ -228,6 +229,70 @@ def global_options(func: F) -> F:
     return connection_options(func, hide_globals=False)
 
 
+# Every format of kubectl's printers a listing command takes: -o name, jsonpath and custom-columns.
+LISTING_FORMATS = ("json", "yaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file", "custom-columns",
+                   "custom-columns-file", "wide")
+_TEMPLATE_ARGS = {"jsonpath": "TEMPLATE", "jsonpath-as-json": "TEMPLATE", "jsonpath-file": "FILE",
+                  "custom-columns": "SPEC", "custom-columns-file": "FILE"}
+
+
+def output_format(value: str) -> Tuple[str, str]:
+    """``-o`` as the view takes it: the format and its template (a ``-file``'s text, read here).
+
+    ``jsonpath-file=F`` is ``jsonpath`` with F's text; an unreadable file is an error in kubectl's words.
+    """
+    from ..render.templates import split_output
+
+    fmt, argument = split_output(value)
+    if not fmt.endswith("-file") or not argument:
+        return fmt, argument
+    try:
+        with open(argument, encoding="utf-8") as file:
+            text = file.read()
+    except OSError as error:
+        flag = "--template" if fmt == "jsonpath-file" else "template"
+        reason = error.strerror or str(error)  # Go's wording: "open F: no such file or directory"
+        raise PullmedicError(f"error reading {flag} {argument}, open {argument}: {reason[:1].lower()}{reason[1:]}") from None
+    return ("jsonpath" if fmt == "jsonpath-file" else fmt), text
+
+
+class OutputFormat(click.ParamType):
+    """``-o`` as kubectl takes it: a format, or FORMAT=TEMPLATE; checked (and the template parsed) before any request.
+
+    An unknown format is a usage error in kubectl's words; a bad template is an error (exit 2).
+    """
+
+    name = "format"
+
+    def __init__(self, formats: Sequence[str]) -> None:
+        self.formats = tuple(formats)
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> str:
+        from ..render.templates import OutputError, check, split_output, unknown_format
+
+        text = str(value)
+        if ctx is not None and ctx.resilient_parsing:  # completing: the line is not finished
+            return text
+        if split_output(text)[0] not in self.formats:
+            raise click.UsageError(unknown_format(text, self.formats), ctx)
+        fmt, template = output_format(text)
+        try:
+            check(fmt, template)
+        except OutputError as error:
+            raise PullmedicError(str(error)) from None
+        return text
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> List[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(fmt) for fmt in self.formats if fmt.startswith(incomplete)]
+
+
+def _output_help(formats: Sequence[str]) -> str:
+    return "Output format. One of: (" + ", ".join(f"{fmt}={_TEMPLATE_ARGS[fmt]}" if fmt in _TEMPLATE_ARGS else fmt
+                                                  for fmt in formats) + ")."
+
+
 def listing_options(formats: Sequence[str] = ("wide", "json", "yaml")) -> Callable[[F], F]:
     """-A, -l, -o, --no-headers for commands that list things."""
 
@@ -235,7 +300,7 @@ def listing_options(formats: Sequence[str] = ("wide", "json", "yaml")) -> Callab
         decorators = [
             _option("-A", "--all-namespaces", is_flag=True, default=False, help="List across all namespaces."),
             _option("-l", "--selector", metavar="SELECTOR", help="Label selector to filter pods, e.g. -l app=web,tier!=db."),
-            _option("-o", "--output", type=click.Choice(list(formats)), help="Output format: " + "|".join(formats) + "."),
+            _option("-o", "--output", type=OutputFormat(formats), metavar="FORMAT", help=_output_help(formats)),
             _option("--no-headers", is_flag=True, default=False, help="Do not print table headers."),
         ]
         for decorator in reversed(decorators):

@@ -17,9 +17,9 @@ import unicodedata
 from typing import Any
 
 
-def neutralise(text: str, keep_newlines: bool = False) -> str:
-    """``text`` with every character a terminal would act on made visible (newlines kept on request,
-    for a message of several lines).
+def neutralise(text: str, keep_layout: bool = False) -> str:
+    """``text`` with every character a terminal would act on made visible (newlines and tabs kept on
+    request, for a message of several lines or a template's own layout).
 
     >>> neutralise("ok\\x1b]0;pwned\\x07 \\u202eevil \\x9b2J line\\nnext\\r")
     'ok^[]0;pwned\\\\x07 \\\\u202eevil \\\\x9b2J line\\\\nnext\\\\r'
@@ -28,7 +28,7 @@ def neutralise(text: str, keep_newlines: bool = False) -> str:
     """
     if text.isprintable():
         return text
-    return "".join(char if keep_newlines and char == "\n" else _visible(char) for char in text)
+    return "".join(char if keep_layout and char in "\n\t" else _visible(char) for char in text)
 
 
 def _visible(char: str) -> str:

@@ -13,7 +13,8 @@ from ..core.reports import Where
 class View:
     """How to show a report: the output format and the terminal's facts."""
 
-    output: str = "table"  # table | wide | json | yaml | name
+    output: str = "table"  # table | wide | json | yaml | name | jsonpath | jsonpath-as-json | custom-columns[-file]
+    template: str = ""  # the jsonpath or custom-columns template (a -file's text), for those formats
     no_headers: bool = False
     color: bool = False
     now: datetime = datetime.min
@@ -23,6 +24,7 @@ class View:
 class Rendered:
     stdout: str = ""
     stderr: str = ""
+    error: str = ""  # the output could not be made (a template failed on the data): the command's error
 
 
 def warnings_text(messages: Iterable[str]) -> str:
