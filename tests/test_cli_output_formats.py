@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import List
 
 import pytest
@@ -51,10 +52,12 @@ def test_evicted_and_secrets_check_names(pullmedic, scenario_sandbox):
     "{..namespace}", "{.items[0]}", "{.items[-1:].namespace}", "{.items[?(@.namespace==\"shop\")].namespace}",
 ])
 def test_jsonpath_is_evaluated_over_the_json_document(pullmedic, scenario_sandbox, command, template):
-    document = pullmedic(*command, "-o", "json", sandbox=scenario_sandbox, expect=None).json()
-    result = pullmedic(*command, "-o", f"jsonpath={template}", sandbox=scenario_sandbox, expect=None)
+    now = datetime.now(timezone.utc)  # one clock for the three runs: back-off seconds would tick between them
+    document = pullmedic(*command, "-o", "json", sandbox=scenario_sandbox, expect=None, now=now).json()
+    result = pullmedic(*command, "-o", f"jsonpath={template}", sandbox=scenario_sandbox, expect=None, now=now)
     assert result.stdout == execute(template, document)
-    as_json = pullmedic(*command, f"--output=jsonpath-as-json={template}", sandbox=scenario_sandbox, expect=None)
+    as_json = pullmedic(*command, f"--output=jsonpath-as-json={template}", sandbox=scenario_sandbox, expect=None,
+                        now=now)
     assert as_json.stdout == execute(template, document, as_json=True)
 
 
