@@ -1,0 +1,168 @@
+"""A fault-injecting HTTP proxy in front of a sandbox: real sockets, real failures.
+
+    with FaultProxy(sandbox) as proxy:
+        proxy.add("GET", r"/api/v1/pods", status=429, headers={"Retry-After": "2"}, count=2)
+        pullmedic("why", "-A", sandbox=proxy)     # proxy.kubeconfig_path points at the proxy
+
+A rule matches a method and a regular expression searched in the path (query included) and
+applies to its next ``count`` requests (None: all). What it does:
+
+- ``status=`` (with ``headers=`` and ``body=``): answer that, without asking the sandbox;
+- ``reset=True``: read the request, then reset the connection (RST) before any response;
+- ``body=`` alone: forward, then replace the sandbox's body with these bytes (a malformed answer);
+- ``repeat_continue=True``: forward, and answer a page requested with ``continue=X`` with
+  ``continue: X`` again, as a broken server or proxy would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+
+@dataclass
+class Rule:
+    method: str
+    pattern: str
+    count: Optional[int] = 1
+    status: Optional[int] = None
+    headers: Dict[str, str] = field(default_factory=dict)
+    body: Optional[bytes] = None
+    reset: bool = False
+    repeat_continue: bool = False
+    hits: int = 0
+
+    def take(self, method: str, path: str) -> bool:
+        if self.method not in ("*", method) or not re.search(self.pattern, path):
+            return False
+        if self.count is not None and self.hits >= self.count:
+            return False
+        self.hits += 1
+        return True
+
+
+class FaultProxy:
+    """Forwards to ``sandbox.url`` (plain HTTP) unless a rule says otherwise; records what it saw."""
+
+    def __init__(self, sandbox: Any, directory: Path) -> None:
+        self.sandbox = sandbox
+        self.rules: List[Rule] = []
+        self.seen: List[Tuple[str, str]] = []  # (method, path with query), in arrival order
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        document = yaml.safe_load(Path(sandbox.kubeconfig_path).read_text())
+        for entry in document["clusters"]:
+            entry["cluster"]["server"] = self.url
+        self.kubeconfig_path = str(directory / "proxy-kubeconfig")
+        Path(self.kubeconfig_path).write_text(yaml.safe_dump(document))
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def add(self, method: str, pattern: str, **kwargs: Any) -> Rule:
+        rule = Rule(method, pattern, **kwargs)
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def count(self, method: str, pattern: str) -> int:
+        """How many requests reached the proxy for ``method`` with ``pattern`` in the path."""
+        with self._lock:
+            return sum(1 for m, p in self.seen if m == method and re.search(pattern, p))
+
+    def start(self) -> "FaultProxy":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "FaultProxy":
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def _rule_for(self, method: str, path: str) -> Optional[Rule]:
+        with self._lock:
+            self.seen.append((method, path))
+            return next((rule for rule in self.rules if rule.take(method, path)), None)
+
+    def _handler(self) -> type:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                rule = proxy._rule_for(self.command, self.path)
+                if rule is not None and rule.reset:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if rule is not None and rule.status is not None:
+                    self._send(rule.status, rule.headers, rule.body if rule.body is not None else
+                               json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                           "message": f"injected {rule.status}", "code": rule.status}).encode())
+                    return
+                status, headers, data = self._forward(body)
+                if rule is not None and rule.body is not None:
+                    data = rule.body
+                elif rule is not None and rule.repeat_continue:
+                    sent = parse_qs(urlsplit(self.path).query).get("continue")
+                    document = json.loads(data)
+                    if sent:
+                        document.setdefault("metadata", {})["continue"] = sent[0]
+                    data = json.dumps(document).encode()
+                self._send(status, headers, data)
+
+            do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _any
+
+            def _forward(self, body: bytes) -> Tuple[int, Dict[str, str], bytes]:
+                target = urlsplit(proxy.sandbox.url)
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                connection.request(self.command, self.path, body=body or None, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                kept = {k: v for k, v in response.getheaders()
+                        if k.lower() not in ("content-length", "transfer-encoding", "connection")}
+                connection.close()
+                return response.status, kept, data
+
+            def _send(self, status: int, headers: Dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                headers = dict(headers)
+                headers.setdefault("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                except OSError:
+                    pass
+
+        return Handler
