@@ -48,6 +48,12 @@ MAX_LIST_RESTARTS = 3
 # --request-timeout=N bounds the whole request instead; --request-timeout=0 lifts the 60 s.
 CONNECT_TIMEOUT = 30.0
 READ_TIMEOUT = 60.0
+# client-go (rest/request.go): a 429/5xx with Retry-After is retried up to 10 times after the seconds
+# asked (capped here); a GET whose connection was reset is retried as if told Retry-After: 1.
+MAX_RETRIES = 10
+MAX_RETRY_WAIT = 10.0
+RESET_WAIT = 1.0
+sleep = time.sleep  # the one wait between retries; tests replace it
 
 
 @dataclass
@@ -145,6 +151,7 @@ class Cluster:
         seen: set = set()
         restarts = 0
         token: Optional[str] = None
+        tokens: set = set()
         while True:
             query = {"limit": str(page_size)}
             if label_selector:
@@ -169,6 +176,10 @@ class Cluster:
             token = (body.get("metadata") or {}).get("continue")
             if not token:
                 return
+            if token in tokens:
+                raise ApiError(f"the API server repeated a continue token listing {resource}"
+                               + (f' in namespace "{namespace}"' if namespace else "") + "; stopped rather than loop", 0)
+            tokens.add(token)
 
     def list_all(self, resource: str, namespace: Optional[str], **selectors: Any) -> List[Obj]:
         return [item for page in self.list_pages(resource, namespace, **selectors) for item in page]
@@ -241,6 +252,26 @@ class Cluster:
         if body is not None:
             headers["Content-Type"] = "application/json"
             payload = json.dumps(body).encode()
+        # Retried as client-go does: reads, and deletes guarded by preconditions (never a second object).
+        retryable = method == "GET" or (method == "DELETE" and bool((body or {}).get("preconditions")))
+        for attempt in range(MAX_RETRIES + 1):
+            response, wait = self._attempt(method, url, path, headers, payload, retryable and attempt < MAX_RETRIES)
+            if wait is None:
+                break
+            sleep(wait)
+        if response.status >= 400:
+            raise self._api_error(method, path, response.status, response.data)
+        try:
+            return json.loads(response.data)
+        except ValueError as error:
+            raise ApiError(
+                f"the API server at {self.connection.server} answered {method} {path} with something that is not JSON",
+                response.status,
+            ) from error
+
+    def _attempt(self, method: str, url: str, path: str, headers: Any, payload: Optional[bytes],
+                 may_retry: bool) -> Tuple[Any, Optional[float]]:
+        """One request: the response, and seconds to wait before retrying it (None: do not)."""
         if self._log:
             self._log.request(method, url, headers.items())
         started = time.monotonic()
@@ -251,19 +282,15 @@ class Cluster:
         except self._urllib3.exceptions.HTTPError as error:
             if self._log:
                 self._log.response(method, url, "", time.monotonic() - started, ())
+            if may_retry and method == "GET" and _was_reset(error):
+                return None, RESET_WAIT
             raise self._unreachable(method, path, error) from error
         if self._log:
             self._log.response(method, url, f"{response.status} {response.reason or ''}".strip(),
                                time.monotonic() - started, response.headers.items())
-        if response.status >= 400:
-            raise self._api_error(method, path, response.status, response.data)
-        try:
-            return json.loads(response.data)
-        except ValueError as error:
-            raise ApiError(
-                f"the API server at {self.connection.server} answered {method} {path} with something that is not JSON",
-                response.status,
-            ) from error
+        if may_retry and (response.status == 429 or response.status >= 500):
+            return response, _retry_after(response.headers.get("Retry-After"))
+        return response, None
 
     def _unreachable(self, method: str, path: str, error: Exception) -> ClusterUnreachable:
         reason = getattr(error, "reason", None) or error
@@ -336,6 +363,19 @@ def similar_names(name: str, candidates: List[str], limit: int = 3) -> List[str]
     prefixed = sorted(c for c in candidates if c.startswith(name) and c != name)
     close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
     return list(dict.fromkeys(prefixed + close))[:limit]
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    """Whole seconds from Retry-After, as client-go reads it, capped: ``"120"`` → 10.0, ``"soon"`` → None."""
+    text = (value or "").strip()
+    return min(float(int(text)), MAX_RETRY_WAIT) if text.isdigit() else None
+
+
+def _was_reset(error: Exception) -> bool:
+    """A connection reset or closed before any answer (client-go's IsConnectionReset / IsProbableEOF)."""
+    text = str(getattr(error, "reason", None) or error).lower()
+    return any(words in text for words in ("connection reset", "remote end closed", "connection aborted",
+                                            "connection broken", "eof occurred"))
 
 
 def _transport_reason(error: Exception) -> str:

@@ -1,0 +1,107 @@
+"""The API server misbehaving over real HTTP (through ``fault_proxy``): client-go's retries, and no loops."""
+
+from __future__ import annotations
+
+from typing import Iterator, List
+
+import pytest
+
+from conftest import build_pod
+from fault_proxy import FaultProxy
+from kubectl_pullmedic.cluster import api
+from kubectl_pullmedic.cluster.api import Cluster
+from kubectl_pullmedic.errors import ApiError, ClusterUnreachable
+
+PODS = r"^/api/v1/pods\?"
+FAILING = build_pod("web-1", "shop", waiting_reason="ImagePullBackOff", uid="uid-web-1")
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+    """The waits between retries, recorded instead of slept."""
+    waits: List[float] = []
+    monkeypatch.setattr(api, "sleep", waits.append)
+    return waits
+
+
+@pytest.fixture
+def proxy(make_sandbox, tmp_path) -> Iterator[FaultProxy]:
+    sandbox = make_sandbox(objects=[FAILING, build_pod("api-1", "shop", uid="uid-api-1"),
+                                    build_pod("db-1", "data", uid="uid-db-1")])
+    with FaultProxy(sandbox, tmp_path) as running:
+        yield running
+
+
+def connect(proxy: FaultProxy) -> Cluster:
+    return Cluster.connect(kubeconfig=proxy.kubeconfig_path, context=None, namespace=None, environ={})
+
+
+def test_429_with_retry_after_is_retried_after_the_seconds_asked(pullmedic, proxy, slept):
+    proxy.add("GET", PODS, status=429, headers={"Retry-After": "2"}, count=2)
+    result = pullmedic("why", "-A", "-o", "json", sandbox=proxy, expect=1)
+    assert [d["pod"] for d in result.json()["items"]] == ["web-1"]
+    assert slept == [2.0, 2.0] and proxy.count("GET", PODS) == 3
+
+
+def test_a_long_retry_after_is_capped(proxy, slept):
+    proxy.add("GET", PODS, status=503, headers={"Retry-After": "3600"}, count=1)
+    assert len(connect(proxy).list_all("pods", None)) == 3
+    assert slept == [api.MAX_RETRY_WAIT]
+
+
+def test_5xx_without_retry_after_is_not_retried(pullmedic, proxy, slept):
+    proxy.add("GET", PODS, status=500, count=1)
+    result = pullmedic("why", "-A", sandbox=proxy, expect=2)
+    assert result.stderr.startswith("error: injected 500") and slept == []
+    assert proxy.count("GET", PODS) == 1
+
+
+def test_retries_stop_after_ten_as_client_go(pullmedic, proxy, slept):
+    proxy.add("GET", PODS, status=429, headers={"Retry-After": "1"}, count=None)
+    result = pullmedic("why", "-A", sandbox=proxy, expect=2)
+    assert result.stderr.splitlines()[0] == "error: injected 429"
+    assert slept == [1.0] * api.MAX_RETRIES and proxy.count("GET", PODS) == api.MAX_RETRIES + 1
+
+
+def test_a_reset_read_is_retried(pullmedic, proxy, slept):
+    # urllib3's own single retry absorbs the first reset; the others are ours, one second apart.
+    proxy.add("GET", PODS, reset=True, count=3)
+    result = pullmedic("why", "-A", "-o", "json", sandbox=proxy, expect=1)
+    assert [d["pod"] for d in result.json()["items"]] == ["web-1"]
+    assert proxy.count("GET", PODS) == 4 and slept and set(slept) == {api.RESET_WAIT}
+
+
+def test_a_reset_delete_without_preconditions_is_not_retried(proxy, slept):
+    proxy.add("DELETE", r"/pods/api-1$", reset=True, count=None)
+    with pytest.raises(ClusterUnreachable):
+        connect(proxy).delete("pods", "api-1", "shop")
+    assert slept == []
+
+
+def test_a_guarded_delete_is_retried_on_429(proxy, slept):
+    proxy.add("DELETE", r"/pods/api-1$", status=429, headers={"Retry-After": "1"}, count=2)
+    connect(proxy).delete("pods", "api-1", "shop", uid="uid-api-1")
+    assert slept == [1.0, 1.0] and proxy.count("DELETE", r"/pods/api-1$") == 3
+    assert [r.method for r in proxy.sandbox.requests if r.method == "DELETE"] == ["DELETE"]
+
+
+def test_an_unguarded_delete_is_not_retried(proxy, slept):
+    proxy.add("DELETE", r"/pods/api-1$", status=429, headers={"Retry-After": "1"}, count=1)
+    with pytest.raises(ApiError) as raised:
+        connect(proxy).delete("pods", "api-1", "shop")
+    assert raised.value.status == 429 and slept == []
+
+
+def test_a_malformed_body_is_one_line_error(pullmedic, proxy, slept):
+    proxy.add("GET", PODS, body=b'{"kind": "PodList", "items": [', count=1)
+    result = pullmedic("why", "-A", sandbox=proxy, expect=2)
+    assert result.stderr.splitlines()[0].endswith("with something that is not JSON") and slept == []
+
+
+def test_a_repeated_continue_token_stops_the_list(proxy, slept):
+    proxy.add("GET", r"/api/v1/pods\?.*continue=", repeat_continue=True, count=None)
+    cluster = connect(proxy)
+    with pytest.raises(ApiError, match="repeated a continue token listing pods; stopped rather than loop"):
+        list(cluster.list_pages("pods", None, page_size=1))
+    assert proxy.count("GET", PODS) == 2  # the first page, and the one that handed its own token back
+
