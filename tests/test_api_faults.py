@@ -105,3 +105,28 @@ def test_a_repeated_continue_token_stops_the_list(proxy, slept):
         list(cluster.list_pages("pods", None, page_size=1))
     assert proxy.count("GET", PODS) == 2  # the first page, and the one that handed its own token back
 
+
+
+EVENTS = r"/events\?"
+
+
+def test_a_failed_events_list_degrades_why_to_pod_status(pullmedic, proxy, slept):
+    proxy.sandbox.add(build_pod("web-2", "shop", waiting_reason="ErrImagePull", uid="uid-web-2"))
+    proxy.add("GET", EVENTS, status=500, count=1)
+    result = pullmedic("why", "-A", "-o", "json", sandbox=proxy, expect=1)
+    assert sorted(d["pod"] for d in result.json()["items"]) == ["web-1", "web-2"]
+    assert "cannot list events: injected 500; diagnosing from pod status only" in result.stderr
+
+
+def test_events_retries_spent_degrade_why_for_one_pod(pullmedic, proxy, slept):
+    proxy.add("GET", EVENTS, status=503, headers={"Retry-After": "1"}, count=None)
+    result = pullmedic("why", "web-1", "-n", "shop", "-o", "json", sandbox=proxy, expect=1)
+    assert [d["pod"] for d in result.json()["items"]] == ["web-1"]
+    assert "cannot list events: injected 503; diagnosing from pod status only" in result.stderr
+    assert len(slept) == api.MAX_RETRIES
+
+
+def test_refused_events_keep_their_warning(pullmedic, proxy):
+    proxy.sandbox.set_forbid(["list:events"])
+    result = pullmedic("why", "web-1", "-n", "shop", sandbox=proxy, expect=1)
+    assert "diagnosing from pod status only" in result.stderr and "cannot list events" not in result.stderr

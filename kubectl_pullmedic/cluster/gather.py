@@ -14,7 +14,7 @@ from .api import Cluster, Listing, Obj
 from ..core.diagnose import ClusterFacts
 from ..core.kube import pull_secret_names, service_account_in
 from ..core.workloads import OwnerIndex, pods_of_workload
-from ..errors import Forbidden, NotFound
+from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthorized
 
 # Every event a failure diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing);
 # a pull still running shows only in Normal events (Pulling, with no Pulled after it).
@@ -72,17 +72,21 @@ def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector
     if not pods:
         return listing
     uids = {str((pod.get("metadata") or {}).get("uid") or "") for pod in pods}
-    if len(pods) == 1:
-        uid = next(iter(uids))
-        namespace = (pods[0].get("metadata") or {}).get("namespace")
-        listing.items = cluster.list_all("events", namespace, field_selector=f"{selector},involvedObject.uid={uid}")
-        return listing
     try:
+        if len(pods) == 1:
+            uid = next(iter(uids))
+            namespace = (pods[0].get("metadata") or {}).get("namespace")
+            listing.items = cluster.list_all("events", namespace, field_selector=f"{selector},involvedObject.uid={uid}")
+            return listing
         for page in cluster.list_pages("events", scope.namespace, field_selector=selector):
             listing.items.extend(e for e in page if str((e.get("involvedObject") or {}).get("uid") or "") in uids)
-    except Forbidden as refused:
-        # Events are evidence, not the subject: carry on from pod status alone.
-        listing.warnings.append(f"{refused.message}; diagnosing from pod status only")
+    except Unauthorized:
+        raise
+    except (ApiError, ClusterUnreachable) as failed:
+        # Events are evidence, not the subject: carry on from pod status alone (refused, 5xx, retries spent).
+        listing.items = []
+        prefix = "" if isinstance(failed, Forbidden) else "cannot list events: "
+        listing.warnings.append(f"{prefix}{failed.message}; diagnosing from pod status only")
     return listing
 
 
