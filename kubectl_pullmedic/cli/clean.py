@@ -67,7 +67,15 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     if not yes and dry_run == "none" and not _confirmed(settings, safe_report(report.plan)):
         settings.stderr.write("Nothing deleted.\n")
         return ExitCode.OK
-    report = engine.apply(cluster, report, workers=concurrency, on_done=_progress(settings, len(report.plan.to_delete)))
+    total = len(report.plan.to_delete)
+    try:
+        report = engine.apply(cluster, report, workers=concurrency, on_done=_progress(settings, total))
+    except engine.DeletesInterrupted as stopped:
+        # Ctrl-C: the deletes in flight finished and no other was sent; say what was done.
+        settings.stderr.write("\n")
+        show(settings, stopped.report)
+        settings.stderr.write(f"interrupted: {len(stopped.outcomes)} of {total} deletes sent, the rest not\n")
+        return ExitCode.INTERRUPTED
     show(settings, report)
     return ExitCode.PARTIAL if report.partly_failed else ExitCode.OK
 

@@ -7,7 +7,7 @@ from typing import Callable, Optional
 
 from ..cluster import gather
 from ..cluster.api import Cluster
-from ..cluster.deleting import delete_pods
+from ..cluster.deleting import DeletesInterrupted, delete_pods
 from ..cluster.gather import Scope
 from ..core.evictions.cleanup import DeleteOutcome, plan_cleanup
 from ..core.reports import CleanReport
@@ -26,7 +26,14 @@ def plan(cluster: Cluster, scope: Scope, *, node: Optional[str], now: datetime, 
 
 def apply(cluster: Cluster, report: CleanReport, *, workers: int,
           on_done: Optional[Callable[[DeleteOutcome], None]] = None) -> CleanReport:
-    """Send the planned deletes (with ``dryRun=All`` for a server dry run), each guarded by uid and resourceVersion."""
-    outcomes = delete_pods(cluster, report.plan.to_delete, dry_run=report.dry_run == "server", workers=workers,
-                           on_done=on_done)
+    """Send the planned deletes (with ``dryRun=All`` for a server dry run), each guarded by uid and resourceVersion.
+
+    Interrupted (Ctrl-C), ``DeletesInterrupted`` is raised with ``report``: what was done so far.
+    """
+    try:
+        outcomes = delete_pods(cluster, report.plan.to_delete, dry_run=report.dry_run == "server", workers=workers,
+                               on_done=on_done)
+    except DeletesInterrupted as stopped:
+        stopped.report = CleanReport(report.plan, report.dry_run, stopped.outcomes, [])
+        raise
     return CleanReport(report.plan, report.dry_run, outcomes, [])
