@@ -55,3 +55,18 @@ def test_ctrl_c_with_one_worker_sends_exactly_the_deletes_before_it(pullmedic, m
     result = pullmedic("clean", "-n", "shop", "-y", "--concurrency", "1", "-o", "json", sandbox=sandbox, expect=130)
     assert [r.path.rsplit("/", 1)[1] for r in sandbox.requests if r.method == "DELETE"] == ["web-0", "web-1"]
     assert [item["result"] for item in result.json()["items"]] == ["deleted", "deleted"]
+
+
+def test_clean_all_namespaces_with_one_unlistable_exits_4(pullmedic, make_sandbox):
+    sandbox = make_sandbox(objects=evicted_pods(2, "shop") + evicted_pods(2, "ml"), forbid=["list:pods:ml"])
+    result = pullmedic("clean", "-A", "--yes", sandbox=sandbox, expect=4)
+    assert 'cannot list resource "pods"' in result.stderr and '"ml"' in result.stderr
+    assert sorted(r.path.rsplit("/", 1)[1] for r in sandbox.requests if r.method == "DELETE") == ["web-0", "web-1"]
+    assert "deleted 2, already gone 0, skipped 0, failed 0" in result.stdout
+
+
+def test_clean_dry_run_with_one_unlistable_namespace_exits_4(pullmedic, make_sandbox):
+    sandbox = make_sandbox(objects=evicted_pods(1, "shop"), forbid=["list:pods:ml"])
+    sandbox.add(build_pod("api-0", "ml"))
+    result = pullmedic("clean", "-A", "--dry-run=client", sandbox=sandbox, expect=4)
+    assert 'cannot list resource "pods"' in result.stderr and "web-0" in result.stdout

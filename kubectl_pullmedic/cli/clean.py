@@ -15,7 +15,7 @@ from ..render.evicted import confirmation
 from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
-from .common import connect, scope_of, show, write
+from .common import connect, exit_code, scope_of, show, write
 from .options import Duration, KubectlCommand, connection_options, listing_options
 
 EXAMPLES = """\
@@ -60,10 +60,11 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     report = engine.plan(cluster, scope_of(settings, cluster), node=node, now=settings.now(),
                          include_rejected=include_rejected, include_jobs=include_jobs, older_than=older_than,
                          dry_run=dry_run, include_shutdown=include_shutdown)
+    unread = report.warnings  # a namespace that could not be listed: its evicted pods are unknown (exit 4)
     if dry_run == "client" or not report.plan.to_delete:
         show(settings, report)
-        return ExitCode.OK
-    write(settings.stderr, warnings_text(safe_report(report.warnings)))
+        return exit_code(False, unread)
+    write(settings.stderr, warnings_text(safe_report(unread)))
     if not yes and dry_run == "none" and not _confirmed(settings, safe_report(report.plan)):
         settings.stderr.write("Nothing deleted.\n")
         return ExitCode.OK
@@ -77,7 +78,7 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
         settings.stderr.write(f"interrupted: {len(stopped.outcomes)} of {total} deletes sent, the rest not\n")
         return ExitCode.INTERRUPTED
     show(settings, report)
-    return ExitCode.PARTIAL if report.partly_failed else ExitCode.OK
+    return ExitCode.PARTIAL if report.partly_failed or unread else ExitCode.OK
 
 
 def _confirmed(settings: Settings, plan: CleanupPlan) -> bool:
