@@ -72,7 +72,13 @@ class Connection:
         headers = [(name.title(), value) for name, value in self.auth_headers().items()]  # as Go spells it
         if self.compression:
             headers.append(("Accept-Encoding", "gzip"))
-        return headers + list(self.impersonation)
+        headers += list(self.impersonation)
+        for name, value in headers:
+            if any(ord(char) < 0x20 and char != "\t" or char == "\x7f" for char in value):
+                # Go's transport refuses the request the same way; the value (a credential) is never shown.
+                raise ConfigError(f'invalid kubeconfig: the {name} header of context "{self.context}" '
+                                  "holds a control character (a line break inside the token?)")
+        return headers
 
     def auth_headers(self) -> dict:
         """Authorization headers, refreshed through the client's hook (exec plugins, token files).
@@ -85,10 +91,23 @@ class Connection:
             return headers
         for setting in self.configuration.auth_settings().values():
             if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
+                headers[setting["key"]] = _trimmed_bearer(str(setting["value"]))
         if "authorization" not in {key.lower() for key in headers} and self.configuration.username:
             headers["Authorization"] = self.configuration.get_basic_auth_token()
         return headers
+
+
+def _trimmed_bearer(value: str) -> str:
+    """A bearer header without the whitespace around its token, as client-go trims a token file
+    (``strings.TrimSpace``); a ``token: |`` block's final newline goes the same way.
+
+    >>> _trimmed_bearer("Bearer abc\\n")
+    'Bearer abc'
+    >>> _trimmed_bearer("Basic YWI6Yw==")
+    'Basic YWI6Yw=='
+    """
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} {token.strip()}" if scheme == "Bearer" else value
 
 
 def kubeconfig_paths(flag: Optional[str], environ: Mapping[str, str]) -> List[str]:
