@@ -34,3 +34,16 @@ def test_a_token_the_server_cannot_take_is_never_printed(pullmedic, make_sandbox
     result = pullmedic("why", "-A", "--kubeconfig", _config_with_user(sandbox, tmp_path, user), expect=2)
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") <= 2
     assert "s3cr3t" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_password_in_the_server_url_is_redacted_in_errors(pullmedic, tmp_path):
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "gone",
+        "clusters": [{"name": "gone", "cluster": {"server": "https://admin:PASSW0RD@127.0.0.1:9"}}],
+        "users": [{"name": "gone", "user": {"token": "x"}}],
+        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "gone"}}],
+    }))
+    result = pullmedic("why", "-A", "-v", "6", "--kubeconfig", str(path), expect=2)
+    assert "cannot reach the API server at https://admin:xxxxx@127.0.0.1:9: connection refused" in result.stderr
+    assert "PASSW0RD" not in result.stdout + result.stderr

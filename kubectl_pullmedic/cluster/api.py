@@ -261,13 +261,13 @@ class Cluster:
             return json.loads(response.data)
         except ValueError as error:
             raise ApiError(
-                f"the API server at {self.connection.server} answered {method} {path} with something that is not JSON",
+                f"the API server at {self.connection.shown_server} answered {method} {path} with something that is not JSON",
                 response.status,
             ) from error
 
     def _unreachable(self, method: str, path: str, error: Exception) -> ClusterUnreachable:
         reason = getattr(error, "reason", None) or error
-        server = self.connection.server
+        server = self.connection.shown_server
         if isinstance(reason, self._urllib3.exceptions.ReadTimeoutError):
             limit = f"{self._request_timeout:g}s (--request-timeout)" if self._request_timeout else f"{READ_TIMEOUT:g}s"
             return ClusterUnreachable(
@@ -293,7 +293,7 @@ class Cluster:
         reason = str(document.get("reason") or "")
         if status == 401:
             return Unauthorized(
-                f"the API server at {self.connection.server} refused the credentials (401 Unauthorized)",
+                f"the API server at {self.connection.shown_server} refused the credentials (401 Unauthorized)",
                 status,
                 reason,
                 hint=self._context_hint("check the user credentials of"),

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ..errors import ConfigError
 from .execplugin import exec_credentials
@@ -64,6 +64,11 @@ class Connection:
     impersonation: Tuple[Tuple[str, str], ...] = ()  # Impersonate-* headers, one per group
     compression: bool = True  # ask for gzip, as Go's transport does unless disable-compression
 
+    @property
+    def shown_server(self) -> str:
+        """The server URL fit for a message: a password in it redacted."""
+        return redacted_url(self.server)
+
     def request_headers(self) -> List[Tuple[str, str]]:
         """Every header a request carries besides Accept and User-Agent, repeated names kept.
 
@@ -95,6 +100,24 @@ class Connection:
         if "authorization" not in {key.lower() for key in headers} and self.configuration.username:
             headers["Authorization"] = self.configuration.get_basic_auth_token()
         return headers
+
+
+def redacted_url(url: str) -> str:
+    """A URL with its password replaced as Go's ``url.Redacted`` does.
+
+    >>> redacted_url("https://admin:s3cret@10.0.0.1:6443/api")
+    'https://admin:xxxxx@10.0.0.1:6443/api'
+    >>> redacted_url("https://10.0.0.1:6443")
+    'https://10.0.0.1:6443'
+    """
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = url.split("//", 1)[-1].split("/", 1)[0]
+    userinfo, at, host = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return url.replace(netloc, f"{userinfo.split(':', 1)[0]}:xxxxx@{host}", 1)
 
 
 def _trimmed_bearer(value: str) -> str:
