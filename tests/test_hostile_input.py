@@ -47,3 +47,16 @@ def test_a_password_in_the_server_url_is_redacted_in_errors(pullmedic, tmp_path)
     result = pullmedic("why", "-A", "-v", "6", "--kubeconfig", str(path), expect=2)
     assert "cannot reach the API server at https://admin:xxxxx@127.0.0.1:9: connection refused" in result.stderr
     assert "PASSW0RD" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("args", [("why", "-A"), ("why", "-A", "--since", "99999999h"), ("why", "-A", "-o", "json"), ("why", "-A", "-o", "wide"),
+                                  ("evicted", "-A"), ("secrets-check", "-A")])
+def test_an_event_in_year_9999_degrades_to_an_answer(pullmedic, make_sandbox, make_pod, make_event, args):
+    pod = make_pod("far", "shop", uid="uid-far", created="9999-12-31T23:59:59Z", waiting_reason="ImagePullBackOff",
+                   waiting_message='Back-off pulling image "registry.example.com/app:1.0"')
+    failed = make_event(pod, "Failed", 'Failed to pull image "registry.example.com/app:1.0": not found',
+                        count=7, last_seen="9999-12-31T23:59:59Z", first_seen="9999-12-31T23:59:58Z")
+    evicted = make_pod("gone", "shop", phase="Failed", reason="Evicted", created="9999-12-31T23:59:59Z",
+                       message="The node was low on resource: memory.")
+    result = pullmedic(*args, sandbox=make_sandbox(objects=[pod, failed, evicted]), expect=None)
+    assert result.code in (0, 1) and "Traceback" not in result.stderr, result.stderr
