@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+
 import yaml
 import pytest
 
@@ -60,3 +63,44 @@ def test_an_event_in_year_9999_degrades_to_an_answer(pullmedic, make_sandbox, ma
                        message="The node was low on resource: memory.")
     result = pullmedic(*args, sandbox=make_sandbox(objects=[pod, failed, evicted]), expect=None)
     assert result.code in (0, 1) and "Traceback" not in result.stderr, result.stderr
+
+
+class _Canned(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with ``self.server.body`` (200, JSON)."""
+
+    def do_GET(self):  # noqa: N802 (http.server's spelling)
+        body = self.server.body
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def canned_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+    server.body = b"{}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("body", [b'{"kind":"PodList","items":5}', b'{"kind":"PodList","items":{"a":1}}', b"[1,2]"])
+def test_a_list_without_items_is_one_error_line(pullmedic, canned_server, tmp_path, body):
+    canned_server.body = body
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{canned_server.server_port}"}}],
+        "users": [{"name": "c", "user": {}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "c"}}],
+    }))
+    for command in ("why", "evicted", "secrets-check"):
+        result = pullmedic(command, "-A", "--kubeconfig", str(path), expect=2)
+        assert result.stderr.startswith("error: the API server answered a list without items"), result.stderr
+        assert "Traceback" not in result.stderr

@@ -160,7 +160,10 @@ class Cluster:
                     raise
                 restarts, token = restarts + 1, None
                 continue
-            items = body.get("items") or []
+            items = body.get("items") if isinstance(body, dict) else body
+            if not isinstance(body, dict) or not isinstance(items, (list, type(None))):
+                raise ApiError(f"the API server answered a list without items (GET {_path(resource, namespace)})", 200)
+            items = [item for item in items or [] if isinstance(item, dict)]
             if restarts:
                 items = [item for item in items if _identity(item) not in seen]
             seen.update(_identity(item) for item in items)
