@@ -104,3 +104,19 @@ def test_a_list_without_items_is_one_error_line(pullmedic, canned_server, tmp_pa
         result = pullmedic(command, "-A", "--kubeconfig", str(path), expect=2)
         assert result.stderr.startswith("error: the API server answered a list without items"), result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_one_pod_with_many_failing_containers_is_one_pod_in_why(pullmedic, make_sandbox, make_pod):
+    pod = make_pod("p", "shop", uid="uid-p", waiting_reason="ErrImagePull",
+                   waiting_message='rpc error: code = NotFound desc = failed to pull and unpack image '
+                                   '"registry.example.com/app:1.0": not found')
+    many = 1000
+    pod["spec"]["containers"] = [dict(pod["spec"]["containers"][0], name=f"c{i}") for i in range(many)]
+    pod["status"]["containerStatuses"] = [dict(pod["status"]["containerStatuses"][0], name=f"c{i}") for i in range(many)]
+    sandbox = make_sandbox(objects=[pod])
+    table = pullmedic("why", "-n", "shop", sandbox=sandbox, expect=1).stdout
+    row = table.splitlines()[1].split()
+    assert row[:3] == ["p", "1000", "containers"] and "pods" not in table, table
+    explained = pullmedic("why", "p", "-n", "shop", sandbox=sandbox, expect=1).stdout
+    assert "shop/p  (1000 containers (c0, c1, c2, and 997 more), node node-a)" in explained, explained[:400]
+    assert "pods of" not in explained
