@@ -89,6 +89,22 @@ def credential_refusal(url: str, registry_host: str, insecure_registries: Sequen
     return ""
 
 
+def url_problem(url: str) -> str:
+    """"" for a URL that can be requested, else why not (a registry's realm or redirect is text it chose).
+
+    >>> url_problem("https://auth.example.com:8443/token"), url_problem("http://[evil/token")
+    ('', 'Invalid IPv6 URL')
+    >>> url_problem("http://host:99999/")
+    'Port out of range 0-65535'
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError as error:
+        return str(error).splitlines()[0] if str(error) else "not a URL"
+    return "" if parts.scheme in ("http", "https") and parts.hostname else "not an http(s) URL"
+
+
 def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
     """The scheme and parameters of a ``WWW-Authenticate`` header (Bearer preferred).
 
@@ -113,8 +129,9 @@ def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
 
 def platform_names(index: Dict[str, Any]) -> List[str]:
     """``os/arch[/variant]`` of an index's images, without attestation entries (unknown/unknown)."""
-    names = []
-    for entry in index.get("manifests") or []:
+    names: List[str] = []
+    entries = index.get("manifests") if isinstance(index, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
         name = platform_name(entry.get("platform") if isinstance(entry, dict) else None)
         if name:
             names.append(name)
@@ -245,6 +262,8 @@ def error_summary(body: bytes) -> Tuple[List[str], str]:
     try:
         errors = json.loads(body.decode("utf-8")).get("errors") or []
     except (ValueError, AttributeError):
+        return [], ""
+    if not isinstance(errors, list):
         return [], ""
     codes = [str(e.get("code")) for e in errors if isinstance(e, dict)]
     messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
