@@ -133,3 +133,21 @@ def test_any_exception_in_one_probe_is_that_probe_s_error(monkeypatch):
     results = probe_many([_target("bad.example/app:1"), _target("good.example/app:1")], environ={})
     assert results[0].error == "the probe stopped on an answer it could not read (TypeError: 'int' object is not iterable)"
     assert results[1].image == "good.example/app:1" and not results[1].error
+
+
+@pytest.mark.parametrize("same_port", [False, True])
+def test_basic_credentials_go_to_a_plain_http_realm_only_on_the_registry_s_own_origin(registry, same_port):
+    realm = registry({("GET", "/token"): (200, {}, b'{"token":"t0k"}')})
+    routes = {("GET", "/token"): (200, {}, b'{"token":"t0k"}'), ("*", "/v2/app/manifests/"): MISSING,
+              ("*", "/v2/"): (401, {"WWW-Authenticate": 'Bearer realm="REALM/token",service="s"'}, b"")}
+    hostile = registry(routes)
+    where = "http://127.0.0.1:PORT" if same_port else f"http://127.0.0.1:{realm.server_port}"
+    routes[("*", "/v2/")] = (401, {"WWW-Authenticate": f'Bearer realm="{where}/token",service="s"'}, b"")
+    (result,) = probe_many([_target(f"127.0.0.1:{hostile.server_port}/app:1.0", secret="regcred")], environ={})
+    asked = [auth for method, path, auth in (hostile.seen + realm.seen) if path.startswith("/token")]
+    if same_port:
+        assert asked == ["Basic Ym9iOnMzY3JldA=="] and result.auth == "accepted"
+    else:
+        assert asked == [None] and result.auth == "withheld", (asked, result)
+        assert result.error == (f"credentials withheld: http://127.0.0.1:{realm.server_port} "
+                                "is plain HTTP on another port than the registry's")

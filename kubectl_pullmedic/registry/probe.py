@@ -124,7 +124,7 @@ def _authenticate(
         return
     scheme, params = parse_challenge(", ".join(ping.headers.getlist("WWW-Authenticate")))
     if credentials and scheme == "basic":
-        refusal = credential_refusal(client.base, client.host, insecure)
+        refusal = credential_refusal(client.base, client.host, insecure, client.scheme)
         if refusal:
             result.auth = "withheld"
             result.fail(refusal)
@@ -169,7 +169,7 @@ def _bearer_token(
     headers: Dict[str, str] = {}
     user = credentials[0] if credentials else ""
     if credentials:
-        refusal = credential_refusal(realm, client.host, insecure)
+        refusal = credential_refusal(realm, client.host, insecure, client.scheme)
         if refusal:
             result.auth = "withheld"
             result.fail(refusal)

@@ -46,6 +46,12 @@ def _hostname(host_port: str) -> str:
     return host_port.rsplit(":", 1)[0] if host_port.count(":") == 1 else host_port
 
 
+def _port(host_port: str) -> Optional[int]:
+    tail = host_port.rsplit("]", 1)[-1] if host_port.startswith("[") else host_port
+    text = tail.rsplit(":", 1)[-1] if tail.count(":") == 1 else ""
+    return int(text) if text.isdigit() else None
+
+
 def is_loopback(host_port: str) -> bool:
     """
     >>> [is_loopback(h) for h in ("127.0.0.1:5000", "localhost", "[::1]:80", "10.0.0.1")]
@@ -65,22 +71,35 @@ def plain_http_allowed(registry_host: str, insecure_registries: Sequence[str]) -
     return named or is_loopback(registry_host)
 
 
-def credential_refusal(url: str, registry_host: str, insecure_registries: Sequence[str] = ()) -> str:
+def credential_refusal(url: str, registry_host: str, insecure_registries: Sequence[str] = (),
+                       registry_scheme: str = "http") -> str:
     """ "" when credentials may be sent to ``url``; otherwise why not (the module's rule).
+
+    Over plain HTTP they are bound to the registry's origin: its scheme, host and port.
 
     >>> credential_refusal("https://auth.docker.io/token", "registry-1.docker.io")
     ''
     >>> credential_refusal("http://reg.example.com/v2/", "reg.example.com")[:60]
     'credentials withheld: http://reg.example.com is plain HTTP t'
+    >>> credential_refusal("http://127.0.0.1:9000/token", "127.0.0.1:5000")
+    "credentials withheld: http://127.0.0.1:9000 is plain HTTP on another port than the registry's"
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "credentials withheld: not a valid URL"
     if parts.scheme == "https":
         return ""
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
     if parts.scheme != "http":
         return f"credentials withheld: {origin} is neither HTTPS nor HTTP"
-    if _hostname(parts.netloc) != _hostname(registry_host):
+    if _hostname(parts.netloc.rsplit("@", 1)[-1]) != _hostname(registry_host):
         return f"credentials withheld: {origin} is plain HTTP on a host other than the registry's"
+    if registry_scheme != "http":
+        return f"credentials withheld: {origin} is plain HTTP and the registry is {registry_scheme}"
+    if (port or 80) != (_port(registry_host) or 80):
+        return f"credentials withheld: {origin} is plain HTTP on another port than the registry's"
     if not plain_http_allowed(registry_host, insecure_registries):
         return (
             f"credentials withheld: {origin} is plain HTTP to a host that is neither loopback "
