@@ -10,8 +10,8 @@ os/arch it reads the platforms of an image index, or a single image's config blo
 Where credentials may go (:func:`credential_refusal`):
   * to an ``https`` URL, TLS verified against the system CAs plus ``ca_file``: the registry,
     or the token realm it names, on whatever host (as Docker and containerd do);
-  * to a plain ``http`` URL only when that URL's host is the registry's own host and that
-    host is loopback or named in ``insecure_registries``. Anything else is withheld and the
+  * to a plain ``http`` URL only on the registry's own origin (a plain-HTTP registry: same
+    host and port) when that host is loopback or named in ``insecure_registries``. Anything else is withheld and the
     probe goes on anonymously.
 Plain HTTP is tried at all only for such hosts, and only when the server does not speak TLS;
 a certificate that fails verification is reported, never bypassed. Redirects are not

@@ -4,8 +4,8 @@ Kept apart from ``registry.py`` (which does the HTTP) so each rule is testable w
 traffic. The credential rule, in full:
   * credentials may go to any ``https`` URL (TLS is always verified): the registry, or the
     token realm it names, on whatever host, as Docker and containerd do;
-  * to a plain ``http`` URL only when that URL's host is the registry's own host and that
-    host is loopback or named in ``insecure_registries``.
+  * to a plain ``http`` URL only on the registry's own origin (a plain-HTTP registry: same
+    host and port) when that host is loopback or named in ``insecure_registries``.
 """
 
 from __future__ import annotations
