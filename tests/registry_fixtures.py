@@ -52,8 +52,9 @@ def basic_registry(workdir: Path, tls) -> Iterator[RegistryServer]:
 
 
 @pytest.fixture(scope="session")
-def token_server(workdir: Path) -> Iterator[TokenServer]:
-    server = TokenServer(workdir / "token", {ROBOT: ROBOT_PASSWORD})
+def token_server(workdir: Path, tls) -> Iterator[TokenServer]:
+    # over HTTPS: credentials go to a plain-HTTP realm only on the registry's own origin
+    server = TokenServer(workdir / "token", {ROBOT: ROBOT_PASSWORD}, tls=tls)
     yield server
     server.stop()
 

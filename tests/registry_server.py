@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import threading
@@ -301,7 +302,7 @@ class TokenServer:
     service = "pullmedic-test-registry"
     issuer = "pullmedic-test-issuer"
 
-    def __init__(self, workdir: Path, users: Dict[str, str]) -> None:
+    def __init__(self, workdir: Path, users: Dict[str, str], tls: Optional[Tuple[Path, Path]] = None) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.certificate, self._key = make_certificate(workdir, "token-signer")
         der = _run(require_tool("openssl"), "x509", "-in", str(self.certificate), "-outform", "DER")
@@ -310,7 +311,11 @@ class TokenServer:
         self.requests: List[Dict[str, object]] = []  # what clients sent, for assertions
         self.issued: List[str] = []  # every token handed out, to prove none leaks into results
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def issue(self, subject: str, scopes: Sequence[str]) -> str:

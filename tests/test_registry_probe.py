@@ -176,20 +176,21 @@ def test_bearer_tag_absent_lists_tags_with_the_token(token_registry: RegistrySer
 def test_credentials_withheld_from_a_plain_http_realm_on_another_host(
     workdir: Path, tls, token_server: TokenServer
 ):
+    plain = TokenServer(workdir / "plain-token", {ROBOT: ROBOT_PASSWORD})  # a plain-HTTP realm
     registry = RegistryServer(
-        workdir / "bearer-localhost-realm", tls=tls, token=token_server, realm_host="localhost"
+        workdir / "bearer-localhost-realm", tls=tls, token=plain, realm_host="localhost"
     )
     try:
-        before = len(token_server.requests)
         result = probe(f"{registry.host}/private/app:v1", (ROBOT, ROBOT_PASSWORD), ca_file=str(tls[0]))
     finally:
         registry.stop()
+        plain.stop()
     assert result.auth == "withheld"
     assert (
         result.error.startswith("credentials withheld: http://localhost:")
         and "other than the registry's" in result.error
     )
-    assert [r["user"] for r in token_server.requests[before:]] == [""]  # asked anonymously only
+    assert [r["user"] for r in plain.requests] == [""]  # asked anonymously only
 
 
 # --- plain HTTP, network -----------------------------------------------------------------------
@@ -228,7 +229,9 @@ def test_invalid_reference_is_not_sent_anywhere():
         ("http://reg.example.com:5000/v2/", "reg.example.com:5000", ("other.example.com",), False),
         ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000", (), True),
         ("http://localhost:5000/v2/", "localhost:5000", (), True),
-        ("http://127.0.0.1:9000/token", "127.0.0.1:5000", (), True),
+        ("http://127.0.0.1:9000/token", "127.0.0.1:5000", (), False),
+        ("http://127.0.0.1:5000/token", "127.0.0.1:5000", (), True),
+        ("http://[evil/token", "127.0.0.1:5000", (), False),
         ("http://auth.example.com/token", "reg.example.com", ("reg.example.com",), False),
         ("http://localhost:9000/token", "127.0.0.1:5000", (), False),
         ("ftp://reg.example.com/", "reg.example.com", ("reg.example.com",), False),

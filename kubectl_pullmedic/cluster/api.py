@@ -167,7 +167,10 @@ class Cluster:
                     raise
                 restarts, token = restarts + 1, None
                 continue
-            items = body.get("items") or []
+            items = body.get("items") if isinstance(body, dict) else body
+            if not isinstance(body, dict) or not isinstance(items, (list, type(None))):
+                raise ApiError(f"the API server answered a list without items (GET {_path(resource, namespace)})", 200)
+            items = [item for item in items or [] if isinstance(item, dict)]
             if restarts:
                 items = [item for item in items if _identity(item) not in seen]
             seen.update(_identity(item) for item in items)
@@ -265,7 +268,7 @@ class Cluster:
             return json.loads(response.data)
         except ValueError as error:
             raise ApiError(
-                f"the API server at {self.connection.server} answered {method} {path} with something that is not JSON",
+                f"the API server at {self.connection.shown_server} answered {method} {path} with something that is not JSON",
                 response.status,
             ) from error
 
@@ -294,7 +297,7 @@ class Cluster:
 
     def _unreachable(self, method: str, path: str, error: Exception) -> ClusterUnreachable:
         reason = getattr(error, "reason", None) or error
-        server = self.connection.server
+        server = self.connection.shown_server
         if isinstance(reason, self._urllib3.exceptions.ReadTimeoutError):
             limit = f"{self._request_timeout:g}s (--request-timeout)" if self._request_timeout else f"{READ_TIMEOUT:g}s"
             return ClusterUnreachable(
@@ -320,7 +323,7 @@ class Cluster:
         reason = str(document.get("reason") or "")
         if status == 401:
             return Unauthorized(
-                f"the API server at {self.connection.server} refused the credentials (401 Unauthorized)",
+                f"the API server at {self.connection.shown_server} refused the credentials (401 Unauthorized)",
                 status,
                 reason,
                 hint=self._context_hint("check the user credentials of"),

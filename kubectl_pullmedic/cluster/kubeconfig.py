@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ..errors import ConfigError
 from .execplugin import exec_credentials
@@ -64,6 +64,11 @@ class Connection:
     impersonation: Tuple[Tuple[str, str], ...] = ()  # Impersonate-* headers, one per group
     compression: bool = True  # ask for gzip, as Go's transport does unless disable-compression
 
+    @property
+    def shown_server(self) -> str:
+        """The server URL fit for a message: a password in it redacted."""
+        return redacted_url(self.server)
+
     def request_headers(self) -> List[Tuple[str, str]]:
         """Every header a request carries besides Accept and User-Agent, repeated names kept.
 
@@ -72,7 +77,13 @@ class Connection:
         headers = [(name.title(), value) for name, value in self.auth_headers().items()]  # as Go spells it
         if self.compression:
             headers.append(("Accept-Encoding", "gzip"))
-        return headers + list(self.impersonation)
+        headers += list(self.impersonation)
+        for name, value in headers:
+            if any(ord(char) < 0x20 and char != "\t" or char == "\x7f" for char in value):
+                # Go's transport refuses the request the same way; the value (a credential) is never shown.
+                raise ConfigError(f'invalid kubeconfig: the {name} header of context "{self.context}" '
+                                  "holds a control character (a line break inside the token?)")
+        return headers
 
     def auth_headers(self) -> dict:
         """Authorization headers, refreshed through the client's hook (exec plugins, token files).
@@ -85,10 +96,41 @@ class Connection:
             return headers
         for setting in self.configuration.auth_settings().values():
             if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
+                headers[setting["key"]] = _trimmed_bearer(str(setting["value"]))
         if "authorization" not in {key.lower() for key in headers} and self.configuration.username:
             headers["Authorization"] = self.configuration.get_basic_auth_token()
         return headers
+
+
+def redacted_url(url: str) -> str:
+    """A URL with its password replaced as Go's ``url.Redacted`` does.
+
+    >>> redacted_url("https://admin:s3cret@10.0.0.1:6443/api")
+    'https://admin:xxxxx@10.0.0.1:6443/api'
+    >>> redacted_url("https://10.0.0.1:6443")
+    'https://10.0.0.1:6443'
+    """
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = url.split("//", 1)[-1].split("/", 1)[0]
+    userinfo, at, host = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return url.replace(netloc, f"{userinfo.split(':', 1)[0]}:xxxxx@{host}", 1)
+
+
+def _trimmed_bearer(value: str) -> str:
+    """A bearer header without the whitespace around its token, as client-go trims a token file
+    (``strings.TrimSpace``); a ``token: |`` block's final newline goes the same way.
+
+    >>> _trimmed_bearer("Bearer abc\\n")
+    'Bearer abc'
+    >>> _trimmed_bearer("Basic YWI6Yw==")
+    'Basic YWI6Yw=='
+    """
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} {token.strip()}" if scheme == "Bearer" else value
 
 
 def kubeconfig_paths(flag: Optional[str], environ: Mapping[str, str]) -> List[str]:

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Sequence, TextIO, Tuple
 
+from .kubeconfig import redacted_url
+
 
 class RequestLog:
     """``-v 6`` and up: every request on stderr in kubectl's words (client-go transport/round_trippers.go,
@@ -21,12 +23,13 @@ class RequestLog:
         self.verbosity, self._stream, self._lock = verbosity, stream, threading.Lock()
 
     def request(self, method: str, url: str, headers: Sequence[Tuple[str, str]]) -> None:
+        url = redacted_url(url)
         if self.verbosity >= 7:
             self._write([(470, f"{method} {url}"), (476, "Request Headers:")]
                         + [(480, f"    {name}: {mask(name, value)}") for name, value in headers])
 
     def response(self, method: str, url: str, status: str, seconds: float, headers: Sequence[Tuple[str, str]]) -> None:
-        milliseconds = int(seconds * 1000)
+        milliseconds, url = int(seconds * 1000), redacted_url(url)
         if self.verbosity < 7:
             self._write([(560, f"{method} {url} {status} in {milliseconds} milliseconds")])
             return

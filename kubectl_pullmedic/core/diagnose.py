@@ -310,7 +310,10 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
     if not attempts or last is None:
         return Backoff(attempts, last)
     delay = min(BACKOFF_INITIAL * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
-    retry = last + delay
+    try:
+        retry = last + delay
+    except OverflowError:  # an event stamped near year 9999: no estimate, the rest still holds
+        return Backoff(attempts, last, int(delay.total_seconds()))
     return Backoff(attempts, last, int(delay.total_seconds()), retry, max(0, int((retry - now).total_seconds())))
 
 

@@ -114,9 +114,19 @@ class DiagnosisGroup:
         return sorted({d.pod for d in self.diagnoses})
 
     @property
+    def pod_count(self) -> int:
+        """How many pods (``count`` is diagnoses: one pod may have many failing containers)."""
+        return len(self.pods)
+
+    @property
+    def containers(self) -> List[str]:
+        """The failing containers' names, in the order first seen."""
+        return list(dict.fromkeys(d.container for d in self.diagnoses if d.container))
+
+    @property
     def name(self) -> str:
         """What the row is called: the pod, or for many pods their workload."""
-        if self.count == 1:
+        if self.pod_count == 1:
             return self.diagnoses[0].pod
         return self.owner or self.pods[0]
 

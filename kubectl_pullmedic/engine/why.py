@@ -85,7 +85,11 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
     subject = (f"pods of {query.target_text}" if query.target and query.target[0] != "Pod"
                else "pods with image-pull problems or evictions")
     if query.since is not None:
-        diagnoses = [d for d in diagnoses if _seen_within(d, now - query.since)]
+        try:
+            start = now - query.since
+        except OverflowError:  # --since longer than the calendar: everything is within it
+            start = datetime.min.replace(tzinfo=now.tzinfo)
+        diagnoses = [d for d in diagnoses if _seen_within(d, start)]
     live = group_diagnoses([d for d in diagnoses if not d.leftover])
     leftovers = group_diagnoses([d for d in diagnoses if d.leftover])
     return WhyReport(Where(scope.namespace), subject, diagnoses, live, healthy, probes, warnings, leftovers,

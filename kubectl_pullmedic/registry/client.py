@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import urllib3
 
-from ..core.probing.rules import proxy_for, without_userinfo
+from ..core.probing.rules import proxy_for, url_problem, without_userinfo
 
 
 class Unreachable(Exception):
@@ -51,6 +51,9 @@ class RegistryClient:
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         """Direct, or through the proxy the environment names for this URL (one pool each)."""
         proxy = proxy_for(url, self._environ)
+        if proxy and url_problem(proxy):
+            variable = "HTTPS_PROXY" if url.startswith("https:") else "HTTP_PROXY"
+            raise Unreachable(f"the proxy in {variable} is not a valid URL ({url_problem(proxy)})")
         if proxy not in self._pools:
             self._pools[proxy] = _proxy_pool(proxy, self.ssl_context_with) if proxy else urllib3.PoolManager(
                 ssl_context=self.ssl_context_with, retries=False)

@@ -10,8 +10,8 @@ os/arch it reads the platforms of an image index, or a single image's config blo
 Where credentials may go (:func:`credential_refusal`):
   * to an ``https`` URL, TLS verified against the system CAs plus ``ca_file``: the registry,
     or the token realm it names, on whatever host (as Docker and containerd do);
-  * to a plain ``http`` URL only when that URL's host is the registry's own host and that
-    host is loopback or named in ``insecure_registries``. Anything else is withheld and the
+  * to a plain ``http`` URL only on the registry's own origin (a plain-HTTP registry: same
+    host and port) when that host is loopback or named in ``insecure_registries``. Anything else is withheld and the
     probe goes on anonymously.
 Plain HTTP is tried at all only for such hosts, and only when the server does not speak TLS;
 a certificate that fails verification is reported, never bypassed. Redirects are not
@@ -51,6 +51,7 @@ from ..core.probing.rules import (
     platform_names,
     platform_present,
     registry_endpoint,
+    url_problem,
 )
 from .client import RegistryClient, Unreachable, ssl_context_with
 
@@ -123,7 +124,7 @@ def _authenticate(
         return
     scheme, params = parse_challenge(", ".join(ping.headers.getlist("WWW-Authenticate")))
     if credentials and scheme == "basic":
-        refusal = credential_refusal(client.base, client.host, insecure)
+        refusal = credential_refusal(client.base, client.host, insecure, client.scheme)
         if refusal:
             result.auth = "withheld"
             result.fail(refusal)
@@ -158,13 +159,17 @@ def _bearer_token(
     if not realm:
         result.fail("the registry's Bearer challenge names no token realm")
         return
+    if url_problem(realm):
+        result.auth = "anonymous"
+        result.fail(f"the registry's token realm is not a usable URL ({url_problem(realm)})")
+        return
     query = {"scope": f"repository:{repository}:pull"}
     if params.get("service"):
         query["service"] = params["service"]
     headers: Dict[str, str] = {}
     user = credentials[0] if credentials else ""
     if credentials:
-        refusal = credential_refusal(realm, client.host, insecure)
+        refusal = credential_refusal(realm, client.host, insecure, client.scheme)
         if refusal:
             result.auth = "withheld"
             result.fail(refusal)
@@ -266,7 +271,13 @@ def _image_platform(client: RegistryClient, repository: str, path: str, head: ur
         if response.status not in (301, 302, 303, 307, 308) or not location:
             break
         # Blobs often live in object storage behind a signed URL: follow it without credentials.
-        response = client.fetch("GET", urljoin(client.base + path, location))
+        try:
+            target = urljoin(client.base + path, location)
+        except ValueError:
+            return ""
+        if url_problem(target):
+            return ""
+        response = client.fetch("GET", target)
     if response.status != 200:
         return ""
     try:
@@ -302,6 +313,8 @@ def _list_tags(client: RegistryClient, repository: str) -> Tuple[List[str], int]
             page = json.loads(response.data.decode("utf-8")).get("tags") or []
         except (ValueError, AttributeError):
             return tags, response.status
+        if not isinstance(page, list):
+            return tags, response.status
         tags.extend(str(tag) for tag in page)
         link = re.match(r"\s*<([^>]+)>\s*;\s*rel=\"?next\"?", str(response.headers.get("Link", "")))
         if not link or not link.group(1).startswith("/v2/"):
@@ -330,8 +343,15 @@ def probe_many(
     unique = {target.request_key: target for target in reversed(targets)}
 
     def one(target: ProbeTarget) -> ProbeResult:
-        return probe_image(target.image, target.credentials, platform=target.platform, ca_file=ca_file,
-                           insecure_registries=insecure_registries, timeout=timeout, environ=environ)
+        try:
+            return probe_image(target.image, target.credentials, platform=target.platform, ca_file=ca_file,
+                               insecure_registries=insecure_registries, timeout=timeout, environ=environ)
+        except Exception as error:  # noqa: BLE001 (one registry's odd answer must not lose the others)
+            result = ProbeResult(target.image)
+            detail = (str(error).splitlines() or [""])[0][:200]
+            result.fail(f"the probe stopped on an answer it could not read ({type(error).__name__}"
+                        + (f": {detail})" if detail else ")"))
+            return result
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique) or 1))) as pool:
         answers = dict(zip(unique, pool.map(one, unique.values())))

@@ -53,7 +53,7 @@ def render_report(report: WhyReport, view: View) -> Rendered:
 
 
 def _leftover_heading(report: WhyReport) -> str:
-    count = sum(group.count for group in report.leftovers)
+    count = sum(group.pod_count for group in report.leftovers)
     where = "-A" if report.where.all_namespaces else f"-n {report.where.namespace}"
     pods = f"{count} pod{'s' if count != 1 else ''}"
     return (f"Leftovers: {pods} evicted more than {human_duration(LEFTOVER_AGE.total_seconds())} ago, not counted "
@@ -90,10 +90,10 @@ def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_na
     rows = []
     for group in groups:
         first = group.diagnoses[0]
-        pod = group.name if group.count == 1 else f"{group.name} ({group.count} pods)"
+        pod = group.name if group.pod_count == 1 else f"{group.name} ({group.pod_count} pods)"
         row = ([group.namespace] if all_namespaces else []) + [
             pod,
-            first.container,
+            _container_cell(group),
             first.image,
             tables.style(group.cause, CAUSE_STYLE, color),
             _last_seen(group, now),
@@ -131,13 +131,28 @@ def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool
     return text + ("\n" + probe_footer(list(probes.values())) if probes else "")
 
 
+def _container_cell(group: DiagnosisGroup) -> Optional[str]:
+    """The failing container, or how many when one row stands for several."""
+    names = group.containers
+    return names[0] if len(names) == 1 else (f"{len(names)} containers" if names else group.diagnoses[0].container)
+
+
+def _containers_text(group: DiagnosisGroup) -> str:
+    names = group.containers
+    if len(names) <= 1:
+        return f"container {group.diagnoses[0].container}"
+    more = f", and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"{len(names)} containers ({', '.join(names[:3])}{more})"
+
+
 def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) -> str:
     first = group.diagnoses[0]
-    subject = f"{first.namespace}/{first.pod}" if group.count == 1 else f"{first.namespace}: {group.count} pods of {group.owner or 'no owner'}"
+    one_pod = group.pod_count == 1
+    subject = f"{first.namespace}/{first.pod}" if one_pod else f"{first.namespace}: {group.pod_count} pods of {group.owner or 'no owner'}"
     where = [part for part in (
-        f"container {first.container}" if first.container else None,
-        f"owner {first.owner}" if first.owner and group.count == 1 else None,
-        f"node {first.node}" if first.node and group.count == 1 else None,
+        _containers_text(group) if first.container else None,
+        f"owner {first.owner}" if first.owner and one_pod else None,
+        f"node {first.node}" if first.node and one_pod else None,
     ) if part]
     lines = [tables.style(subject, "bold", color) + (f"  ({', '.join(where)})" if where else "")]
     lines.append(_field("Cause", f"{tables.style(first.cause, CAUSE_STYLE, color)}: {first.summary}"))
@@ -156,8 +171,8 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) 
     answer = _probe_of(first, probes)
     if answer is not None:
         lines.append(_field("Probe", probe_sentence(answer)))
-    if group.count > 1:
-        sample = ", ".join(group.pods[:3]) + (f", and {group.count - 3} more" if group.count > 3 else "")
+    if not one_pod:
+        sample = ", ".join(group.pods[:3]) + (f", and {group.pod_count - 3} more" if group.pod_count > 3 else "")
         lines.append(_field("Pods", sample))
     if first.fix:
         lines.append("  Fix:")

@@ -4,8 +4,8 @@ Kept apart from ``registry.py`` (which does the HTTP) so each rule is testable w
 traffic. The credential rule, in full:
   * credentials may go to any ``https`` URL (TLS is always verified): the registry, or the
     token realm it names, on whatever host, as Docker and containerd do;
-  * to a plain ``http`` URL only when that URL's host is the registry's own host and that
-    host is loopback or named in ``insecure_registries``.
+  * to a plain ``http`` URL only on the registry's own origin (a plain-HTTP registry: same
+    host and port) when that host is loopback or named in ``insecure_registries``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ def _hostname(host_port: str) -> str:
     return host_port.rsplit(":", 1)[0] if host_port.count(":") == 1 else host_port
 
 
+def _port(host_port: str) -> Optional[int]:
+    tail = host_port.rsplit("]", 1)[-1] if host_port.startswith("[") else host_port
+    text = tail.rsplit(":", 1)[-1] if tail.count(":") == 1 else ""
+    return int(text) if text.isdigit() else None
+
+
 def is_loopback(host_port: str) -> bool:
     """
     >>> [is_loopback(h) for h in ("127.0.0.1:5000", "localhost", "[::1]:80", "10.0.0.1")]
@@ -65,28 +71,57 @@ def plain_http_allowed(registry_host: str, insecure_registries: Sequence[str]) -
     return named or is_loopback(registry_host)
 
 
-def credential_refusal(url: str, registry_host: str, insecure_registries: Sequence[str] = ()) -> str:
+def credential_refusal(url: str, registry_host: str, insecure_registries: Sequence[str] = (),
+                       registry_scheme: str = "http") -> str:
     """ "" when credentials may be sent to ``url``; otherwise why not (the module's rule).
+
+    Over plain HTTP they are bound to the registry's origin: its scheme, host and port.
 
     >>> credential_refusal("https://auth.docker.io/token", "registry-1.docker.io")
     ''
     >>> credential_refusal("http://reg.example.com/v2/", "reg.example.com")[:60]
     'credentials withheld: http://reg.example.com is plain HTTP t'
+    >>> credential_refusal("http://127.0.0.1:9000/token", "127.0.0.1:5000")
+    "credentials withheld: http://127.0.0.1:9000 is plain HTTP on another port than the registry's"
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "credentials withheld: not a valid URL"
     if parts.scheme == "https":
         return ""
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
     if parts.scheme != "http":
         return f"credentials withheld: {origin} is neither HTTPS nor HTTP"
-    if _hostname(parts.netloc) != _hostname(registry_host):
+    if _hostname(parts.netloc.rsplit("@", 1)[-1]) != _hostname(registry_host):
         return f"credentials withheld: {origin} is plain HTTP on a host other than the registry's"
+    if registry_scheme != "http":
+        return f"credentials withheld: {origin} is plain HTTP and the registry is {registry_scheme}"
+    if (port or 80) != (_port(registry_host) or 80):
+        return f"credentials withheld: {origin} is plain HTTP on another port than the registry's"
     if not plain_http_allowed(registry_host, insecure_registries):
         return (
             f"credentials withheld: {origin} is plain HTTP to a host that is neither loopback "
             "nor named with --insecure-registry"
         )
     return ""
+
+
+def url_problem(url: str) -> str:
+    """"" for a URL that can be requested, else why not (a registry's realm or redirect is text it chose).
+
+    >>> url_problem("https://auth.example.com:8443/token"), url_problem("http://[evil/token")
+    ('', 'Invalid IPv6 URL')
+    >>> url_problem("http://host:99999/")
+    'Port out of range 0-65535'
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError as error:
+        return str(error).splitlines()[0] if str(error) else "not a URL"
+    return "" if parts.scheme in ("http", "https") and parts.hostname else "not an http(s) URL"
 
 
 def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
@@ -113,8 +148,9 @@ def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
 
 def platform_names(index: Dict[str, Any]) -> List[str]:
     """``os/arch[/variant]`` of an index's images, without attestation entries (unknown/unknown)."""
-    names = []
-    for entry in index.get("manifests") or []:
+    names: List[str] = []
+    entries = index.get("manifests") if isinstance(index, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
         name = platform_name(entry.get("platform") if isinstance(entry, dict) else None)
         if name:
             names.append(name)
@@ -245,6 +281,8 @@ def error_summary(body: bytes) -> Tuple[List[str], str]:
     try:
         errors = json.loads(body.decode("utf-8")).get("errors") or []
     except (ValueError, AttributeError):
+        return [], ""
+    if not isinstance(errors, list):
         return [], ""
     codes = [str(e.get("code")) for e in errors if isinstance(e, dict)]
     messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
