@@ -10,7 +10,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Mapping, Optional, TextIO, Tuple
+from typing import Callable, Mapping, Optional, TextIO
+
+from .cluster.kubeconfig import Overrides
 
 
 def _utc_now() -> datetime:
@@ -29,20 +31,8 @@ class Settings:
     output: str = "table"
     no_headers: bool = False
     request_timeout: Optional[float] = None  # None: the defaults (cluster.api); 0: no limit
-    # kubectl's other global connection flags (cli-runtime's ConfigFlags), kubeconfig overrides
-    cluster: Optional[str] = None
-    user: Optional[str] = None
-    server: Optional[str] = None
-    token: Optional[str] = None
-    impersonate: Optional[str] = None
-    impersonate_groups: Tuple[str, ...] = ()
-    impersonate_uid: Optional[str] = None
-    certificate_authority: Optional[str] = None
-    client_certificate: Optional[str] = None
-    client_key: Optional[str] = None
-    insecure_skip_tls_verify: bool = False
-    tls_server_name: Optional[str] = None
-    disable_compression: bool = False
+    # kubectl's other global connection flags (cli-runtime's ConfigFlags): the kubeconfig overrides
+    overrides: Overrides = field(default_factory=Overrides)
     verbosity: int = 0  # -v N: 6 and up log every API request to stderr as kubectl does
     color: Optional[bool] = None  # None: decide from the terminal and NO_COLOR
     stdout: TextIO = field(default_factory=lambda: sys.stdout)

@@ -6,7 +6,6 @@ from typing import Callable, List, Optional, Sequence
 
 from ..cluster.api import Cluster
 from ..cluster.gather import Scope
-from ..cluster.kubeconfig import Overrides
 from ..core.probing.plan import ProbeTarget
 from ..core.probing.results import ProbeResult
 from ..errors import ExitCode, PullmedicError
@@ -24,21 +23,9 @@ def connect(settings: Settings, max_connections: int = 10) -> Cluster:
         environ=settings.environ,
         request_timeout=settings.request_timeout,
         max_connections=max_connections,
-        overrides=overrides_of(settings),
+        overrides=settings.overrides,
         verbosity=settings.verbosity,
         stderr=settings.stderr,
-    )
-
-
-def overrides_of(settings: Settings) -> Overrides:
-    """kubectl's global connection flags, as the cluster layer takes them."""
-    return Overrides(
-        cluster=settings.cluster, user=settings.user, server=settings.server, token=settings.token,
-        impersonate=settings.impersonate, impersonate_uid=settings.impersonate_uid,
-        impersonate_groups=tuple(settings.impersonate_groups),
-        certificate_authority=settings.certificate_authority, client_certificate=settings.client_certificate,
-        client_key=settings.client_key, insecure_skip_tls_verify=settings.insecure_skip_tls_verify,
-        tls_server_name=settings.tls_server_name, disable_compression=settings.disable_compression,
     )
 
 

@@ -12,6 +12,7 @@ kubectl 1.32 does).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import ssl
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import click
 
+from ..cluster.kubeconfig import Overrides
 from ..errors import PullmedicError
 from ..settings import Settings
 
@@ -138,17 +140,30 @@ def settings_of(ctx: click.Context) -> Settings:
     return ctx.ensure_object(Settings)
 
 
+_OVERRIDES = frozenset(f.name for f in dataclasses.fields(Overrides))
+
+
+def _set(settings: Settings, name: str, value: Any) -> None:
+    """A connection flag goes into the kubeconfig overrides, any other option into Settings itself."""
+    if name in _OVERRIDES:
+        settings.overrides = dataclasses.replace(settings.overrides, **{name: value})
+    else:
+        setattr(settings, name, value)
+
+
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Write a given option into Settings; an option left out keeps what the group set."""
     if value is not None and value is not False and value != () and param.name:
-        setattr(settings_of(ctx), param.name, value)
+        _set(settings_of(ctx), param.name, value)
     return value
 
 
 def _append(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A repeatable option: values given before and after the subcommand add up, as in one pflag set."""
     if value and param.name:
-        setattr(settings_of(ctx), param.name, tuple(getattr(settings_of(ctx), param.name)) + tuple(value))
+        settings = settings_of(ctx)
+        before = getattr(settings.overrides if param.name in _OVERRIDES else settings, param.name)
+        _set(settings, param.name, tuple(before) + tuple(value))
     return value
 
 
