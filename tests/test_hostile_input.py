@@ -120,3 +120,21 @@ def test_one_pod_with_many_failing_containers_is_one_pod_in_why(pullmedic, make_
     explained = pullmedic("why", "p", "-n", "shop", sandbox=sandbox, expect=1).stdout
     assert "shop/p  (1000 containers (c0, c1, c2, and 997 more), node node-a)" in explained, explained[:400]
     assert "pods of" not in explained
+
+
+@pytest.mark.parametrize("body", [b'{"kind":"PodList","metadata":[],"items":[]}',
+                                  b'{"kind":"PodList","metadata":{"continue":5},"items":[{"metadata":5}]}',
+                                  b'{"kind":"PodList","metadata":"x","items":[{"metadata":{"name":7}}, 3]}'])
+def test_a_list_of_odd_shapes_degrades_without_a_traceback(pullmedic, canned_server, tmp_path, body):
+    """A list's metadata or an item's metadata of the wrong type: read what can be read, no crash."""
+    canned_server.body = body
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{canned_server.server_port}"}}],
+        "users": [{"name": "c", "user": {}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "c"}}],
+    }))
+    for command in ("why", "evicted", "secrets-check"):
+        result = pullmedic(command, "-A", "--kubeconfig", str(path), expect=None)
+        assert result.code in (0, 1, 2, 4) and "Traceback" not in result.stderr, result.stderr

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import quote, urlencode
 
 from .. import __version__
+from ..core.kube import dig
 from ..errors import (ApiError, ClusterUnreachable, Conflict, Forbidden, Gone, NamespaceNotFound, NotFound,
                       PodNotFound, Unauthorized)
 from .kubeconfig import Connection, Overrides, load_connection
@@ -176,8 +177,8 @@ class Cluster:
             seen.update(_identity(item) for item in items)
             if items:
                 yield items
-            token = (body.get("metadata") or {}).get("continue")
-            if not token:
+            token = dig(body, "metadata", "continue")  # a list's metadata may be anything a broken server sends
+            if not isinstance(token, str) or not token:
                 return
             if token in tokens:
                 raise ApiError(f"the API server repeated a continue token listing {resource}"
@@ -349,12 +350,11 @@ def _path(resource: str, namespace: Optional[str], name: Optional[str] = None) -
 
 
 def _identity(item: Obj) -> str:
-    metadata = item.get("metadata") or {}
-    return metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}"
+    return str(dig(item, "metadata", "uid") or f"{dig(item, 'metadata', 'namespace')}/{dig(item, 'metadata', 'name')}")
 
 
 def pod_name(obj: Obj) -> str:
-    return str((obj.get("metadata") or {}).get("name") or "")
+    return str(dig(obj, "metadata", "name") or "")
 
 
 def similar_names(name: str, candidates: List[str], limit: int = 3) -> List[str]:

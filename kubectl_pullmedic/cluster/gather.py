@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .api import Cluster, Listing, Obj
 from ..core.diagnose import ClusterFacts
-from ..core.kube import pull_secret_names, service_account_in
+from ..core.kube import dig, namespace_of, pull_secret_names, service_account_in, uid_of
 from ..core.workloads import OwnerIndex, pods_of_workload
 from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthorized
 
@@ -71,11 +71,11 @@ def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector
     listing = Listing()
     if not pods:
         return listing
-    uids = {str((pod.get("metadata") or {}).get("uid") or "") for pod in pods}
+    uids = {uid_of(pod) for pod in pods}
     try:
         if len(pods) == 1:
             uid = next(iter(uids))
-            namespace = (pods[0].get("metadata") or {}).get("namespace")
+            namespace = namespace_of(pods[0]) or None
             listing.items = cluster.list_all("events", namespace, field_selector=f"{selector},involvedObject.uid={uid}")
             return listing
         for page in cluster.list_pages("events", scope.namespace, field_selector=selector):
@@ -206,11 +206,11 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
 
 
 def _meta(obj: Obj, key: str) -> str:
-    return str((obj.get("metadata") or {}).get(key) or "")
+    return str(dig(obj, "metadata", key) or "")
 
 
 def _phase(pod: Obj) -> str:
-    return str((pod.get("status") or {}).get("phase") or "")
+    return str(dig(pod, "status", "phase") or "")
 
 
 # -- why ------------------------------------------------------------------------------------
@@ -243,9 +243,9 @@ def pods_for_target(cluster: Cluster, scope: Scope, kind: str, name: str) -> Tup
 
 
 def _match_labels(workload: Obj, kind: str) -> Optional[str]:
-    spec = workload.get("spec") or {}
-    selector = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("selector") if kind == "CronJob" else spec.get("selector")
-    labels = (selector or {}).get("matchLabels") or {}
+    selector = dig(workload, "spec", "jobTemplate", "spec", "selector") if kind == "CronJob" else dig(workload, "spec", "selector")
+    labels = dig(selector, "matchLabels")
+    labels = labels if isinstance(labels, dict) else {}
     if kind == "CronJob" and not labels:
         return None
     return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or None
@@ -257,7 +257,7 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
     unreadable: Dict[str, Dict[Any, str]] = {}
     nodes = secrets = accounts = owners = None
     if "nodes" in needed:
-        names = {str((p.get("spec") or {}).get("nodeName") or "") for p in pods}
+        names = {str(dig(p, "spec", "nodeName") or "") for p in pods}
         fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
         nodes = {name: node for (_, name), node in fetched.found.items()}
         unreadable["nodes"] = {name: why for (_, name), why in fetched.refused.items()}

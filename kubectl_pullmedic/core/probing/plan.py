@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .. import causes as c
 from ..diagnosis import Diagnosis
-from ..kube import Obj, iter_containers, name_of, namespace_of, pod_spec_of, pull_secret_names, service_account_of
+from ..kube import Obj, dig, iter_containers, name_of, namespace_of, pod_spec_of, pull_secret_names, service_account_of
 from ..credentials.dockerconfig import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
@@ -74,7 +74,7 @@ def probe_targets(
 
     for workload in workloads:
         kind = str(workload.get("kind") or "")
-        if kind in TEMPLATE_KINDS and not (kind == "Job" and (workload.get("metadata") or {}).get("ownerReferences")):
+        if kind in TEMPLATE_KINDS and not (kind == "Job" and dig(workload, "metadata", "ownerReferences")):
             account = account_by_key.get((namespace_of(workload), service_account_of(workload)))
             names = pull_secret_names(workload) or (pull_secret_names(account) if account else [])
             add(namespace_of(workload), workload_ref(kind, name_of(workload)), {"spec": pod_spec_of(workload)}, names)
