@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .api import Cluster, Listing, Obj
 from ..core.diagnose import ClusterFacts
-from ..core.kube import dig, namespace_of, pull_secret_names, service_account_in, uid_of
+from ..core.kube import dig, namespace_of, pull_facts, pull_secret_names, service_account_in, uid_of
 from ..core.workloads import OwnerIndex, pods_of_workload
 from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthorized
 
@@ -41,8 +41,10 @@ def pods_matching(
     keep: Callable[[Obj], bool],
     field_selector: Optional[str] = None,
     observe: Callable[[Obj], None] = lambda pod: None,
+    shape: Callable[[Obj], Obj] = lambda pod: pod,
 ) -> Listing:
-    """The pods in scope for which ``keep`` is true, filtered page by page; ``observe`` sees every pod.
+    """The pods in scope for which ``keep`` is true, filtered page by page (and cut to ``shape`` as they
+    arrive, so a page is dropped before the next); ``observe`` sees every pod.
 
     Cluster-wide, a refused list falls back to namespace-by-namespace lists (see
     ``Cluster.collect``), and the namespaces RBAC hides become warnings.
@@ -53,12 +55,13 @@ def pods_matching(
 
     selectors = {"label_selector": scope.label_selector, "field_selector": field_selector}
     try:
-        return Listing([pod for page in cluster.list_pages("pods", scope.namespace, **selectors) for pod in page if kept(pod)])
+        return Listing([shape(pod) for page in cluster.list_pages("pods", scope.namespace, **selectors)
+                        for pod in page if kept(pod)])
     except Forbidden:
         if scope.namespace is not None:
             raise
     fallback = cluster.collect("pods", None, **selectors)
-    return Listing([pod for pod in fallback.items if kept(pod)], fallback.warnings)
+    return Listing([shape(pod) for pod in fallback.items if kept(pod)], fallback.warnings)
 
 
 def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector: str = WARNING_POD_EVENTS) -> Listing:
@@ -183,7 +186,8 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
         gathered.warnings.extend(listing.warnings)
         return listing.items
 
-    gathered.pods = take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed")))
+    gathered.pods = take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed"),
+                                       shape=pull_facts))
     for resource, kind in WORKLOAD_KINDS:
         gathered.workloads.extend(with_kind(take(cluster.collect(resource, scope.namespace, label_selector=scope.label_selector)), kind))
     for resource in ("secrets", "serviceaccounts"):

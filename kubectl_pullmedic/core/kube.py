@@ -198,3 +198,32 @@ def service_account_in(pod_spec: Obj) -> str:
         return "default"
     name = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount")
     return name if isinstance(name, str) and name else "default"
+
+
+_PULL_FIELDS = {"metadata": ("name", "namespace", "uid", "labels", "ownerReferences"),
+                "spec": ("imagePullSecrets", "serviceAccountName", "serviceAccount", "nodeName")}
+
+
+def pull_facts(pod: Obj) -> Obj:
+    """Only what a pull-credential check reads of a pod: names, owners, pull secrets, service account,
+    containers' names and images. Kept per pod while paging, so memory follows what is checked.
+
+    >>> pull_facts({"metadata": {"name": "p", "managedFields": [1]}, "spec": {"containers": [
+    ...     {"name": "a", "image": "x:1", "env": [1]}], "volumes": [1]}, "status": {"phase": "Running"}})
+    {'metadata': {'name': 'p'}, 'spec': {'containers': [{'name': 'a', 'image': 'x:1'}]}, 'status': {'phase': 'Running'}}
+    """
+    slim: Obj = {}
+    for part, keys in _PULL_FIELDS.items():
+        section = pod.get(part)
+        if isinstance(section, dict):
+            slim[part] = {key: section[key] for key in keys if key in section}
+    spec = pod.get("spec")
+    for kind in ("initContainers", "containers", "ephemeralContainers"):
+        containers = spec.get(kind) if isinstance(spec, dict) else None
+        if isinstance(containers, list):
+            slim.setdefault("spec", {})[kind] = [{k: c[k] for k in ("name", "image") if k in c}
+                                                  for c in containers if isinstance(c, dict)]
+    phase = dig(pod, "status", "phase")
+    if phase is not None:
+        slim["status"] = {"phase": phase}
+    return slim
