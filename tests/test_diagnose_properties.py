@@ -113,3 +113,16 @@ def test_classification_and_parsing_never_raise(message, secrets, image):
     result = classify_pull_error(message, image=ref, has_pull_secrets=secrets)
     json.dumps(as_document(result), allow_nan=False)
     json.dumps(as_document(ref), allow_nan=False)
+
+
+def test_an_event_reason_of_any_json_type_does_not_stop_the_run():
+    """Found by the property test above: an event whose reason is a list met a set lookup."""
+    pod = {"metadata": {"name": "w", "namespace": "shop", "uid": "uid-e"},
+           "spec": {"containers": [{"name": "app", "image": "acme/worker:1"}], "nodeName": "node-1"},
+           "status": {"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory. "}}
+    odd = [{"involvedObject": {"kind": "Pod", "name": "w", "namespace": "shop", "uid": "uid-e"}, "reason": reason,
+            "message": "The node was low on resource: memory. ", "type": "Warning"}
+           for reason in ([], {"a": 1}, 7, None)]
+    odd.append({"involvedObject": ["not", "an", "object"], "reason": "Evicted", "type": "Warning"})
+    diagnoses = diagnose_pods([pod], odd, now=NOW)
+    assert [d.cause for d in diagnoses] == ["EvictedMemory"]

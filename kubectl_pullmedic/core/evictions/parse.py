@@ -114,7 +114,9 @@ def eviction_event(pod: Obj, events: Sequence[Obj]) -> Optional[Obj]:
     matches = []
     for event in events:
         involved = dig(event, "involvedObject") or dig(event, "regarding") or {}
-        if event.get("reason") not in wanted or involved.get("kind", "Pod") != "Pod":
+        reason = dig(event, "reason")  # any JSON: a list here must not stop the run
+        if not isinstance(reason, str) or reason not in wanted or not isinstance(involved, dict) \
+                or involved.get("kind", "Pod") != "Pod":
             continue
         if uid and involved.get("uid") == uid:
             matches.append(event)
