@@ -18,7 +18,7 @@ from .pulls.fixcontext import FixContext, describe_node
 from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
 from .diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
-from .kube import Obj, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, uid_of
+from .kube import Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, uid_of
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
     last_seen, message_of, newest, reason_of,
@@ -44,9 +44,6 @@ _CAUSE_BY_REASON = {
 }
 # Reasons that come from a pull attempt, so the kubelet's back-off timer runs.
 _BACKOFF_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "RegistryUnavailable", "SignatureValidationFailed"})
-_CONTAINER_TYPES = {"spec.initContainers": ("init", "initContainers"),
-                    "spec.containers": ("regular", "containers"),
-                    "spec.ephemeralContainers": ("ephemeral", "ephemeralContainers")}
 BACKOFF_INITIAL = timedelta(seconds=10)
 BACKOFF_MAX = timedelta(seconds=300)
 
@@ -166,7 +163,7 @@ def _owner(pod: Obj, index: Optional[OwnerIndex]) -> Tuple[Optional[WorkloadKey]
 def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_events: List[Obj],
                         secret_event: Optional[Obj], facts: ClusterFacts,
                         owner: Tuple[Optional[WorkloadKey], str], now: datetime) -> Optional[Diagnosis]:
-    container_type, spec_list = _CONTAINER_TYPES.get(field_path.split("{", 1)[0], ("regular", "containers"))
+    container_type, spec_list = container_kind(field_path)
     name = str(spec.get("name") or "")
     image = spec.get("image") if isinstance(spec.get("image"), str) else ""
     reason = waiting_reason(status)
@@ -185,8 +182,7 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
     cause_known = cause is not None
     cause = cause or (c.REGISTRY_UNREACHABLE if reason == "RegistryUnavailable" else c.PULL_FAILED)
     node = _text(dig(pod, "spec", "nodeName"))
-    node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
-    node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
+    node_info, node_unreadable = _node_facts(facts, node)
     ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, error, credentials,
                      node_info, str(spec.get("imagePullPolicy") or ""), cause_known, node_unreadable,
                      tuple(sorted(facts.running_images)))
@@ -229,12 +225,11 @@ def _diagnose_slow_pull(pod: Obj, field_path: str, spec: Obj, status: Obj, pulli
                         facts: ClusterFacts,
                         owner: Tuple[Optional[WorkloadKey], str], running: Dict[str, List[Tuple[str, str]]],
                         now: datetime) -> Diagnosis:
-    container_type = _CONTAINER_TYPES.get(field_path.split("{", 1)[0], ("regular", "containers"))[0]
+    container_type = container_kind(field_path)[0]
     name, image = str(spec.get("name") or ""), str(spec.get("image") or "")
     ref, node = parse_image(image), _text(dig(pod, "spec", "nodeName"))
     credentials = pull_credentials(pod, image, None, None, now)
-    node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
-    node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
+    node_info, node_unreadable = _node_facts(facts, node)
     ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, None, credentials,
                      node_info, str(spec.get("imagePullPolicy") or ""), True, node_unreadable)
     me = (f"{namespace_of(pod)}/{name_of(pod)}", image)
@@ -320,13 +315,20 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
 # --- evictions ---------------------------------------------------------------------------
 
 
+def _node_facts(facts: ClusterFacts, node: Optional[str]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """What a fix quotes about the node (None: not read), and why it could not be read (a 403)."""
+    if not node:
+        return None, None
+    info = describe_node(facts.nodes.get(node)) if facts.nodes is not None else None
+    return info, facts.unreadable.get("nodes", {}).get(node)
+
+
 def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner: Optional[WorkloadKey],
                        owner_source: str, now: datetime) -> Diagnosis:
     node = _text(eviction.node)
-    node_info = describe_node(facts.nodes.get(node)) if facts.nodes is not None and node else None
+    node_info, node_unreadable = _node_facts(facts, node)
     eviction = with_node(eviction, facts.nodes.get(node) if facts.nodes is not None and node else None)
     fix = eviction_fixes(eviction, pod, owner)
-    node_unreadable = facts.unreadable.get("nodes", {}).get(node) if node else None
     if node_unreadable:
         fix.insert(0, f"Node {node} could not be read ({node_unreadable}); to see its conditions: kubectl describe node {node}")
     if node_info is not None and (eviction.node_conditions or eviction.kind in ("NodePressure", "LocalStorageLimit")):

@@ -117,6 +117,20 @@ def failed_at(pod: Obj) -> Optional[datetime]:
     return None
 
 
+_CONTAINER_KINDS = {"spec.initContainers": ("init", "initContainers"),
+                    "spec.containers": ("regular", "containers"),
+                    "spec.ephemeralContainers": ("ephemeral", "ephemeralContainers")}
+
+
+def container_kind(field_path: str) -> Tuple[str, str]:
+    """(container type, spec list) of an ``iter_containers`` / event fieldPath.
+
+    >>> container_kind("spec.initContainers{migrate}"), container_kind("spec.containers{app}")
+    (('init', 'initContainers'), ('regular', 'containers'))
+    """
+    return _CONTAINER_KINDS.get(field_path.split("{", 1)[0], ("regular", "containers"))
+
+
 def iter_containers(pod: Obj) -> Iterator[Tuple[str, Obj, Obj]]:
     """Yield (fieldPath, spec, status) for init, regular and ephemeral containers, in that order.
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from ..kube import Obj, dig, iter_containers, name_of, namespace_of
+from ..kube import Obj, container_kind, dig, iter_containers, name_of, namespace_of
 from ..podevents import EventIndex, for_container, last_seen, newest, reason_of
 from .fixcontext import FixContext, debug_node
 
 SLOW_PULL_AFTER = timedelta(minutes=5)
-_SPEC_LISTS = {"spec.initContainers": "initContainers", "spec.containers": "containers",
-               "spec.ephemeralContainers": "ephemeralContainers"}
 _STARTING = ("ContainerCreating", "PodInitializing")
 
 
@@ -28,7 +26,7 @@ def running_pull(pod_events: Iterable[Obj], field_path: str, spec: Obj, status: 
         return None
     if dig(status, "state", "waiting") and dig(status, "state", "waiting", "reason") not in _STARTING:
         return None
-    spec_list = _SPEC_LISTS.get(field_path.split("{", 1)[0], "containers")
+    spec_list = container_kind(field_path)[1]
     image = spec.get("image") if isinstance(spec.get("image"), str) else ""
     events = for_container(pod_events, spec_list, str(spec.get("name") or ""), image)
     latest = newest(e for e in events if reason_of(e) in ("Pulling", "Pulled", "Failed"))
