@@ -261,11 +261,8 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
     unreadable: Dict[str, Dict[Any, str]] = {}
     nodes = secrets = accounts = owners = None
     if "nodes" in needed:
-        names = {str(dig(p, "spec", "nodeName") or "") for p in pods}
-        fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
-        nodes = {name: node for (_, name), node in fetched.found.items()}
-        unreadable["nodes"] = {name: why for (_, name), why in fetched.refused.items()}
-        warnings.extend(fetched.warnings)
+        nodes, unreadable["nodes"], hidden = nodes_by_name(cluster, {str(dig(p, "spec", "nodeName") or "") for p in pods})
+        warnings.extend(hidden)
     if "serviceaccounts" in needed or "secrets" in needed:
         account_keys = {(_meta(p, "namespace"), service_account_in(p.get("spec"))) for p in pods}
         fetched = get_each(cluster, "serviceaccounts", account_keys)
@@ -308,9 +305,11 @@ def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List
     return OwnerIndex(replicasets=replicasets.items, jobs=jobs.items), replicasets.warnings + jobs.warnings
 
 
-def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], List[str]]:
+def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], Dict[str, str], List[str]]:
+    """The named nodes (empty names skipped), the ones refused with why, and the warnings."""
     fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
-    return {name: node for (_, name), node in fetched.found.items()}, fetched.warnings
+    return ({name: node for (_, name), node in fetched.found.items()},
+            {name: why for (_, name), why in fetched.refused.items()}, fetched.warnings)
 
 
 def pods_on_nodes(cluster: Cluster, nodes: Iterable[str], keep: Callable[[Obj], bool]) -> List[Obj]:

@@ -30,7 +30,7 @@ def evicted(cluster: Cluster, scope: Scope, *, node: Optional[str], group_by: Op
     groups = group_evictions(items, group_by or "owner") if items else []
     nodes = {}
     if wide:
-        nodes, more = gather.nodes_by_name(cluster, {item.eviction.node or "" for item in items})
+        nodes, _, more = gather.nodes_by_name(cluster, {item.eviction.node or "" for item in items})
         hidden += more
     return EvictedReport(Where(scope.namespace), node, items, groups, group_by, nodes,
                          list(listing.warnings) + events.warnings + hidden)
