@@ -120,7 +120,7 @@ def test_a_proxy_with_a_bad_ipv6_literal_is_a_probe_error(registry):
     assert results[1].error.startswith("cannot reach 127.0.0.1:1"), results[1].error
 
 
-def test_any_exception_in_one_probe_is_that_probe_s_error(monkeypatch):
+def test_an_unreadable_answer_in_one_probe_is_that_probe_s_error(monkeypatch):
     from kubectl_pullmedic.registry import probe
     from kubectl_pullmedic.core.probing.results import ProbeResult
 

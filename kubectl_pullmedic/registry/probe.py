@@ -346,7 +346,8 @@ def probe_many(
         try:
             return probe_image(target.image, target.credentials, platform=target.platform, ca_file=ca_file,
                                insecure_registries=insecure_registries, timeout=timeout, environ=environ)
-        except Exception as error:  # noqa: BLE001 (one registry's odd answer must not lose the others)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
+            # A registry's answer of a shape nothing here expects: that image's error, not the run's.
             result = ProbeResult(target.image)
             detail = (str(error).splitlines() or [""])[0][:200]
             result.fail(f"the probe stopped on an answer it could not read ({type(error).__name__}"
