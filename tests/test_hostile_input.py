@@ -90,16 +90,22 @@ def canned_server():
     server.server_close()
 
 
-@pytest.mark.parametrize("body", [b'{"kind":"PodList","items":5}', b'{"kind":"PodList","items":{"a":1}}', b"[1,2]"])
-def test_a_list_without_items_is_one_error_line(pullmedic, canned_server, tmp_path, body):
-    canned_server.body = body
+def _kubeconfig_for(server, tmp_path):
+    """A kubeconfig whose one context points at ``server`` over plain HTTP, without credentials."""
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{canned_server.server_port}"}}],
+        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
         "users": [{"name": "c", "user": {}}],
         "contexts": [{"name": "c", "context": {"cluster": "c", "user": "c"}}],
     }))
+    return path
+
+
+@pytest.mark.parametrize("body", [b'{"kind":"PodList","items":5}', b'{"kind":"PodList","items":{"a":1}}', b"[1,2]"])
+def test_a_list_without_items_is_one_error_line(pullmedic, canned_server, tmp_path, body):
+    canned_server.body = body
+    path = _kubeconfig_for(canned_server, tmp_path)
     for command in ("why", "evicted", "secrets-check"):
         result = pullmedic(command, "-A", "--kubeconfig", str(path), expect=2)
         assert result.stderr.startswith("error: the API server answered a list without items"), result.stderr
@@ -128,13 +134,7 @@ def test_one_pod_with_many_failing_containers_is_one_pod_in_why(pullmedic, make_
 def test_a_list_of_odd_shapes_degrades_without_a_traceback(pullmedic, canned_server, tmp_path, body):
     """A list's metadata or an item's metadata of the wrong type: read what can be read, no crash."""
     canned_server.body = body
-    path = tmp_path / "config"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{canned_server.server_port}"}}],
-        "users": [{"name": "c", "user": {}}],
-        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "c"}}],
-    }))
+    path = _kubeconfig_for(canned_server, tmp_path)
     for command in ("why", "evicted", "secrets-check"):
         result = pullmedic(command, "-A", "--kubeconfig", str(path), expect=None)
         assert result.code in (0, 1, 2, 4) and "Traceback" not in result.stderr, result.stderr
