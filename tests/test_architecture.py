@@ -139,3 +139,10 @@ def test_help_and_completion_load_neither_kubernetes_nor_urllib3(call: str) -> N
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'urllib3'}))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_only_the_kubeconfig_boundary_imports_kubernetes() -> None:
+    """The client's loader and exec provider are used at one boundary: kubeconfig and the exec plugin it runs."""
+    importers = sorted(module for module in MODULES
+                       if any(name.split(".")[0] == "kubernetes" for name in _imports(module)))
+    assert importers == ["kubectl_pullmedic.cluster.execplugin", "kubectl_pullmedic.cluster.kubeconfig"]
