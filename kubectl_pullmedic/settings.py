@@ -10,7 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Mapping, Optional, TextIO
+from typing import Callable, Mapping, Optional, TextIO, Tuple
 
 from .cluster.kubeconfig import Overrides
 
@@ -25,6 +25,9 @@ class Settings:
 
     kubeconfig: Optional[str] = None
     context: Optional[str] = None
+    contexts: Tuple[str, ...] = ()  # every --context given (repeated, comma lists); several: read each
+    all_contexts: bool = False  # --all-contexts: every context of the merged kubeconfig
+    parallel: int = 8  # --parallel: contexts read at once
     namespace: Optional[str] = None
     all_namespaces: bool = False
     selector: Optional[str] = None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import Optional
+from typing import Dict, Optional
 
 import click
 
+from ..cluster.api import Cluster
 from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
 from ..engine import clean as engine
 from ..errors import ExitCode, PullmedicError
@@ -15,8 +16,10 @@ from ..render.evicted import confirmation
 from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
-from .common import connect, exit_code, scope_of, show, write
-from .options import Duration, KubectlCommand, connection_options, listing_options
+from ..engine.fleet import apply_each
+from .common import exit_code, show, write
+from .contexts import per_context
+from .options import Duration, KubectlCommand, connection_options, fleet_options, listing_options
 
 EXAMPLES = """\
 # See what would be deleted, and what would be kept and why
@@ -45,6 +48,7 @@ kubectl pullmedic clean -A --include-shutdown --dry-run=client
               show_default=True, help="client: only list; server: send the deletes with dryRun=All.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Deletes in flight at once.")
+@fleet_options
 @click.pass_obj
 def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelta], include_rejected: bool,
           include_shutdown: bool, include_jobs: bool, dry_run: str, yes: bool, concurrency: int) -> int:
@@ -56,10 +60,11 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     asked. Each delete is guarded by the pod's uid and resourceVersion, so a pod recreated
     under the same name is never deleted.
     """
-    cluster = connect(settings, max_connections=concurrency)
-    report = engine.plan(cluster, scope_of(settings, cluster), node=node, now=settings.now(),
-                         include_rejected=include_rejected, include_jobs=include_jobs, older_than=older_than,
-                         dry_run=dry_run, include_shutdown=include_shutdown)
+    clusters: Dict[str, Cluster] = {}
+    report = per_context(settings, lambda cluster, scope: engine.plan(
+        cluster, scope, node=node, now=settings.now(), include_rejected=include_rejected, include_jobs=include_jobs,
+        older_than=older_than, dry_run=dry_run, include_shutdown=include_shutdown),
+        max_connections=concurrency, clusters=clusters)
     unread = report.warnings  # a namespace that could not be listed: its evicted pods are unknown (exit 4)
     if dry_run == "client" or not report.plan.to_delete:
         show(settings, report)
@@ -69,8 +74,10 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
         settings.stderr.write("Nothing deleted.\n")
         return ExitCode.OK
     total = len(report.plan.to_delete)
+    progress = _progress(settings, total)
     try:
-        report = engine.apply(cluster, report, workers=concurrency, on_done=_progress(settings, total))
+        report = apply_each(clusters, report, lambda cluster, part: engine.apply(cluster, part, workers=concurrency,
+                                                                                on_done=progress))
     except engine.DeletesInterrupted as stopped:
         # Ctrl-C: the deletes in flight finished and no other was sent; say what was done.
         settings.stderr.write("\n")

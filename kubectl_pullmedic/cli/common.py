@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..cluster.api import Cluster
 from ..cluster.gather import Scope
@@ -15,10 +15,11 @@ from ..settings import Settings
 from .options import output_format
 
 
-def connect(settings: Settings, max_connections: int = 10) -> Cluster:
+def connect(settings: Settings, max_connections: int = 10, context: Optional[str] = None) -> Cluster:
+    """The invocation's cluster; ``context`` (one of several being read) instead of ``--context``."""
     return Cluster.connect(
         kubeconfig=settings.kubeconfig,
-        context=settings.context,
+        context=context or settings.context,
         namespace=settings.namespace,
         environ=settings.environ,
         request_timeout=settings.request_timeout,
@@ -35,11 +36,17 @@ def scope_of(settings: Settings, cluster: Cluster) -> Scope:
     A namespace named with -n must exist (one GET; exit 2 ``namespace "x" not found``); when
     that GET is refused, the command goes on with a warning. The context's namespace is not checked.
     """
+    scope, warnings = scope_and_warnings(settings, cluster)
+    write(settings.stderr, warnings_text(warnings))
+    return scope
+
+
+def scope_and_warnings(settings: Settings, cluster: Cluster) -> Tuple[Scope, List[str]]:
+    """``scope_of`` with its warning returned, for a context read among several (the report carries it)."""
     if settings.all_namespaces:
-        return Scope(None, settings.selector)
-    if settings.namespace:
-        write(settings.stderr, warnings_text(cluster.check_namespace(cluster.namespace)))
-    return Scope(cluster.namespace, settings.selector)
+        return Scope(None, settings.selector), []
+    warnings = cluster.check_namespace(cluster.namespace) if settings.namespace else []
+    return Scope(cluster.namespace, settings.selector), warnings
 
 
 def exit_code(found_problems: bool, warnings: Sequence[str]) -> ExitCode:

@@ -138,20 +138,12 @@ def _complete_namespaces(settings: Settings, incomplete: str) -> List[Completion
 
 
 def _complete_contexts(settings: Settings, incomplete: str) -> List[CompletionItem]:
-    import yaml
+    """Context names; after a comma (``--context a,<TAB>``) the next name of the list."""
+    from ..cluster.contextnames import context_names
 
-    from ..cluster.kubeconfig import kubeconfig_paths
-
-    names = []
-    for path in kubeconfig_paths(settings.kubeconfig, settings.environ):
-        try:
-            with open(path) as handle:
-                document = yaml.safe_load(handle) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        contexts = document.get("contexts") if isinstance(document, dict) else None
-        names += [str(c.get("name")) for c in contexts or [] if isinstance(c, dict) and c.get("name")]
-    return [CompletionItem(name) for name in sorted(set(names)) if name.startswith(incomplete)]
+    done, comma, last = incomplete.rpartition(",")
+    return [CompletionItem(done + comma + name) for name in context_names(settings.kubeconfig, settings.environ)
+            if name.startswith(last)]
 
 
 def _complete_targets(settings: Settings, incomplete: str) -> List[CompletionItem]:

@@ -9,8 +9,9 @@ import click
 from ..core.evictions.cleanup import GROUP_BY
 from ..engine import evicted as engine
 from ..settings import Settings
-from .common import connect, exit_code, scope_of, show
-from .options import LISTING_FORMATS, KubectlCommand, connection_options, listing_options
+from .common import exit_code, show
+from .contexts import per_context
+from .options import LISTING_FORMATS, KubectlCommand, connection_options, fleet_options, listing_options
 
 EXAMPLES = """\
 # Evicted pods in the current namespace, with what ran short and each container's usage
@@ -29,6 +30,7 @@ kubectl pullmedic evicted -A --node node-3 -o wide
 @listing_options(formats=LISTING_FORMATS)
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
 @click.option("--group-by", type=click.Choice(list(GROUP_BY)), help="Count evicted pods per node, resource, owner or namespace.")
+@fleet_options
 @click.pass_obj
 def evicted(settings: Settings, node: Optional[str], group_by: Optional[str]) -> int:
     """List evicted pods and what the kubelet evicted them for.
@@ -39,8 +41,7 @@ def evicted(settings: Settings, node: Optional[str], group_by: Optional[str]) ->
     usage against its request. Under the table: the fix for each workload. Exits 4 when
     part of the cluster could not be read (a 403): the list is then partial.
     """
-    cluster = connect(settings)
-    report = engine.evicted(cluster, scope_of(settings, cluster), node=node, group_by=group_by,
-                            wide=settings.output == "wide")
+    report = per_context(settings, lambda cluster, scope: engine.evicted(
+        cluster, scope, node=node, group_by=group_by, wide=settings.output == "wide"))
     show(settings, report)
     return exit_code(False, report.warnings)

@@ -167,6 +167,29 @@ def _append(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _store_contexts(ctx: click.Context, param: click.Parameter, value: Tuple[str, ...]) -> Tuple[str, ...]:
+    """``--context`` repeated or as ``a,b``: every context is read; one alone is kubectl's ``--context``."""
+    names = [name for text in value or () for name in text.split(",") if name]
+    if names:
+        settings = settings_of(ctx)
+        settings.contexts = tuple(dict.fromkeys(settings.contexts + tuple(names)))
+        settings.context = settings.contexts[0] if len(settings.contexts) == 1 else None
+    return value
+
+
+def fleet_options(func: F) -> F:
+    """--all-contexts and --parallel, for the commands that read several contexts at once."""
+    decorators = [
+        _option("--all-contexts", is_flag=True, default=False,
+                help="Read every context of the kubeconfig (each with its own namespace unless -n is given)."),
+        _option("--parallel", type=click.IntRange(1, 64), metavar="N",
+                help="How many contexts to read at once (default 8)."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
 def _option(*decls: str, **kwargs: Any) -> F:
     kwargs.setdefault("callback", _store)
     return click.option(*decls, expose_value=False, **kwargs)
@@ -208,7 +231,8 @@ def connection_options(func: F, hide_globals: bool = True) -> F:
     hidden = {"hidden": hide_globals}
     decorators = [
         _option("--kubeconfig", metavar="PATH", help="Path to the kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config)."),
-        _option("--context", metavar="NAME", help="The name of the kubeconfig context to use."),
+        _option("--context", "contexts", metavar="NAME", multiple=True, callback=_store_contexts,
+                help="The name of the kubeconfig context to use; repeat it (or NAME,NAME) to read several at once."),
         _option("-n", "--namespace", metavar="NAMESPACE", help="The namespace scope (default: the context's namespace, then default)."),
         _option("--request-timeout", type=Duration(), metavar="DURATION", callback=_store_timeout,
                 help="How long to wait for a single API request (e.g. 5s, 1m); 0 waits forever. "

@@ -8,8 +8,9 @@ import click
 
 from ..engine import secrets_check as engine
 from ..settings import Settings
-from .common import connect, exit_code, prober_for, scope_of, show
-from .options import LISTING_FORMATS, KubectlCommand, connection_options, listing_options, probe_options
+from .common import exit_code, prober_for, show
+from .contexts import per_context
+from .options import LISTING_FORMATS, KubectlCommand, connection_options, fleet_options, listing_options, probe_options
 
 EXAMPLES = """\
 # Check the pull secrets of every pod and workload in the current namespace
@@ -27,6 +28,7 @@ kubectl pullmedic secrets-check -n payments --probe --registry-ca ./corp-ca.pem
 @connection_options
 @listing_options(formats=LISTING_FORMATS)
 @probe_options
+@fleet_options
 @click.pass_obj
 def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[str, ...], registry_ca: Optional[str]) -> int:
     """Check imagePullSecrets before they break a rollout.
@@ -38,8 +40,8 @@ def secrets_check(settings: Settings, probe: bool, insecure_registries: Tuple[st
     4 when part of the cluster could not be read.
     Passwords, tokens and auth values are never printed.
     """
-    cluster = connect(settings)
-    report = engine.secrets_check(cluster, scope_of(settings, cluster), now=settings.now(),
-                                  prober=prober_for(settings, probe, insecure_registries, registry_ca))
+    prober = prober_for(settings, probe, insecure_registries, registry_ca)
+    report = per_context(settings, lambda cluster, scope: engine.secrets_check(cluster, scope, now=settings.now(),
+                                                                               prober=prober))
     show(settings, report)
     return exit_code(report.has_errors, report.warnings)

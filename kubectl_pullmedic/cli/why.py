@@ -11,8 +11,10 @@ from ..core.workloads import parse_workload_arg
 from ..engine import why as engine
 from ..engine.why import WhyQuery
 from ..settings import Settings
-from .common import connect, exit_code, prober_for, scope_of, show
-from .options import LISTING_FORMATS, Duration, KubectlCommand, connection_options, listing_options, probe_options
+from .common import exit_code, prober_for, show
+from .contexts import per_context
+from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, fleet_options, listing_options,
+                      probe_options)
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace
@@ -41,6 +43,7 @@ kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
 @click.option("--slow-pull", type=Duration(), metavar="DURATION", default="5m", show_default=True,
               help="A pull still running after this long is reported as SlowPull.")
 @probe_options
+@fleet_options
 @click.pass_obj
 def why(settings: Settings, target: Optional[str], since: Optional[timedelta], slow_pull: timedelta, probe: bool,
         insecure_registries: Tuple[str, ...], registry_ca: Optional[str]) -> int:
@@ -61,9 +64,9 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
     listed apart as leftovers to clean up and do not set the exit code.
     """
     parsed = _parse_target(target, settings)
-    cluster = connect(settings)
-    query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now(), since, slow_pull)
-    report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))
+    prober = prober_for(settings, probe, insecure_registries, registry_ca)
+    report = per_context(settings, lambda cluster, scope: engine.why(
+        cluster, WhyQuery(scope, parsed, target or "", settings.now(), since, slow_pull), prober))
     show(settings, report)
     return exit_code(report.found_problems, report.warnings)
 

@@ -89,6 +89,9 @@ class Diagnosis:
     since: Optional[datetime] = None  # first seen: the first failure, the eviction, else the pod's creation
     last_seen: Optional[datetime] = None  # the newest failure event, or the eviction; None when not on record
     leftover: bool = False  # an eviction older than LEFTOVER_AGE: a pod to clean up, not an incident
+    context: Optional[str] = None  # the kubeconfig context, when a command read several (core.fleet)
+
+    DOCUMENT_IF_SET = ("context",)
 
     @property
     def pod_uid(self) -> Optional[str]:
@@ -112,6 +115,11 @@ class DiagnosisGroup:
     @property
     def pods(self) -> List[str]:
         return sorted({d.pod for d in self.diagnoses})
+
+    @property
+    def contexts(self) -> List[str]:
+        """The contexts its pods are in, in the order read (empty when one context was read)."""
+        return list(dict.fromkeys(d.context for d in self.diagnoses if d.context))
 
     @property
     def pod_count(self) -> int:

@@ -8,7 +8,7 @@ read (a 403, say): the view prints them, the report is still whole for what was 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .credentials.findings import Finding, has_errors
 from .diagnosis import Diagnosis, DiagnosisGroup
@@ -20,16 +20,30 @@ from .probing.results import ProbeResult
 
 @dataclass(frozen=True)
 class Where:
-    """The scope a command looked in, for "No ... found in shop namespace." and the NAMESPACE column."""
+    """The scope a command looked in, for "No ... found in shop namespace." and the NAMESPACE and
+    CONTEXT columns.
 
-    namespace: Optional[str]  # None: every namespace
+    >>> Where("shop").describe(), Where(None, ("a", "b")).describe(), Where(None, ("a", "b"), True).describe()
+    ('shop namespace', 'any namespace (contexts a, b)', "each context's namespace (contexts a, b)")
+    """
+
+    namespace: Optional[str]  # None: every namespace (or each context's own, see ``own_namespaces``)
+    contexts: Tuple[str, ...] = ()  # the contexts asked for, when more than one (core.fleet)
+    own_namespaces: bool = False  # several contexts, each read in its own (different) namespace
 
     @property
     def all_namespaces(self) -> bool:
         return self.namespace is None
 
+    @property
+    def several_contexts(self) -> bool:
+        """Whether rows need a CONTEXT column: more than one context was asked for."""
+        return len(self.contexts) > 1
+
     def describe(self) -> str:
-        return "any namespace" if self.namespace is None else f"{self.namespace} namespace"
+        text = "each context's namespace" if self.own_namespaces else (
+            "any namespace" if self.namespace is None else f"{self.namespace} namespace")
+        return text + (f" (contexts {', '.join(self.contexts)})" if self.several_contexts else "")
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,7 @@ class HealthyPod:
     namespace: str
     pod: str
     note: HealthNote
+    context: Optional[str] = None  # the kubeconfig context, when a command read several (core.fleet)
 
 
 @dataclass
@@ -78,6 +93,11 @@ class CleanReport:
     dry_run: str  # none | client | server
     outcomes: Optional[List[DeleteOutcome]] = None  # None: nothing was sent
     warnings: List[str] = field(default_factory=list)
+    contexts: Tuple[str, ...] = ()  # the contexts asked for, when more than one (core.fleet)
+
+    @property
+    def several_contexts(self) -> bool:
+        return len(self.contexts) > 1
 
     @property
     def partly_failed(self) -> bool:

@@ -5,7 +5,9 @@ walks them once, so every command writes times as ``2026-01-02T03:04:05Z`` and k
 ``manifestFound``. A dataclass says what it shows with two optional class attributes:
 ``DOCUMENT_FIELDS``, the attribute names (fields or properties) in the order they appear, when
 that is not simply its fields; and ``DOCUMENT_KEYS``, a key for a name whose camelCase is not the
-right key. A field with ``metadata={"document": False}`` (a password, the raw pod) never appears.
+right key. A field with ``metadata={"document": False}`` (a password, the raw pod) never appears;
+a name in ``DOCUMENT_IF_SET`` appears only when it holds something (``context``, set only when a
+command read several contexts).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ def as_document(value: Any) -> Any:
     {'firstSeen': '2026-01-02T03:04:05Z', 'podNames': ['a', 'b']}
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        keys = getattr(value, "DOCUMENT_KEYS", {})
-        return {keys.get(name) or camel(name): as_document(getattr(value, name)) for name in _shown(value)}
+        keys, optional = getattr(value, "DOCUMENT_KEYS", {}), getattr(value, "DOCUMENT_IF_SET", ())
+        return {keys.get(name) or camel(name): as_document(getattr(value, name)) for name in _shown(value)
+                if name not in optional or getattr(value, name) not in (None, [], ())}
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, enum.Enum):

@@ -23,12 +23,13 @@ def render_report(report: SecretsReport, view: View) -> Rendered:
     else:
         out.stdout = secrets_check(report.findings, report.probes, fmt=view.output,
                                    all_namespaces=report.where.all_namespaces, no_headers=view.no_headers,
-                                   color=view.color, warnings=report.warnings)
+                                   color=view.color, warnings=report.warnings,
+                                   several_contexts=report.where.several_contexts)
     return out
 
 
 def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, all_namespaces: bool,
-                  no_headers: bool, color: bool, warnings: Sequence[str] = ()) -> str:
+                  no_headers: bool, color: bool, warnings: Sequence[str] = (), several_contexts: bool = False) -> str:
     """Findings as a table with a numbered explanation under it; probes in a second table."""
     if fmt in ("json", "yaml"):
         extra: Dict[str, Any] = {}
@@ -36,12 +37,14 @@ def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, a
             extra["probes"] = list(probes)
         return documents.document(documents.list_document("SecretCheckList", list(findings), warnings, **extra), fmt)
     wide = fmt == "wide"
-    headers = (["namespace"] if all_namespaces else []) + ["workload", "container", "secret", "severity", "finding"]
+    headers = (["context"] if several_contexts else []) + (["namespace"] if all_namespaces else []) + [
+        "workload", "container", "secret", "severity", "finding"]
     if wide:
         headers += ["image"]
     rows = []
     for finding in findings:
-        row = ([finding.namespace] if all_namespaces else []) + [
+        row = tables.context_columns(several_contexts, [finding.context or ""]) + (
+            [finding.namespace] if all_namespaces else []) + [
             finding.workload,
             finding.container,
             finding.secret,
@@ -61,7 +64,8 @@ def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, a
 def _finding_details(findings: Sequence[Any]) -> str:
     lines: List[str] = []
     for number, finding in enumerate(findings, 1):
-        subject = f"{finding.namespace}/{finding.workload}" + (f" ({finding.container})" if finding.container else "")
+        subject = f"{finding.namespace}/{finding.workload}" + (f" ({finding.container})" if finding.container else "") + (
+            f" in context {finding.context}" if finding.context else "")
         lines.append(f"{number}. {finding.code} {subject}: {finding.message}")
         if finding.fix:
             lines.extend(f"   fix: {line}" if i == 0 else f"        {line}" for i, line in enumerate(finding.fix.splitlines()))

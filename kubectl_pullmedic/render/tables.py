@@ -6,7 +6,7 @@ Every function here returns text; the CLI decides where it goes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, List, Optional, Sequence
 
 from tabulate import DataRow, TableFormat, tabulate
 
@@ -44,6 +44,27 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_headers: 
         body.insert(0, [h.upper() for h in headers])
     text = tabulate(body, tablefmt=_KUBECTL_TABLE, disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def context_columns(several: bool, contexts: Sequence[str]) -> List[str]:
+    """The CONTEXT cell that leads a row when a report spans several contexts (a group: each of its
+    contexts, ``prod-eu,prod-us``); no cell for one context.
+
+    >>> context_columns(True, ["prod-eu", "prod-us"]), context_columns(False, [])
+    (['prod-eu,prod-us'], [])
+    """
+    return [",".join(contexts)] if several else []
+
+
+def with_context_column(contexts: Sequence[Optional[str]], lines: Sequence[str]) -> str:
+    """Lines that are not a table (``clean``'s kubectl-style lines) led by their context, padded as a column.
+
+    >>> print(with_context_column(["a", "prod"], ['pod "x" deleted', 'pod "y" deleted']), end="")
+    a      pod "x" deleted
+    prod   pod "y" deleted
+    """
+    width = max((len(context or "") for context in contexts), default=0)
+    return "".join(f"{(context or ''):<{width}}   {line}\n" for context, line in zip(contexts, lines))
 
 
 def _cell(value: Any) -> str:

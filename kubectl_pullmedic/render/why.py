@@ -35,19 +35,21 @@ def render_report(report: WhyReport, view: View) -> Rendered:
         out.stderr += nothing_found(report.where, report.subject)
     else:
         wide, all_namespaces = view.output == "wide", report.where.all_namespaces
+        several = report.where.several_contexts
         blocks = []
         if report.groups:
             blocks.append(table(report.groups, now=view.now, wide=wide, all_namespaces=all_namespaces,
-                                no_headers=view.no_headers, color=view.color))
+                                no_headers=view.no_headers, color=view.color, several_contexts=several))
             blocks.append(explanations(report.groups, now=view.now, color=view.color, probes=report.probes))
         if report.leftovers:
             blocks.append(_leftover_heading(report) + table(report.leftovers, now=view.now, wide=wide,
-                                                           all_namespaces=all_namespaces,
+                                                           all_namespaces=all_namespaces, several_contexts=several,
                                                            no_headers=view.no_headers, color=view.color))
             if report.targeted:
                 blocks.append(explanations(report.leftovers, now=view.now, color=view.color))
         if report.healthy:
-            blocks.append("".join(f"{pod.namespace}/{pod.pod}: {pod.note.message}\n" for pod in report.healthy))
+            blocks.append("".join(f"{pod.namespace}/{pod.pod}{_in_context(pod.context)}: {pod.note.message}\n"
+                                  for pod in report.healthy))
         out.stdout = "\n".join(blocks)
     return out
 
@@ -82,16 +84,21 @@ def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:
     return probes.get((diagnosis.namespace, diagnosis.pod, diagnosis.container or ""))
 
 
+def _in_context(context: Optional[str]) -> str:
+    return f" (context {context})" if context else ""
+
+
 def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_namespaces: bool, no_headers: bool,
-          color: bool) -> str:
-    headers = (["namespace"] if all_namespaces else []) + ["pod", "container", "image", "cause", "last seen"]
+          color: bool, several_contexts: bool = False) -> str:
+    headers = (["context"] if several_contexts else []) + (["namespace"] if all_namespaces else []) + [
+        "pod", "container", "image", "cause", "last seen"]
     if wide:
         headers += ["first seen", "node", "attempts", "next retry"]
     rows = []
     for group in groups:
         first = group.diagnoses[0]
         pod = group.name if group.pod_count == 1 else f"{group.name} ({group.pod_count} pods)"
-        row = ([group.namespace] if all_namespaces else []) + [
+        row = tables.context_columns(several_contexts, group.contexts) + ([group.namespace] if all_namespaces else []) + [
             pod,
             _container_cell(group),
             first.image,
@@ -150,6 +157,7 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) 
     one_pod = group.pod_count == 1
     subject = f"{first.namespace}/{first.pod}" if one_pod else f"{first.namespace}: {group.pod_count} pods of {group.owner or 'no owner'}"
     where = [part for part in (
+        f"context{'s' if len(group.contexts) > 1 else ''} {','.join(group.contexts)}" if group.contexts else None,
         _containers_text(group) if first.container else None,
         f"owner {first.owner}" if first.owner and one_pod else None,
         f"node {first.node}" if first.node and one_pod else None,
@@ -235,4 +243,5 @@ def _ambiguity_text(ambiguity: Ambiguity) -> str:
 
 def healthy_documents(healthy: Sequence[HealthyPod]) -> List[Dict[str, Any]]:
     """The ``healthy`` list of the document: the note's state and message, then the pod."""
-    return [dict(as_document(pod.note), namespace=pod.namespace, pod=pod.pod) for pod in healthy]
+    return [dict(as_document(pod.note), namespace=pod.namespace, pod=pod.pod, **({"context": pod.context} if pod.context else {}))
+            for pod in healthy]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable, List, Set
+from typing import Iterable, List, Optional, Set
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -21,6 +21,9 @@ class Finding:
     secret: str = ""
     message: str = ""
     fix: str = ""
+    context: Optional[str] = None  # the kubeconfig context, when a command read several (core.fleet)
+
+    DOCUMENT_IF_SET = ("context",)
 
 
 def settle_with_probes(findings: Iterable[Finding], served_anonymously: Set[str]) -> List[Finding]:

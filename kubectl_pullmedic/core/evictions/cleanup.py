@@ -49,8 +49,10 @@ class EvictedPod:
     eviction: Eviction
     created: Optional[datetime] = None
     pod: Obj = field(default_factory=dict, repr=False, compare=False, metadata={"document": False})
+    context: Optional[str] = None  # the kubeconfig context, when a command read several (core.fleet)
 
-    DOCUMENT_FIELDS = ("namespace", "name", "uid", "owner_ref", "created", "eviction")
+    DOCUMENT_FIELDS = ("namespace", "name", "uid", "owner_ref", "created", "eviction", "context")
+    DOCUMENT_IF_SET = ("context",)
     DOCUMENT_KEYS = {"owner_ref": "owner"}
 
     @property
@@ -117,13 +119,15 @@ class EvictionGroup:
     kinds: List[str] = field(default_factory=list)
     fixes: List[str] = field(default_factory=list)
     ownerless: bool = field(default=False, metadata={"document": False})  # some pod has no controller
+    contexts: List[str] = field(default_factory=list)  # the kubeconfig contexts, when several were read
 
     @property
     def count(self) -> int:
         return len(self.pods)
 
     DOCUMENT_FIELDS = ("by", "key", "count", "summary", "pods", "namespaces", "nodes", "resources", "conditions",
-                       "owners", "kinds", "fixes")
+                       "owners", "kinds", "fixes", "contexts")
+    DOCUMENT_IF_SET = ("contexts",)
 
     @property
     def summary(self) -> str:
@@ -214,6 +218,7 @@ def group_evictions(evicted: Sequence[EvictedPod], by: str = "owner") -> List[Ev
             kinds=_unique([item.eviction.kind for item in items]),
             fixes=_fixes(items),
             ownerless=any(item.owner is None for item in items),
+            contexts=list(dict.fromkeys(item.context for item in items if item.context)),
         )
         for key, items in members.items()
     ]
@@ -230,6 +235,9 @@ class CleanupItem:
     resource_version: str
     kind: str  # the eviction kind
     owner: Optional[str]
+    context: Optional[str] = None  # the kubeconfig context, when a command read several (core.fleet)
+
+    DOCUMENT_IF_SET = ("context",)
 
 
 @dataclass
@@ -240,6 +248,9 @@ class SkippedPod:
     name: str
     reason: str
     detail: str
+    context: Optional[str] = None  # the kubeconfig context, when a command read several (core.fleet)
+
+    DOCUMENT_IF_SET = ("context",)
 
 
 @dataclass
@@ -273,11 +284,16 @@ class DeleteOutcome:
     result: str  # deleted | already-gone | skipped | failed
     detail: str = ""
 
-    DOCUMENT_FIELDS = ("namespace", "name", "result", "detail")
+    DOCUMENT_FIELDS = ("namespace", "name", "result", "detail", "context")
+    DOCUMENT_IF_SET = ("context",)
 
     @property
     def namespace(self) -> str:
         return self.item.namespace
+
+    @property
+    def context(self) -> Optional[str]:
+        return self.item.context
 
     @property
     def name(self) -> str:

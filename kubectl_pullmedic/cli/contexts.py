@@ -1,0 +1,60 @@
+"""Which contexts a command reads (``--context`` repeated or ``a,b``, ``--all-contexts``), and reading them.
+
+One context (or none: the current one) is exactly the one-cluster command. Several are read
+concurrently, at most ``--parallel`` at once, each through its own ``Cluster`` with its own
+namespace (``-n`` applies in every one), and the reports are merged (``engine.fleet``,
+``core.fleet``) into the command's usual report, which then shows a CONTEXT column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+import click
+
+from ..cluster.api import Cluster
+from ..cluster.contextnames import context_names
+from ..cluster.gather import Scope
+from ..engine import fleet
+from ..errors import PullmedicError
+from ..settings import Settings
+from .common import connect, scope_and_warnings, scope_of
+
+R = TypeVar("R")
+
+
+def contexts_of(settings: Settings) -> List[str]:
+    """The contexts named, or with ``--all-contexts`` every one of the kubeconfig; none: the current one."""
+    if not settings.all_contexts:
+        return list(settings.contexts)
+    if settings.contexts:
+        raise click.UsageError("--context and --all-contexts cannot be combined")
+    names = context_names(settings.kubeconfig, settings.environ)
+    if not names:
+        raise PullmedicError("--all-contexts: the kubeconfig defines no context")
+    return names
+
+
+def per_context(settings: Settings, read: Callable[[Cluster, Scope], Any], *, max_connections: int = 10,
+                clusters: Optional[Dict[str, Cluster]] = None) -> Any:
+    """``read(cluster, scope)`` in the one context, or in each of several, merged into one report.
+
+    ``clusters`` receives each context's cluster ("" for the one context), for ``clean``'s deletes.
+    """
+    names = contexts_of(settings)
+    if len(names) <= 1:
+        cluster = connect(settings, max_connections, context=names[0] if names else None)
+        if clusters is not None:
+            clusters[""] = cluster
+        return read(cluster, scope_of(settings, cluster))
+
+    def one(name: str) -> Any:
+        cluster = connect(settings, max_connections, context=name)
+        scope, warnings = scope_and_warnings(settings, cluster)
+        report = read(cluster, scope)
+        if clusters is not None:
+            clusters[name] = cluster
+        return replace(report, warnings=warnings + list(report.warnings))
+
+    return fleet.fleet_report(names, one, settings.parallel)

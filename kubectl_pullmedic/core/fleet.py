@@ -1,0 +1,128 @@
+"""Several contexts' reports as one: each item tagged with its context, groups made again across clusters.
+
+The engine runs once per context (``engine.fleet``); this merges what came back, so a view shows
+one table with a CONTEXT column, and one group spans every cluster where the same workload fails
+the same way (``deploy/web`` pulling a missing tag in prod-eu and prod-us is one row). A context
+that could not be read at all, and every warning of one that could, becomes a warning naming the
+context. Pure: reports in, a report out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
+
+from .diagnose import group_diagnoses
+from .evictions.cleanup import CleanupPlan, DeleteOutcome, group_evictions
+from .reports import CleanReport, EvictedReport, SecretsReport, Where, WhyReport
+
+R = TypeVar("R")
+Parts = Sequence[Tuple[str, Any]]  # (context, its report), in the order the contexts were asked for
+
+
+@dataclass(frozen=True)
+class ContextResult(Generic[R]):
+    """What one context gave: its report, or why it could not be read (``error``)."""
+
+    context: str
+    report: Optional[R] = None
+    error: str = ""
+
+
+def context_warning(context: str, message: str) -> str:
+    """A warning about one context, as the merged report carries it.
+
+    >>> context_warning("prod-eu", "the server is unreachable")
+    'context "prod-eu": the server is unreachable'
+    """
+    return f'context "{context}": {message}'
+
+
+def merge(results: Sequence[ContextResult[Any]], asked: Sequence[str]) -> Any:
+    """One report of the type the contexts returned; at least one context must have been read."""
+    parts = [(result.context, result.report) for result in results if result.report is not None]
+    if not parts:
+        raise ValueError("no context was read: nothing to merge")
+    warnings: List[str] = []
+    for result in results:
+        if result.report is None:
+            warnings.append(context_warning(result.context, result.error))
+        else:
+            warnings.extend(context_warning(result.context, message) for message in result.report.warnings)
+    return _MERGES[type(parts[0][1])](parts, tuple(asked), warnings)
+
+
+def _where(parts: Parts, asked: Tuple[str, ...]) -> Where:
+    """One namespace when every context was read in the same one; else each context's own (or all)."""
+    namespaces = {report.where.namespace for _, report in parts}
+    if len(namespaces) == 1:
+        return Where(namespaces.pop(), asked)
+    return Where(None, asked, own_namespaces=True)
+
+
+def _tagged(parts: Parts, items: Callable[[Any], Sequence[Any]]) -> List[Any]:
+    return [replace(item, context=context) for context, report in parts for item in items(report)]
+
+
+def _in_context_order(groups: List[Any], asked: Tuple[str, ...]) -> List[Any]:
+    """Rows of the first context first, then the next one's; within a context the order stays."""
+    rank = {name: index for index, name in enumerate(asked)}
+    return sorted(groups, key=lambda group: min((rank.get(name, len(rank)) for name in group.contexts), default=0))
+
+
+def _why(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> WhyReport:
+    diagnoses = _tagged(parts, lambda report: report.diagnoses)
+    probes: Dict[Any, Any] = {}
+    for _, report in parts:
+        probes.update(report.probes)
+    return replace(
+        parts[0][1], where=_where(parts, asked), diagnoses=diagnoses, warnings=warnings, probes=probes,
+        groups=_in_context_order(group_diagnoses([d for d in diagnoses if not d.leftover]), asked),
+        leftovers=_in_context_order(group_diagnoses([d for d in diagnoses if d.leftover]), asked),
+        healthy=_tagged(parts, lambda report: report.healthy),
+        targeted=any(report.targeted for _, report in parts),
+    )
+
+
+def _evicted(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> EvictedReport:
+    first: EvictedReport = parts[0][1]
+    items = _tagged(parts, lambda report: report.items)
+    nodes = {(context, name): node for context, report in parts for name, node in report.nodes.items()}
+    groups = group_evictions(items, first.group_by or "owner") if items else []
+    return replace(first, where=_where(parts, asked), items=items, groups=groups, nodes=nodes, warnings=warnings)
+
+
+def _secrets(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> SecretsReport:
+    probes = [probe for _, report in parts for probe in report.probes]
+    return replace(parts[0][1], where=_where(parts, asked), findings=_tagged(parts, lambda report: report.findings),
+                   probes=probes, warnings=warnings)
+
+
+def _clean(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> CleanReport:
+    plan = CleanupPlan(_tagged(parts, lambda report: report.plan.to_delete),
+                       _tagged(parts, lambda report: report.plan.skipped))
+    done = [report.outcomes for _, report in parts]
+    outcomes = None if any(found is None for found in done) else [
+        replace(outcome, item=replace(outcome.item, context=context))
+        for (context, _), found in zip(parts, done) for outcome in found or ()]
+    return replace(parts[0][1], plan=plan, outcomes=outcomes, warnings=warnings, contexts=asked)
+
+
+_MERGES: Dict[type, Callable[[Parts, Tuple[str, ...], List[str]], Any]] = {
+    WhyReport: _why, EvictedReport: _evicted, SecretsReport: _secrets, CleanReport: _clean,
+}
+
+
+def split_plan(report: CleanReport) -> List[Tuple[str, CleanReport]]:
+    """A merged cleanup plan as one plan per context (in plan order), for each context's own deletes."""
+    by_context: Dict[str, List[Any]] = {}
+    for item in report.plan.to_delete:
+        by_context.setdefault(item.context or "", []).append(item)
+    return [(context, replace(report, plan=CleanupPlan(items, []), outcomes=None, warnings=[]))
+            for context, items in by_context.items()]
+
+
+def with_outcomes(report: CleanReport, outcomes: Sequence[DeleteOutcome]) -> CleanReport:
+    """The merged plan with what became of its deletes, every context's together (its warnings were
+    shown before the prompt, as for one context)."""
+    return replace(report, outcomes=list(outcomes), warnings=[])
