@@ -23,6 +23,7 @@ authenticator does.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import quote, urlsplit
@@ -31,6 +32,7 @@ from ..errors import ConfigError
 from .execplugin import exec_credentials
 
 IN_CLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+_IMPORTING = threading.Lock()  # the client imports itself in a circle: contexts read at once import it once
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,11 @@ def load_connection(
     overrides: Optional[Overrides] = None,
     stderr: Optional[TextIO] = None,
 ) -> Connection:
-    """Resolve the kubeconfig and build a connection pool; ConfigError on any defect.
-
-    ``stderr`` receives what a failing exec credential plugin printed there.
-    """
-    from kubernetes.client import Configuration
-    from kubernetes.client.rest import RESTClientObject
-    from kubernetes.config.config_exception import ConfigException
+    """Resolve the kubeconfig and build a connection pool; ConfigError on any defect (``stderr``: an exec plugin's)."""
+    with _IMPORTING:
+        from kubernetes.client import Configuration
+        from kubernetes.client.rest import RESTClientObject
+        from kubernetes.config.config_exception import ConfigException
     import yaml
 
     overrides = overrides or Overrides()

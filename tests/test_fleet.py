@@ -1,0 +1,268 @@
+"""Several contexts in one command, over real HTTP: two sandboxes, an unreachable and a forbidden context.
+
+One kubeconfig names four contexts: ``prod-eu`` and ``prod-us`` (two sandboxes with different
+objects, each context with its own namespace), ``down`` (a closed port) and ``locked`` (a sandbox
+that refuses everything with RBAC-style 403s). The golden harness starts one sandbox per case, so
+the multi-cluster output is pinned here with exact expected text instead.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import yaml
+
+from conftest import build_event, build_pod
+from kubectl_pullmedic.sandbox import Sandbox
+
+NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
+IMAGE = "registry.example.com/web:2.0"
+NOT_FOUND = (f'Failed to pull image "{IMAGE}": rpc error: code = NotFound desc = failed to pull and unpack image '
+             f'"{IMAGE}": failed to resolve reference "{IMAGE}": {IMAGE}: not found')
+MEMORY = ("The node was low on resource: memory. Threshold quantity: 100Mi, available: 50Mi. Container app was "
+          "using 1Gi, request is 256Mi, has larger consumption of memory. ")
+
+
+def _at(minutes: int) -> str:
+    return (NOW - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _namespace(name: str) -> Dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def _failing(name: str, namespace: str, secrets: List[str] = ()) -> List[Dict[str, Any]]:
+    """A pod of replicaset/web-7d4b9c that cannot pull IMAGE (the tag does not exist), with its event."""
+    pod = build_pod(name, namespace, phase="Pending", waiting_reason="ImagePullBackOff", image=IMAGE,
+                    waiting_message=f'Back-off pulling image "{IMAGE}"', uid=f"{name}-uid", created=_at(30))
+    pod["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7d4b9c",
+                                           "uid": "rs-uid", "controller": True}]
+    if secrets:
+        pod["spec"]["imagePullSecrets"] = [{"name": secret} for secret in secrets]
+    return [pod, build_event(pod, "Failed", NOT_FOUND, count=3, first_seen=_at(20), last_seen=_at(2))]
+
+
+def _evicted(name: str, namespace: str) -> List[Dict[str, Any]]:
+    """An evicted pod (memory pressure, 40 minutes ago) and a failed pod clean must keep."""
+    evicted = build_pod(name, namespace, phase="Failed", reason="Evicted", message=MEMORY, uid=f"{name}-uid",
+                        created=_at(40))
+    kept = build_pod(f"{name}-job", namespace, phase="Failed", reason="DeadlineExceeded", uid=f"{name}-kept",
+                     created=_at(40))
+    return [evicted, kept]
+
+
+def _node(pressure: bool) -> Dict[str, Any]:
+    """node-a in both clusters: under memory pressure in one only."""
+    condition = {"type": "MemoryPressure", "status": "True" if pressure else "False"}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a"}, "status": {"conditions": [condition]}}
+
+
+EU = [_namespace("shop"), _node(True), *_failing("web-7d4b9c-aaaaa", "shop", secrets=["regcred"]),
+      *_evicted("cache-1", "shop")]
+US = [_namespace("shop"), _namespace("web"), _node(False), *_failing("web-7d4b9c-bbbbb", "shop"),
+      *_evicted("queue-1", "web")]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Fleet:
+    def __init__(self, eu: Sandbox, us: Sandbox, locked: Sandbox, kubeconfig: str) -> None:
+        self.eu, self.us, self.locked, self.kubeconfig = eu, us, locked, kubeconfig
+
+
+@pytest.fixture
+def fleet(make_sandbox, tmp_path: Path) -> Iterator[Fleet]:
+    eu = make_sandbox(objects=EU, clock=lambda: NOW)
+    us = make_sandbox(objects=US, clock=lambda: NOW)
+    locked = make_sandbox(objects=EU, clock=lambda: NOW, forbid=["*:*"])
+    contexts = [("prod-eu", eu.url, eu.token, "shop"), ("prod-us", us.url, us.token, "web"),
+                ("down", f"http://127.0.0.1:{_closed_port()}", "unused", "shop"),
+                ("locked", locked.url, locked.token, "shop")]
+    document = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "prod-eu",
+        "clusters": [{"name": name, "cluster": {"server": url}} for name, url, _, _ in contexts],
+        "users": [{"name": name, "user": {"token": token}} for name, _, token, _ in contexts],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}
+                     for name, _, _, namespace in contexts],
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    yield Fleet(eu, us, locked, str(path))
+
+
+@pytest.fixture
+def run(pullmedic, fleet: Fleet):
+    def invoke(*args: str, expect: int, **kwargs: Any):
+        return pullmedic(*args, "--kubeconfig", fleet.kubeconfig, expect=expect, now=NOW, **kwargs)
+
+    return invoke
+
+
+DOWN = 'Warning: context "down": cannot reach the API server at http://127.0.0.1:'
+LOCKED = ('Warning: context "locked": pods is forbidden: User "system:serviceaccount:default:pullmedic" '
+          'cannot list resource "pods" in API group "" in the namespace "shop"\n')
+
+
+def _warnings(stderr: str) -> List[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Warning: ")]
+
+
+def test_all_contexts_why_has_both_clusters_and_one_warning_per_failed_context(run):
+    result = run("why", "--all-contexts", expect=1)  # problems found: 1, whatever could not be read
+    assert result.stdout.split("\n\n")[0] + "\n" == (
+        "CONTEXT   NAMESPACE   POD                CONTAINER   IMAGE                          CAUSE           LAST SEEN\n"
+        "prod-eu   shop        cache-1            <none>      <none>                         EvictedMemory   <unknown>\n"
+        "prod-eu   shop        web-7d4b9c-aaaaa   app         registry.example.com/web:2.0   ImageNotFound   2m\n"
+        "prod-us   web         queue-1            <none>      <none>                         EvictedMemory   <unknown>\n"
+    )
+    assert "shop/web-7d4b9c-aaaaa  (context prod-eu, container app, owner replicaset/web-7d4b9c" in result.stdout
+    warnings = _warnings(result.stderr)
+    assert len(warnings) == 2, result.stderr
+    assert warnings[0].startswith(DOWN) and warnings[0].endswith(": connection refused")
+    assert warnings[1] + "\n" == LOCKED
+
+
+def test_one_namespace_in_every_context_groups_across_clusters(run):
+    result = run("why", "--context", "prod-eu,prod-us", "-n", "shop", expect=1)
+    assert result.stderr == ""
+    assert result.stdout.split("\n\n")[0] + "\n" == (
+        "CONTEXT           POD                              CONTAINER   IMAGE                          CAUSE           LAST SEEN\n"
+        "prod-eu           cache-1                          <none>      <none>                         EvictedMemory   <unknown>\n"
+        "prod-eu,prod-us   replicaset/web-7d4b9c (2 pods)   app         registry.example.com/web:2.0   ImageNotFound   2m\n"
+    )
+    assert "shop: 2 pods of replicaset/web-7d4b9c  (contexts prod-eu,prod-us, container app)" in result.stdout
+
+
+def test_one_context_is_exactly_the_one_cluster_command(run, pullmedic, fleet: Fleet):
+    named = run("why", "--context", "prod-us", expect=1)
+    alone = pullmedic("why", "--kubeconfig", fleet.us.kubeconfig_path, "-n", "web", expect=1, now=NOW)
+    assert (named.stdout, named.stderr) == (alone.stdout, alone.stderr)
+    assert "CONTEXT" not in named.stdout
+
+
+def test_documents_give_each_item_its_context(run):
+    document = run("why", "--all-contexts", "-o", "json", expect=1).json()
+    assert sorted((item["context"], item["pod"]) for item in document["items"]) == [
+        ("prod-eu", "cache-1"), ("prod-eu", "web-7d4b9c-aaaaa"), ("prod-us", "queue-1")]
+    assert len(document["warnings"]) == 2 and document["warnings"][1].startswith('context "locked": ')
+    evicted = yaml.safe_load(run("evicted", "--all-contexts", "-o", "yaml", expect=4).stdout)
+    assert [(item["context"], item["name"]) for item in evicted["items"]] == [("prod-eu", "cache-1"), ("prod-us", "queue-1")]
+    names = run("why", "--all-contexts", "-o", "name", expect=1).stdout
+    assert names.splitlines() == ["pod/cache-1", "pod/web-7d4b9c-aaaaa", "pod/queue-1"]  # as kubectl: no context
+
+
+def test_evicted_and_secrets_check_over_contexts(run):
+    evicted = run("evicted", "--all-contexts", expect=4)  # nothing wrong proven, part unread
+    assert evicted.stdout.split("\n\n")[0] + "\n" == (
+        "CONTEXT   NAMESPACE   POD       OWNER    NODE     KIND           RESOURCE   USAGE/REQUEST   AGE\n"
+        "prod-eu   shop        cache-1   <none>   node-a   NodePressure   memory     app 1Gi/256Mi   40m\n"
+        "prod-us   web         queue-1   <none>   node-a   NodePressure   memory     app 1Gi/256Mi   40m\n"
+    )
+    assert len(_warnings(evicted.stderr)) == 2
+    grouped = run("evicted", "--context", "prod-eu", "--context", "prod-us", "-A", "--group-by", "node", expect=0)
+    assert grouped.stdout.splitlines()[:2] == [
+        "CONTEXTS          NODE     PODS   RESOURCES   CONDITIONS   OWNERS",
+        "prod-eu,prod-us   node-a   2      memory      <none>       <none>",
+    ]
+    check = run("secrets-check", "--all-contexts", expect=1)
+    assert check.stdout.splitlines()[:4] == [
+        "CONTEXT   NAMESPACE   WORKLOAD               CONTAINER   SECRET    SEVERITY   FINDING",
+        "prod-eu   shop        pod/web-7d4b9c-aaaaa   <none>      regcred   error      SecretNotFound",
+        "",
+        '1. SecretNotFound shop/pod/web-7d4b9c-aaaaa in context prod-eu: pull secret "regcred" does not exist in '
+        'namespace "shop"',
+    ]
+
+
+def test_wide_reads_each_context_own_node_of_the_same_name(run):
+    wide = run("evicted", "--context", "prod-eu,prod-us", "-o", "wide", expect=0)
+    rows = [line.split() for line in wide.stdout.splitlines()[1:3]]
+    assert [(row[0], row[2], row[-1]) for row in rows] == [("prod-eu", "cache-1", "MemoryPressure"),
+                                                            ("prod-us", "queue-1", "none")]
+
+
+def _pods(sandbox: Sandbox) -> List[str]:
+    """The sandbox's pods as its API answers ``GET /api/v1/pods`` (real HTTP, not its store)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{sandbox.url}/api/v1/pods", headers={"Authorization": f"Bearer {sandbox.token}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        items = json.load(answer)["items"]
+    return sorted(f"{obj['metadata']['namespace']}/{obj['metadata']['name']}" for obj in items)
+
+
+def test_clean_two_contexts_one_plan_one_prompt_each_context_deletes_its_own(run, fleet: Fleet):
+    refused = run("clean", "--context", "prod-eu", "--context", "prod-us", "-A", stdin="n\n", tty=True, expect=0)
+    assert refused.stderr.count("[y/N]") == 1 and "Nothing deleted." in refused.stderr
+    assert "  pod/cache-1 -n shop --context prod-eu  (NodePressure)\n" in refused.stderr
+    assert "  pod/queue-1 -n web --context prod-us  (NodePressure)\n" in refused.stderr
+    assert "shop/cache-1" in _pods(fleet.eu) and "web/queue-1" in _pods(fleet.us)
+
+    result = run("clean", "--context", "prod-eu", "--context", "prod-us", "-A", stdin="y\n", tty=True, expect=0)
+    assert result.stderr.count("Delete 2 pods? [y/N]: ") == 1
+    assert result.stdout == (
+        'prod-eu   pod "cache-1" deleted from shop namespace\n'
+        'prod-us   pod "queue-1" deleted from web namespace\n'
+        "deleted 2, already gone 0, skipped 0, failed 0\n"
+        '  context "prod-eu": deleted 1, already gone 0, skipped 0, failed 0\n'
+        '  context "prod-us": deleted 1, already gone 0, skipped 0, failed 0\n'
+    )
+    assert _pods(fleet.eu) == ["shop/cache-1-job", "shop/web-7d4b9c-aaaaa"]
+    assert _pods(fleet.us) == ["shop/web-7d4b9c-bbbbb", "web/queue-1-job"]
+    assert [r.method for r in fleet.locked.requests if r.method == "DELETE"] == []
+
+
+def test_clean_dry_run_over_contexts_with_failures(run, fleet: Fleet):
+    result = run("clean", "--all-contexts", "--dry-run=client", expect=4)
+    assert result.stdout == (
+        'prod-eu   pod "cache-1" deleted from shop namespace (dry run)\n'
+        'prod-us   pod "queue-1" deleted from web namespace (dry run)\n'
+        "Would delete 2 pods: 2 NodePressure (prod-eu/shop: 1, prod-us/web: 1).\n"
+        "Keeping 2 other failed pods:\n"
+        'prod-eu   pod "cache-1-job" kept in shop namespace: failed with reason DeadlineExceeded, not evicted\n'
+        'prod-us   pod "queue-1-job" kept in web namespace: failed with reason DeadlineExceeded, not evicted\n'
+    )
+    assert len(_warnings(result.stderr)) == 2
+    assert len(_pods(fleet.eu)) == 3 and len(_pods(fleet.us)) == 3
+
+
+def test_yes_deletes_without_asking_and_names_each_context(run, fleet: Fleet):
+    result = run("clean", "--all-contexts", "--yes", "-o", "json", expect=4)  # two contexts unread: partial
+    outcomes = result.json()["items"]
+    assert sorted((o["context"], o["name"], o["result"]) for o in outcomes) == [
+        ("prod-eu", "cache-1", "deleted"), ("prod-us", "queue-1", "deleted")]
+    assert _pods(fleet.eu) == ["shop/cache-1-job", "shop/web-7d4b9c-aaaaa"]
+    assert _pods(fleet.us) == ["shop/web-7d4b9c-bbbbb", "web/queue-1-job"]
+
+
+def test_no_context_readable_is_an_error(run):
+    result = run("why", "--context", "down,locked", expect=2)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: none of the 2 contexts could be read:"
+    assert lines[1].startswith('  context "down": cannot reach the API server') and lines[2].startswith('  context "locked": ')
+
+
+def test_bad_combinations_and_unknown_contexts(run):
+    both = run("why", "--context", "prod-eu", "--all-contexts", expect=2)
+    assert both.stderr.startswith("error: --context and --all-contexts cannot be combined\n")
+    unknown = run("evicted", "--context", "prod-eu,nowhere", expect=4)
+    assert _warnings(unknown.stderr) == [
+        'Warning: context "nowhere": context "nowhere" does not exist (known contexts: down, locked, prod-eu, prod-us)']
+
+
+def test_a_context_name_from_the_cluster_is_neutralised(run, tmp_path: Path, fleet: Fleet):
+    document = yaml.safe_load(Path(fleet.kubeconfig).read_text())
+    document["contexts"][0]["name"] = "prod-eu\x1b[2J"
+    Path(fleet.kubeconfig).write_text(yaml.safe_dump(document))
+    result = run("why", "--all-contexts", expect=1)
+    assert "\x1b" not in result.stdout + result.stderr and "prod-eu^[[2J" in result.stdout
