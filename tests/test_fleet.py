@@ -266,3 +266,49 @@ def test_a_context_name_from_the_cluster_is_neutralised(run, tmp_path: Path, fle
     Path(fleet.kubeconfig).write_text(yaml.safe_dump(document))
     result = run("why", "--all-contexts", expect=1)
     assert "\x1b" not in result.stdout + result.stderr and "prod-eu^[[2J" in result.stdout
+
+
+def test_context_completion_names_every_context_and_the_next_of_a_list(fleet: Fleet):
+    from kubectl_pullmedic.cli.app import cli
+    from kubectl_pullmedic.cli.completion import complete_words
+
+    def values(words: List[str]) -> List[str]:
+        return [str(item.value) for item in complete_words(cli, words).items]
+
+    assert values(["why", "--kubeconfig", fleet.kubeconfig, "--context", ""]) == ["down", "locked", "prod-eu", "prod-us"]
+    assert values(["clean", "--kubeconfig", fleet.kubeconfig, "--context", "prod-eu,prod-"]) == [
+        "prod-eu,prod-eu", "prod-eu,prod-us"]
+    assert {"--all-contexts", "--parallel"} <= set(values(["evicted", "--"]))
+
+
+def test_reads_are_bounded_by_parallel_and_run_at_once_up_to_it():
+    """--parallel N: never more than N contexts in flight, and N really at once (a barrier of N passes)."""
+    import threading
+
+    from kubectl_pullmedic.engine.fleet import read_contexts
+    from kubectl_pullmedic.errors import PullmedicError
+
+    lock, state = threading.Lock(), {"now": 0, "most": 0}
+    barrier = threading.Barrier(3, timeout=10)
+
+    def read(name: str) -> str:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            if name.startswith("b"):
+                barrier.wait()  # the three b-contexts must be read at the same time
+            if name == "no":
+                raise PullmedicError("refused")
+            return name.upper()
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    results = read_contexts(["b1", "b2", "b3", "no", "c"], read, parallel=3)
+    assert [(r.context, r.report, r.error) for r in results] == [
+        ("b1", "B1", ""), ("b2", "B2", ""), ("b3", "B3", ""), ("no", None, "refused"), ("c", "C", "")]
+    assert state["most"] == 3
+    state["most"] = 0
+    read_contexts(["x", "y", "z"], lambda name: read(name), parallel=1)
+    assert state["most"] == 1

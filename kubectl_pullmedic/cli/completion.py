@@ -185,7 +185,7 @@ def _pod_summary(pod: Dict[str, Any]) -> str:
 
 _OPTION_COMPLETERS: Dict[str, Completer] = {
     "namespace": _complete_namespaces,
-    "context": _complete_contexts,
+    "contexts": _complete_contexts,  # --context
 }
 
 

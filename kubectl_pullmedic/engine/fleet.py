@@ -8,8 +8,8 @@ read is it an error.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, List, Mapping, Sequence, TypeVar
+import threading
+from typing import Any, Callable, List, Mapping, Sequence, TypeVar
 
 from ..cluster.api import Cluster
 from ..cluster.deleting import DeletesInterrupted
@@ -24,21 +24,34 @@ def read_contexts(names: Sequence[str], read: Callable[[str], R], parallel: int)
     """``read(name)`` for every context, at most ``parallel`` at once; results in the order of ``names``.
 
     A ``PullmedicError`` (what the one-context command would print as ``error: ...``) is that
-    context's result; anything else is a bug and propagates. On Ctrl-C no other context starts.
+    context's result; anything else is a bug and is raised here. The readers are daemon threads:
+    on Ctrl-C no other context starts and the command ends without waiting for the slow ones.
     """
+    results: List[Any] = [None] * len(names)
+    slots = threading.BoundedSemaphore(max(1, parallel))
 
-    def one(name: str) -> ContextResult[R]:
+    def one(index: int, name: str) -> None:
         try:
-            return ContextResult(name, read(name))
+            results[index] = ContextResult(name, read(name))
         except PullmedicError as error:
-            return ContextResult(name, error=error.message)
+            results[index] = ContextResult(name, error=error.message)
+        except BaseException as bug:  # noqa: B036 - handed to the main thread, which raises it
+            results[index] = bug
+        finally:
+            slots.release()
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(parallel, len(names))), thread_name_prefix="pullmedic-context")
-    try:
-        futures = [pool.submit(one, name) for name in names]
-        return [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    threads = []
+    for index, name in enumerate(names):
+        slots.acquire()
+        thread = threading.Thread(target=one, args=(index, name), name=f"pullmedic-context-{index}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 def fleet_report(names: Sequence[str], read: Callable[[str], R], parallel: int) -> R:

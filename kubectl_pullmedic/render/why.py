@@ -57,6 +57,7 @@ def render_report(report: WhyReport, view: View) -> Rendered:
 def _leftover_heading(report: WhyReport) -> str:
     count = sum(group.pod_count for group in report.leftovers)
     where = "-A" if report.where.all_namespaces else f"-n {report.where.namespace}"
+    where += f" --context {','.join(report.where.contexts)}" if report.where.several_contexts else ""
     pods = f"{count} pod{'s' if count != 1 else ''}"
     return (f"Leftovers: {pods} evicted more than {human_duration(LEFTOVER_AGE.total_seconds())} ago, not counted "
             f"in the exit code (kubectl pullmedic clean {where} --dry-run=client shows what it would remove):\n")

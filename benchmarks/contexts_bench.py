@@ -1,0 +1,93 @@
+"""Benchmark: `why -A --all-contexts` over many clusters against the slowest single cluster.
+
+    python benchmarks/contexts_bench.py [--contexts 20 --pods 1000 --failing 40 --events 2000 --latency-ms 5]
+
+Starts ``--contexts`` sandboxes, each in its own process with the same synthetic cluster and a
+per-request latency that grows with the context's number (context i answers in
+``latency-ms + i * latency-step-ms``), so one context is clearly the slowest. One kubeconfig
+names them all. Times (median of ``--runs``):
+  (a) `why -A -o json --context C` for every context alone: the slowest, and their sum;
+  (b) `why -A -o json --all-contexts` (default --parallel 8) and with `--parallel` = every context;
+and prints the ratios to the slowest single context (target: about 1x, far from the sum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import List
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import cluster, sandbox_process, timed  # noqa: E402
+
+PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
+
+
+def merged_kubeconfig(paths: List[str], directory: str) -> str:
+    """One kubeconfig naming every sandbox's context ``ctx-NN`` (cluster and user renamed alike)."""
+    merged = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": [], "current-context": "ctx-00"}
+    for number, path in enumerate(paths):
+        name = f"ctx-{number:02d}"
+        document = yaml.safe_load(Path(path).read_text())
+        merged["clusters"].append({"name": name, "cluster": document["clusters"][0]["cluster"]})
+        merged["users"].append({"name": name, "user": document["users"][0]["user"]})
+        merged["contexts"].append({"name": name, "context": {"cluster": name, "user": name}})
+    target = os.path.join(directory, "kubeconfig")
+    Path(target).write_text(yaml.safe_dump(merged))
+    return target
+
+
+def median_time(command: List[str], runs: int) -> "tuple[float, object]":
+    times, result = [], None
+    for _ in range(runs):
+        seconds, result = timed(command)
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} exited {result.returncode}: {result.stderr.strip()}")
+        times.append(seconds)
+    return sorted(times)[len(times) // 2], result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contexts", type=int, default=20)
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--failing", type=int, default=40)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=int, default=5)
+    parser.add_argument("--latency-step-ms", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    objects = cluster(args.pods, args.failing, args.events)
+    print(f"{args.contexts} contexts, each {args.pods} pods, {args.failing} failing, {args.events} events; "
+          f"latency {args.latency_ms} ms + {args.latency_step_ms} ms per context number")
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as directory:
+        paths = [stack.enter_context(sandbox_process(objects, args.latency_ms + number * args.latency_step_ms))
+                 for number in range(args.contexts)]
+        kubeconfig = merged_kubeconfig(paths, directory)
+        why = [PLUGIN, "why", "-A", "-o", "json", "--kubeconfig", kubeconfig]
+        singles = []
+        for number in range(args.contexts):
+            seconds, _ = median_time(why + ["--context", f"ctx-{number:02d}"], args.runs)
+            singles.append(seconds)
+        slowest, total = max(singles), sum(singles)
+        together, result = median_time(why + ["--all-contexts"], args.runs)
+        items = json.loads(result.stdout)["items"]  # type: ignore[attr-defined]
+        contexts = len({item["context"] for item in items})
+        wide_open, _ = median_time(why + ["--all-contexts", "--parallel", str(args.contexts)], args.runs)
+    print(f"single context, slowest (ctx-{singles.index(slowest):02d}): {slowest:7.2f} s   "
+          f"(fastest {min(singles):.2f} s, sum of all {total:.2f} s)")
+    print(f"--all-contexts (--parallel 8):       {together:7.2f} s   ({len(items)} diagnoses from {contexts} contexts)")
+    print(f"--all-contexts --parallel {args.contexts}:       {wide_open:7.2f} s")
+    print(f"ratio --all-contexts / slowest single: {together / slowest:5.2f}x  (--parallel {args.contexts}: "
+          f"{wide_open / slowest:.2f}x; the sum would be {total / slowest:.1f}x; target: about 1x)")
+
+
+if __name__ == "__main__":
+    main()
