@@ -33,6 +33,9 @@ kubectl pullmedic clean -A --include-rejected --include-jobs -y
 
 # Also remove pods stopped by a graceful node shutdown or preempted for a critical pod
 kubectl pullmedic clean -A --include-shutdown --dry-run=client
+
+# One plan and one question over two clusters; each deletes through its own context
+kubectl pullmedic clean -A --context prod-eu,prod-us
 """
 
 

@@ -31,6 +31,9 @@ kubectl pullmedic why -A -o json
 
 # Also ask the registry, with the pod's pull secret, whether the tag exists for the node's platform
 kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
+
+# Every cluster of the kubeconfig at once, with a CONTEXT column
+kubectl pullmedic why -A --all-contexts
 """
 
 

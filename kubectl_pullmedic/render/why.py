@@ -184,7 +184,8 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) 
         sample = ", ".join(group.pods[:3]) + (f", and {group.pod_count - 3} more" if group.pod_count > 3 else "")
         lines.append(_field("Pods", sample))
     if first.fix:
-        lines.append("  Fix:")
+        lines.append(f"  Fix (run in context{'s' if len(group.contexts) > 1 else ''} {', '.join(group.contexts)}):"
+                     if group.contexts else "  Fix:")
         lines.extend(f"    {number}. {step}" for number, step in enumerate(first.fix, 1))
     return "\n".join(lines) + "\n"
 
