@@ -336,3 +336,25 @@ def test_reads_are_bounded_by_parallel_and_run_at_once_up_to_it():
     state["most"] = 0
     read_contexts(["x", "y", "z"], lambda name: read(name), parallel=1)
     assert state["most"] == 1
+
+
+def test_ctrl_c_during_a_multi_context_clean_stops_every_context(pullmedic, make_sandbox, monkeypatch, tmp_path: Path):
+    """Contexts delete one after the other: Ctrl-C in the first sends nothing in the second."""
+    from test_clean_interrupt import evicted_pods, interrupt_after
+
+    from kubectl_pullmedic.cli import clean as cli_clean
+
+    first, second = make_sandbox(objects=evicted_pods(4)), make_sandbox(objects=evicted_pods(4))
+    document = {"apiVersion": "v1", "kind": "Config", "current-context": "a",
+                "clusters": [{"name": n, "cluster": {"server": s.url}} for n, s in (("a", first), ("b", second))],
+                "users": [{"name": n, "user": {"token": s.token}} for n, s in (("a", first), ("b", second))],
+                "contexts": [{"name": n, "context": {"cluster": n, "user": n, "namespace": "shop"}} for n in "ab"]}
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(cli_clean, "_progress", interrupt_after(2))
+    result = pullmedic("clean", "--context", "a,b", "-y", "--concurrency", "1", "--kubeconfig",
+                       str(tmp_path / "kubeconfig"), expect=130)
+    assert [r.path.rsplit("/", 1)[1] for r in first.requests if r.method == "DELETE"] == ["web-0", "web-1"]
+    assert [r for r in second.requests if r.method == "DELETE"] == []
+    assert "interrupted: 2 of 8 deletes sent, the rest not" in result.stderr
+    assert result.stdout.splitlines()[:2] == ['a   pod "web-0" deleted from shop namespace',
+                                              'a   pod "web-1" deleted from shop namespace']
