@@ -358,3 +358,25 @@ def test_ctrl_c_during_a_multi_context_clean_stops_every_context(pullmedic, make
     assert "interrupted: 2 of 8 deletes sent, the rest not" in result.stderr
     assert result.stdout.splitlines()[:2] == ['a   pod "web-0" deleted from shop namespace',
                                               'a   pod "web-1" deleted from shop namespace']
+
+
+def test_probes_stay_with_their_own_cluster_when_pod_names_repeat(pullmedic, make_sandbox, tmp_path: Path):
+    """The same pod name in two clusters, each pulling from its own (closed) registry: each answer stays with its pod."""
+    sandboxes = {}
+    for name in ("a", "b"):
+        image = f"127.0.0.1:{_closed_port()}/app:1.0"
+        pod = build_pod("web-1", "shop", phase="Pending", waiting_reason="ImagePullBackOff", image=image,
+                        uid=f"{name}-uid", created=_at(30))
+        message = f'Failed to pull image "{image}": failed to do request: dial tcp: connect: connection refused'
+        sandboxes[name] = (make_sandbox(objects=[_namespace("shop"), pod, build_event(pod, "Failed", message)],
+                                        clock=lambda: NOW), image)
+    document = {"apiVersion": "v1", "kind": "Config", "current-context": "a",
+                "clusters": [{"name": n, "cluster": {"server": s.url}} for n, (s, _) in sandboxes.items()],
+                "users": [{"name": n, "user": {"token": s.token}} for n, (s, _) in sandboxes.items()],
+                "contexts": [{"name": n, "context": {"cluster": n, "user": n, "namespace": "shop"}} for n in sandboxes]}
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(document))
+    result = pullmedic("why", "--context", "a,b", "--probe", "-o", "json", "--kubeconfig", str(tmp_path / "kubeconfig"),
+                       expect=1, now=NOW)
+    items = result.json()["items"]
+    assert [(item["context"], item["pod"], item["probe"]["image"]) for item in items] == [
+        ("a", "web-1", sandboxes["a"][1]), ("b", "web-1", sandboxes["b"][1])]

@@ -72,9 +72,8 @@ def _in_context_order(groups: List[Any], asked: Tuple[str, ...]) -> List[Any]:
 
 def _why(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> WhyReport:
     diagnoses = _tagged(parts, lambda report: report.diagnoses)
-    probes: Dict[Any, Any] = {}
-    for _, report in parts:
-        probes.update(report.probes)
+    # keyed (context, namespace, pod, container): the same pod name may be in two clusters
+    probes = {(context, *key): answer for context, report in parts for key, answer in report.probes.items()}
     return replace(
         parts[0][1], where=_where(parts, asked), diagnoses=diagnoses, warnings=warnings, probes=probes,
         groups=_in_context_order(group_diagnoses([d for d in diagnoses if not d.leftover]), asked),

@@ -82,7 +82,9 @@ def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fm
 
 
 def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:
-    return probes.get((diagnosis.namespace, diagnosis.pod, diagnosis.container or ""))
+    """Over several contexts the keys lead with the context (``core.fleet``): pod names may repeat."""
+    key = (diagnosis.namespace, diagnosis.pod, diagnosis.container or "")
+    return probes.get((diagnosis.context, *key) if diagnosis.context else key)  # type: ignore[call-overload]
 
 
 def _in_context(context: Optional[str]) -> str:
