@@ -380,3 +380,7 @@ def test_probes_stay_with_their_own_cluster_when_pod_names_repeat(pullmedic, mak
     items = result.json()["items"]
     assert [(item["context"], item["pod"], item["probe"]["image"]) for item in items] == [
         ("a", "web-1", sandboxes["a"][1]), ("b", "web-1", sandboxes["b"][1])]
+    check = pullmedic("secrets-check", "--context", "a,b", "--probe", "--kubeconfig", str(tmp_path / "kubeconfig"),
+                      expect=None, now=NOW)
+    rows = [line.split()[:2] for line in check.stdout.splitlines() if line.startswith(("CONTEXT", "a ", "b "))]
+    assert rows == [["CONTEXT", "IMAGE"], ["a", sandboxes["a"][1]], ["b", sandboxes["b"][1]]], check.stdout

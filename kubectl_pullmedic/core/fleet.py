@@ -92,9 +92,8 @@ def _evicted(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> Evict
 
 
 def _secrets(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> SecretsReport:
-    probes = [probe for _, report in parts for probe in report.probes]
     return replace(parts[0][1], where=_where(parts, asked), findings=_tagged(parts, lambda report: report.findings),
-                   probes=probes, warnings=warnings)
+                   probes=_tagged(parts, lambda report: report.probes), warnings=warnings)
 
 
 def _clean(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> CleanReport:

@@ -20,15 +20,18 @@ AUTH_WORDS = {
 
 
 def probe_table(probes: Sequence[ProbeResult], *, no_headers: bool = False) -> str:
-    """What each registry answered, one row per image and credentials."""
+    """What each registry answered, one row per image and credentials (led by its context over several)."""
+    several = any(probe.context for probe in probes)
     rows = []
     for probe in probes:
         found = {True: "found", False: f"missing {probe.missing}".strip(), None: "-"}[probe.manifest_found]
         if probe.suggestions:
             found += " (did you mean " + ", ".join(probe.suggestions[:3]) + "?)"
         platform = {True: "ok", False: "missing", None: "-"}[probe.platform_ok]
-        rows.append([probe.image, probe.registry, probe.auth or "-", found, platform, probe.error or "ok"])
-    text = tables.table(["image", "registry", "auth", "manifest", "platform", "result"], rows, no_headers=no_headers)
+        rows.append(tables.context_columns(several, [probe.context or ""])
+                    + [probe.image, probe.registry, probe.auth or "-", found, platform, probe.error or "ok"])
+    headers = ["image", "registry", "auth", "manifest", "platform", "result"]
+    text = tables.table((["context"] if several else []) + headers, rows, no_headers=no_headers)
     if probes and not no_headers:
         text += probe_footer(probes)
     return text

@@ -37,6 +37,9 @@ class ProbeResult:
     digest: str = ""
     error: str = ""  # one line; the first problem met
     note: str = NETWORK_NOTE
+    context: Optional[str] = None  # the kubeconfig context, when secrets-check read several (core.fleet)
+
+    DOCUMENT_IF_SET = ("context",)
 
     def fail(self, message: str) -> None:
         if not self.error:
