@@ -11,12 +11,12 @@ import click
 from ..cluster.api import Cluster
 from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
 from ..engine import clean as engine
+from ..engine.fleet import apply_each
 from ..errors import ExitCode, PullmedicError
 from ..render.evicted import confirmation
 from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
-from ..engine.fleet import apply_each
 from .common import exit_code, show, write
 from .contexts import per_context
 from .options import Duration, KubectlCommand, connection_options, fleet_options, listing_options
