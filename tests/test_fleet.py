@@ -384,3 +384,16 @@ def test_probes_stay_with_their_own_cluster_when_pod_names_repeat(pullmedic, mak
                       expect=None, now=NOW)
     rows = [line.split()[:2] for line in check.stdout.splitlines() if line.startswith(("CONTEXT", "a ", "b "))]
     assert rows == [["CONTEXT", "IMAGE"], ["a", sandboxes["a"][1]], ["b", sandboxes["b"][1]]], check.stdout
+
+
+def test_an_unauthorized_context_is_one_warning(run, fleet: Fleet, make_sandbox):
+    closed = make_sandbox(objects=EU, allow_anonymous=False)  # a token that is not the server's: 401
+    document = yaml.safe_load(Path(fleet.kubeconfig).read_text())
+    document["clusters"].append({"name": "expired", "cluster": {"server": closed.url}})
+    document["users"].append({"name": "expired", "user": {"token": "not-the-token"}})
+    document["contexts"].append({"name": "expired", "context": {"cluster": "expired", "user": "expired"}})
+    Path(fleet.kubeconfig).write_text(yaml.safe_dump(document))
+    result = run("evicted", "--context", "prod-us,expired", expect=4)
+    assert _warnings(result.stderr) == [
+        f'Warning: context "expired": the API server at {closed.url} refused the credentials (401 Unauthorized)']
+    assert result.stdout.startswith("CONTEXT   POD       OWNER")
