@@ -397,3 +397,18 @@ def test_an_unauthorized_context_is_one_warning(run, fleet: Fleet, make_sandbox)
     assert _warnings(result.stderr) == [
         f'Warning: context "expired": the API server at {closed.url} refused the credentials (401 Unauthorized)']
     assert result.stdout.startswith("CONTEXT   POD       OWNER")
+
+
+def test_server_dry_run_over_contexts_sends_dry_run_deletes_and_keeps_every_pod(run, fleet: Fleet):
+    result = run("clean", "--context", "prod-eu,prod-us", "-A", "--dry-run=server", "--yes", expect=0)
+    assert result.stdout == (
+        'prod-eu   pod "cache-1" deleted from shop namespace (server dry run)\n'
+        'prod-us   pod "queue-1" deleted from web namespace (server dry run)\n'
+        "would delete (server dry run) 2, already gone 0, skipped 0, failed 0\n"
+        '  context "prod-eu": would delete (server dry run) 1, already gone 0, skipped 0, failed 0\n'
+        '  context "prod-us": would delete (server dry run) 1, already gone 0, skipped 0, failed 0\n'
+    )
+    for sandbox in (fleet.eu, fleet.us):
+        deletes = [r for r in sandbox.requests if r.method == "DELETE"]
+        assert len(deletes) == 1  # each context's own delete, sent with dryRun: the pods stay
+    assert "shop/cache-1" in _pods(fleet.eu) and "web/queue-1" in _pods(fleet.us)
