@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import yaml
@@ -73,6 +73,18 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
+def write_kubeconfig(path: Path, contexts: Sequence[Tuple[str, str, str, Optional[str]]]) -> str:
+    """One kubeconfig naming each (context, server URL, token, namespace); cluster and user named as the context."""
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": contexts[0][0],
+        "clusters": [{"name": name, "cluster": {"server": url}} for name, url, _, _ in contexts],
+        "users": [{"name": name, "user": {"token": token}} for name, _, token, _ in contexts],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name, **({"namespace": ns} if ns else {})}}
+                     for name, _, _, ns in contexts],
+    }), encoding="utf-8")
+    return str(path)
+
+
 class Fleet:
     def __init__(self, eu: Sandbox, us: Sandbox, locked: Sandbox, kubeconfig: str) -> None:
         self.eu, self.us, self.locked, self.kubeconfig = eu, us, locked, kubeconfig
@@ -83,19 +95,10 @@ def fleet(make_sandbox, tmp_path: Path) -> Iterator[Fleet]:
     eu = make_sandbox(objects=EU, clock=lambda: NOW)
     us = make_sandbox(objects=US, clock=lambda: NOW)
     locked = make_sandbox(objects=EU, clock=lambda: NOW, forbid=["*:*"])
-    contexts = [("prod-eu", eu.url, eu.token, "shop"), ("prod-us", us.url, us.token, "web"),
-                ("down", f"http://127.0.0.1:{_closed_port()}", "unused", "shop"),
-                ("locked", locked.url, locked.token, "shop")]
-    document = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "prod-eu",
-        "clusters": [{"name": name, "cluster": {"server": url}} for name, url, _, _ in contexts],
-        "users": [{"name": name, "user": {"token": token}} for name, _, token, _ in contexts],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}
-                     for name, _, _, namespace in contexts],
-    }
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    yield Fleet(eu, us, locked, str(path))
+    path = write_kubeconfig(tmp_path / "kubeconfig", [
+        ("prod-eu", eu.url, eu.token, "shop"), ("prod-us", us.url, us.token, "web"),
+        ("down", f"http://127.0.0.1:{_closed_port()}", "unused", "shop"), ("locked", locked.url, locked.token, "shop")])
+    yield Fleet(eu, us, locked, path)
 
 
 @pytest.fixture
@@ -345,14 +348,10 @@ def test_ctrl_c_during_a_multi_context_clean_stops_every_context(pullmedic, make
     from kubectl_pullmedic.cli import clean as cli_clean
 
     first, second = make_sandbox(objects=evicted_pods(4)), make_sandbox(objects=evicted_pods(4))
-    document = {"apiVersion": "v1", "kind": "Config", "current-context": "a",
-                "clusters": [{"name": n, "cluster": {"server": s.url}} for n, s in (("a", first), ("b", second))],
-                "users": [{"name": n, "user": {"token": s.token}} for n, s in (("a", first), ("b", second))],
-                "contexts": [{"name": n, "context": {"cluster": n, "user": n, "namespace": "shop"}} for n in "ab"]}
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(document))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", [("a", first.url, first.token, "shop"),
+                                                            ("b", second.url, second.token, "shop")])
     monkeypatch.setattr(cli_clean, "_progress", interrupt_after(2))
-    result = pullmedic("clean", "--context", "a,b", "-y", "--concurrency", "1", "--kubeconfig",
-                       str(tmp_path / "kubeconfig"), expect=130)
+    result = pullmedic("clean", "--context", "a,b", "-y", "--concurrency", "1", "--kubeconfig", kubeconfig, expect=130)
     assert [r.path.rsplit("/", 1)[1] for r in first.requests if r.method == "DELETE"] == ["web-0", "web-1"]
     assert [r for r in second.requests if r.method == "DELETE"] == []
     assert "interrupted: 2 of 8 deletes sent, the rest not" in result.stderr
@@ -370,18 +369,12 @@ def test_probes_stay_with_their_own_cluster_when_pod_names_repeat(pullmedic, mak
         message = f'Failed to pull image "{image}": failed to do request: dial tcp: connect: connection refused'
         sandboxes[name] = (make_sandbox(objects=[_namespace("shop"), pod, build_event(pod, "Failed", message)],
                                         clock=lambda: NOW), image)
-    document = {"apiVersion": "v1", "kind": "Config", "current-context": "a",
-                "clusters": [{"name": n, "cluster": {"server": s.url}} for n, (s, _) in sandboxes.items()],
-                "users": [{"name": n, "user": {"token": s.token}} for n, (s, _) in sandboxes.items()],
-                "contexts": [{"name": n, "context": {"cluster": n, "user": n, "namespace": "shop"}} for n in sandboxes]}
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(document))
-    result = pullmedic("why", "--context", "a,b", "--probe", "-o", "json", "--kubeconfig", str(tmp_path / "kubeconfig"),
-                       expect=1, now=NOW)
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", [(n, s.url, s.token, "shop") for n, (s, _) in sandboxes.items()])
+    result = pullmedic("why", "--context", "a,b", "--probe", "-o", "json", "--kubeconfig", kubeconfig, expect=1, now=NOW)
     items = result.json()["items"]
     assert [(item["context"], item["pod"], item["probe"]["image"]) for item in items] == [
         ("a", "web-1", sandboxes["a"][1]), ("b", "web-1", sandboxes["b"][1])]
-    check = pullmedic("secrets-check", "--context", "a,b", "--probe", "--kubeconfig", str(tmp_path / "kubeconfig"),
-                      expect=None, now=NOW)
+    check = pullmedic("secrets-check", "--context", "a,b", "--probe", "--kubeconfig", kubeconfig, expect=None, now=NOW)
     rows = [line.split()[:2] for line in check.stdout.splitlines() if line.startswith(("CONTEXT", "a ", "b "))]
     assert rows == [["CONTEXT", "IMAGE"], ["a", sandboxes["a"][1]], ["b", sandboxes["b"][1]]], check.stdout
 
