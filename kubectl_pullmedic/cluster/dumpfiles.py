@@ -162,8 +162,9 @@ class Dump:
     coverage: Dict[str, Optional[Set[str]]] = field(default_factory=dict)
     namespaces: Set[str] = field(default_factory=set)  # every namespace the dump names
 
-    def add(self, path: str, text: str, source: str) -> None:
-        """The objects of one file; ``path`` (a file's path, or an archive member's) places a cluster-info file."""
+    def add(self, path: str, text: str, source: str, layout: bool = False) -> None:
+        """The objects of one file; ``path`` (a file's, or an archive member's) and ``layout`` (it sits in a
+        cluster-info folder, ``DIR/NAMESPACE/<file>`` beside ``DIR/nodes.json``) place it."""
         listed: Set[str] = set()
         objects = [obj for document in documents_in(text, source) for obj in flatten(document, source, listed)]
         resources = {RESOURCE_OF_KIND[kind] for kind in listed if kind in RESOURCE_OF_KIND}
@@ -173,9 +174,9 @@ class Dump:
             if resource:
                 kept.append((resource, _as_core_event(obj) if resource == "events" else obj))
                 resources.add(resource)
-        folder = _namespace_folder(path, resources, kept)
+        folder = _namespace_folder(path, resources, kept, layout)
         for resource in resources:
-            if folder and resource not in CLUSTER_SCOPED:
+            if folder:
                 covered = self.coverage.setdefault(resource, set())
                 if covered is not None:
                     covered.add(folder)
@@ -191,23 +192,28 @@ class Dump:
                 self.namespaces.add(name_of(obj))
 
 
-def _namespace_folder(path: str, resources: Set[str], kept: List[Tuple[str, Obj]]) -> str:
-    """The namespace a ``NAMESPACE/<resource>.json`` of the cluster-info layout covers, else "".
+def _parts(path: str) -> Tuple[str, ...]:
+    return PurePosixPath(path.replace(os.sep, "/")).parts
 
-    >>> _namespace_folder("dump/shop/pods.json", {"pods"}, [("pods", {"metadata": {"namespace": "shop"}})])
+
+def _namespace_folder(path: str, resources: Set[str], kept: List[Tuple[str, Obj]], layout: bool) -> str:
+    """The one namespace a ``NAMESPACE/<resource>.json`` file covers, else "" (every namespace).
+
+    In a cluster-info folder that is its folder's name, even for an empty list; elsewhere only when
+    the file holds objects, all of that namespace (``kubectl get pods -n shop -o json > shop/pods.json``).
+
+    >>> _namespace_folder("dump/shop/pods.json", {"pods"}, [], True)
     'shop'
-    >>> _namespace_folder("pods.json", {"pods"}, [])
-    ''
+    >>> _namespace_folder("x/pods.json", {"pods"}, [], False), _namespace_folder("pods.json", {"pods"}, [], True)
+    ('', '')
     """
-    parts = PurePosixPath(path.replace(os.sep, "/")).parts
-    if len(parts) < 2 or len(resources) != 1:
+    parts = _parts(path)
+    if len(parts) < 2 or len(resources) != 1 or next(iter(resources)) in CLUSTER_SCOPED:
         return ""
-    resource = next(iter(resources))
-    stem = parts[-1].split(".")[0]
     folder = parts[-2]
-    if stem != resource or any(namespace_of(obj) != folder for _, obj in kept):
+    if parts[-1].split(".")[0] != next(iter(resources)) or any(namespace_of(obj) != folder for _, obj in kept):
         return ""
-    return folder
+    return folder if layout or kept else ""
 
 
 def _as_core_event(event: Obj) -> Obj:
@@ -231,12 +237,14 @@ def read_dump(paths: Iterable[str], stdin: Optional[BinaryIO] = None) -> Dump:
     """Every object in the named files, folders and archives (``-``: standard input)."""
     dump = Dump()
     for path in paths:
-        for shown, inner, data in _entries(path, stdin):
+        entries = list(_entries(path, stdin))
+        roots = {_parts(inner)[:-1] for _, inner, _ in entries if _parts(inner)[-1:] == ("nodes.json",)}
+        for shown, inner, data in entries:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise ValueError(f"{shown}: not a text file, nor a gzip or tar archive") from None
-            dump.add(inner, text, shown)
+            dump.add(inner, text, shown, layout=_parts(inner)[:-2] in roots)
     return dump
 
 
