@@ -239,3 +239,12 @@ def test_stdin_reads_gzip_bytes(tmp_path):
     dump = read_dump(["-"], io.BytesIO(data))
     assert sorted(name for _, name in dump.objects["pods"]) == ["api-1", "db-1", "web-1"]
     assert dump.coverage == {"pods": None}
+
+
+def test_the_shell_completes_paths_after_f():
+    from kubectl_pullmedic.cli.app import cli
+    from kubectl_pullmedic.cli.completion import Directive, complete_words
+
+    for words in (["why", "-f", ""], ["evicted", "--filename", "du"], ["secrets-check", "-A", "-f", "./"]):
+        completions = complete_words(cli, words)
+        assert completions.items == [] and completions.directive == Directive.DEFAULT, words
