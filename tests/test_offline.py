@@ -73,11 +73,12 @@ def taken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[Sandbox, D
         said = kubectl(sandbox, cache, "cluster-info", "dump", "-A", "--output-directory", str(folder))
         assert "Cluster info dumped to" in said
         (base / "stream.json").write_text(kubectl(sandbox, cache, "cluster-info", "dump", "-A"))
+        (base / "default.json").write_text(kubectl(sandbox, cache, "cluster-info", "dump"))  # kube-system, default
         (base / "get.yaml").write_text(kubectl(sandbox, cache, "get", "pods,events,nodes", "-A", "-o", "yaml"))
         with tarfile.open(base / "dump.tar.gz", "w:gz") as archive:
             archive.add(folder, arcname="dump")
         yield sandbox, {"folder": str(folder), "stream": str(base / "stream.json"), "get-yaml": str(base / "get.yaml"),
-                        "tar.gz": str(base / "dump.tar.gz")}
+                        "tar.gz": str(base / "dump.tar.gz"), "default": str(base / "default.json")}
 
 
 def live(sandbox: Sandbox, command: str, refused: Tuple[str, ...] = ()) -> Tuple[int, Dict[str, Any], str]:
@@ -192,6 +193,23 @@ def test_secrets_check_says_unknown_where_live_found_secret_problems(taken):
                      if f["secret"] and f["code"] in ABSENCE_CODES and not f["workload"].startswith(("cronjob/", "statefulset/"))}
     assert about_secrets and about_secrets <= unreadable
     assert all("could not be read (not-in-dump)" in f["message"] for f in doc["items"] if f["code"] == "SecretUnreadable")
+
+
+def test_a_dump_without_all_namespaces_covers_its_two(taken):
+    """kubectl cluster-info dump without -A dumps kube-system and the context's namespace (default) only."""
+    sandbox, paths = taken
+    for namespace in ("kube-system", "default"):
+        out, err = _Stream(), _Stream()
+        online = main(["why", "-n", namespace, "-o", "json", "--kubeconfig", sandbox.kubeconfig_path],
+                      Settings(stdout=out, stderr=err, stdin=_Stream(), environ={}, clock=lambda: NOW, color=False))
+        code, doc, _ = run("why", "-n", namespace, "-o", "json", "-f", paths["default"])
+        assert code == online and doc["items"], namespace
+        assert [(i["pod"], i["cause"]) for i in doc["items"]] == \
+               [(i["pod"], i["cause"]) for i in json.loads(out.getvalue())["items"]]
+    out, err = _Stream(), _Stream()
+    code = main(["why", "-n", "shop", "-f", paths["default"]],
+                Settings(stdout=out, stderr=err, stdin=_Stream(), environ={}, clock=lambda: NOW, color=False))
+    assert code == 2 and err.getvalue() == 'error: the dump holds no pods of namespace "shop": what they would show is unknown\n'
 
 
 def test_stdin_and_several_paths_read_as_one_dump(taken):

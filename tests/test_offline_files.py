@@ -70,6 +70,16 @@ def _stream(pods: List[Obj], events: List[Obj]) -> str:
     return "\n".join(json.dumps(d, indent=4) for d in documents) + "\n" + log
 
 
+def _info_stream(pods: List[Obj], events: List[Obj], namespaces: List[str]) -> str:
+    """``kubectl cluster-info dump`` to stdout in full: a NodeList, then seven lists per namespace, in its order."""
+    documents = [_listed("Node", [{"metadata": {"name": "node-a"}}])]
+    for namespace in namespaces:
+        for kind in ("Event", "ReplicationController", "Service", "DaemonSet", "Deployment", "ReplicaSet", "Pod"):
+            objects = {"Event": events, "Pod": pods}.get(kind, [])
+            documents.append(_listed(kind, [o for o in objects if o["metadata"]["namespace"] == namespace]))
+    return "\n".join(json.dumps(d, indent=4) for d in documents) + "\n"
+
+
 def _why(pullmedic, *args: str, expect: int = 1, stdin: str = "") -> Dict[str, Any]:
     return pullmedic("why", *args, "-o", "json", expect=expect, stdin=stdin).json()
 
@@ -123,6 +133,17 @@ def test_what_the_dump_lacks_is_unknown_and_what_it_holds_is_known(pullmedic, tm
     known = pullmedic("secrets-check", "-n", "shop", "-o", "json", "-f", str(folder), "-f", str(tmp_path / "secrets.yaml"),
                       expect=1).json()
     assert "SecretNotFound" in {finding["code"] for finding in known["items"]}
+
+
+def test_the_cluster_info_stream_covers_its_namespaces_only(pullmedic, tmp_path):
+    pods = _pods() + [build_pod("idle", "quiet")]
+    stream = tmp_path / "dump.txt"
+    stream.write_text(_info_stream(pods, _events(pods), ["shop", "payments", "empty"]))
+    assert _diagnosed(_why(pullmedic, "-A", "-f", str(stream))) == EXPECTED
+    assert _diagnosed(_why(pullmedic, "-n", "shop", "-f", str(stream))) == EXPECTED[1:]
+    # "quiet" was not dumped (kubectl cluster-info dump without -A): its pods are unknown, not absent.
+    uncovered = pullmedic("why", "-n", "quiet", "-f", str(stream), expect=2)
+    assert uncovered.stderr == 'error: the dump holds no pods of namespace "quiet": what they would show is unknown\n'
 
 
 def test_the_reader_answers_as_the_api_server_does(tmp_path):

@@ -25,7 +25,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import yaml
 
@@ -41,6 +41,9 @@ RESOURCE_OF_KIND = {
 }
 CLUSTER_SCOPED = frozenset({"nodes", "namespaces"})
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
+# kubectl cluster-info dump's stream: a NodeList, then these lists for each namespace (clusterinfo_dump.go).
+INFO_STREAM = ("EventList", "ReplicationControllerList", "ServiceList", "DaemonSetList", "DeploymentList",
+               "ReplicaSetList", "PodList")
 _LOG_START, _LOG_END = "==== START logs for container ", "==== END logs for container "
 _DUMPED = re.compile(r"^Cluster info dumped to .*$")
 
@@ -165,8 +168,20 @@ class Dump:
     def add(self, path: str, text: str, source: str, layout: bool = False) -> None:
         """The objects of one file; ``path`` (a file's, or an archive member's) and ``layout`` (it sits in a
         cluster-info folder, ``DIR/NAMESPACE/<file>`` beside ``DIR/nodes.json``) place it."""
+        documents = documents_in(text, source)
+        blocks = _stream_blocks(documents)
+        if blocks is None:
+            self._add(documents, source, lambda resources, kept: _namespace_folder(path, resources, kept, layout))
+            return
+        self._add(documents[:1], source, lambda resources, kept: "")
+        for namespace, block in blocks:  # a block with no object names no namespace: what it covers is unknown
+            if namespace:
+                self._add(block, source, lambda resources, kept, namespace=namespace: namespace)
+
+    def _add(self, documents: List[Any], source: str, place: Callable[[Set[str], List[Tuple[str, Obj]]], str]) -> None:
+        """Store the objects; ``place`` names the one namespace the documents cover ("": every namespace)."""
         listed: Set[str] = set()
-        objects = [obj for document in documents_in(text, source) for obj in flatten(document, source, listed)]
+        objects = [obj for document in documents for obj in flatten(document, source, listed)]
         resources = {RESOURCE_OF_KIND[kind] for kind in listed if kind in RESOURCE_OF_KIND}
         kept = []
         for obj in objects:
@@ -174,9 +189,9 @@ class Dump:
             if resource:
                 kept.append((resource, _as_core_event(obj) if resource == "events" else obj))
                 resources.add(resource)
-        folder = _namespace_folder(path, resources, kept, layout)
+        folder = place(resources, kept)
         for resource in resources:
-            if folder:
+            if folder and resource not in CLUSTER_SCOPED:
                 covered = self.coverage.setdefault(resource, set())
                 if covered is not None:
                     covered.add(folder)
@@ -190,6 +205,32 @@ class Dump:
                 self.namespaces.add(namespace)
             if resource == "namespaces" and name_of(obj):
                 self.namespaces.add(name_of(obj))
+
+
+def _stream_blocks(documents: List[Any]) -> Optional[List[Tuple[str, List[Any]]]]:
+    """``kubectl cluster-info dump``'s stream cut into its namespaces: a NodeList, then per namespace the
+    lists of ``INFO_STREAM`` in that order, each block named by its objects' namespace ("" when it has none).
+    None for any other document sequence (or blocks whose objects disagree on their namespace).
+
+    >>> block = [{"kind": kind, "items": []} for kind in INFO_STREAM]
+    >>> block[-1]["items"] = [{"metadata": {"namespace": "shop"}}]
+    >>> [name for name, _ in _stream_blocks([{"kind": "NodeList", "items": []}] + block + block)]
+    ['shop', 'shop']
+    """
+    kinds = [document.get("kind") if isinstance(document, dict) else None for document in documents]
+    size = len(INFO_STREAM)
+    if len(kinds) < 1 + size or kinds[0] != "NodeList" or (len(kinds) - 1) % size \
+            or any(kind != INFO_STREAM[index % size] for index, kind in enumerate(kinds[1:])):
+        return None
+    blocks = []
+    for start in range(1, len(documents), size):
+        block = documents[start:start + size]
+        named = {namespace_of(item) for document in block for item in document.get("items") or []
+                 if isinstance(item, dict)}
+        if len(named) > 1:
+            return None
+        blocks.append((next(iter(named), ""), block))
+    return blocks
 
 
 def _parts(path: str) -> Tuple[str, ...]:
