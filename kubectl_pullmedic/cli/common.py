@@ -20,7 +20,7 @@ def connect(settings: Settings, max_connections: int = 10) -> Cluster:
     if settings.filenames:
         from ..cluster.dump import DumpCluster
 
-        stdin = getattr(settings.stdin, "buffer", None) or _Encoded(settings.stdin)
+        stdin = getattr(settings.stdin, "buffer", settings.stdin)  # bytes, for gzip and tar on standard input
         return DumpCluster.read(settings.filenames, settings.namespace, stdin)  # type: ignore[return-value]
     return Cluster.connect(
         kubeconfig=settings.kubeconfig,
@@ -33,16 +33,6 @@ def connect(settings: Settings, max_connections: int = 10) -> Cluster:
         verbosity=settings.verbosity,
         stderr=settings.stderr,
     )
-
-
-class _Encoded:
-    """A text stream read as bytes (a test's StringIO, which has no ``buffer``)."""
-
-    def __init__(self, stream) -> None:
-        self._stream = stream
-
-    def read(self) -> bytes:
-        return self._stream.read().encode("utf-8")
 
 
 def scope_of(settings: Settings, cluster: Cluster) -> Scope:

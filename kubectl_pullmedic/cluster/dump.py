@@ -10,7 +10,7 @@ Lists come back in the API server's order (namespace, then name); selectors are 
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 from ..core.selectors import FIELD_SETS, SelectorError, meta_fields, parse_field_selector, parse_label_selector
 from ..core.kube import labels_of
@@ -31,7 +31,7 @@ class DumpCluster:
         self._sorted: Dict[str, List[Tuple[Tuple[str, str], Obj]]] = {}
 
     @classmethod
-    def read(cls, paths: Sequence[str], namespace: Optional[str], stdin: Optional[BinaryIO] = None) -> "DumpCluster":
+    def read(cls, paths: Sequence[str], namespace: Optional[str], stdin: Optional[Union[BinaryIO, TextIO]] = None) -> "DumpCluster":
         """The files, folders and archives named with ``-f``; one that cannot be read is an error (exit 2)."""
         try:
             return cls(read_dump(paths, stdin), namespace)

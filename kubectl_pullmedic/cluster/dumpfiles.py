@@ -25,7 +25,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple, Union
 
 import yaml
 
@@ -274,8 +274,8 @@ def _as_core_event(event: Obj) -> Obj:
 # -- files, folders, archives, stdin ---------------------------------------------------------
 
 
-def read_dump(paths: Iterable[str], stdin: Optional[BinaryIO] = None) -> Dump:
-    """Every object in the named files, folders and archives (``-``: standard input)."""
+def read_dump(paths: Iterable[str], stdin: Optional[Union[BinaryIO, TextIO]] = None) -> Dump:
+    """Every object in the named files, folders and archives (``-``: ``stdin``, bytes or text)."""
     dump = Dump()
     for path in paths:
         entries = list(_entries(path, stdin))
@@ -289,10 +289,11 @@ def read_dump(paths: Iterable[str], stdin: Optional[BinaryIO] = None) -> Dump:
     return dump
 
 
-def _entries(path: str, stdin: Optional[BinaryIO]) -> Iterator[Tuple[str, str, bytes]]:
+def _entries(path: str, stdin: Optional[Union[BinaryIO, TextIO]]) -> Iterator[Tuple[str, str, bytes]]:
     """(name to show, path to place it by, bytes) of each document a path holds."""
     if path == "-":
-        yield from _unpacked("standard input", "-", stdin.read() if stdin is not None else b"", True)
+        read = stdin.read() if stdin is not None else b""
+        yield from _unpacked("standard input", "-", read.encode("utf-8") if isinstance(read, str) else read, True)
         return
     if os.path.isdir(path):
         for folder, subfolders, files in os.walk(path):
