@@ -12,7 +12,8 @@ from ..engine import why as engine
 from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
-from .options import LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, listing_options, probe_options
+from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, listing_options,
+                      probe_options)
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace

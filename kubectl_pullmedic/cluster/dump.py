@@ -31,7 +31,8 @@ class DumpCluster:
         self._sorted: Dict[str, List[Tuple[Tuple[str, str], Obj]]] = {}
 
     @classmethod
-    def read(cls, paths: Sequence[str], namespace: Optional[str], stdin: Optional[Union[BinaryIO, TextIO]] = None) -> "DumpCluster":
+    def read(cls, paths: Sequence[str], namespace: Optional[str],
+             stdin: Optional[Union[BinaryIO, TextIO]] = None) -> "DumpCluster":
         """The files, folders and archives named with ``-f``; one that cannot be read is an error (exit 2)."""
         try:
             return cls(read_dump(paths, stdin), namespace)

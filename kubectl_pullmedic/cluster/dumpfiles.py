@@ -87,7 +87,8 @@ def _json_stream(text: str, source: str) -> List[Any]:
         try:
             document, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            raise ValueError(f"{source}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+            where = f"line {error.lineno}, column {error.colno}"
+            raise ValueError(f"{source}: not valid JSON: {error.msg} ({where})") from None
         documents.append(document)
         position = space.match(text, position).end()  # type: ignore[union-attr]
     return documents
@@ -265,7 +266,8 @@ def _as_core_event(event: Obj) -> Obj:
     core = dict(event, apiVersion="v1", involvedObject=event.get("regarding") or {}, message=event.get("note") or "",
                 count=series.get("count") or event.get("deprecatedCount") or 1,
                 firstTimestamp=event.get("deprecatedFirstTimestamp") or event.get("eventTime"),
-                lastTimestamp=series.get("lastObservedTime") or event.get("deprecatedLastTimestamp") or event.get("eventTime"),
+                lastTimestamp=(series.get("lastObservedTime") or event.get("deprecatedLastTimestamp")
+                               or event.get("eventTime")),
                 source=event.get("deprecatedSource") or {"component": event.get("reportingController") or ""})
     core["reportingComponent"] = event.get("reportingController") or ""
     return core
