@@ -269,3 +269,12 @@ def test_the_shell_completes_paths_after_f():
     for words in (["why", "-f", ""], ["evicted", "--filename", "du"], ["secrets-check", "-A", "-f", "./"]):
         completions = complete_words(cli, words)
         assert completions.items == [] and completions.directive == Directive.DEFAULT, words
+
+
+def test_text_from_a_dump_is_neutralised_for_the_terminal(pullmedic, tmp_path):
+    pod = build_pod("web-1", "shop", waiting_reason="ErrImagePull", uid="u-web-1")
+    event = build_event(pod, "Failed", PULL_ERROR.replace("not found", "not found\x1b]0;owned\x07\x1b[2J"))
+    dump = tmp_path / "hostile.json"
+    dump.write_text(json.dumps({"kind": "List", "apiVersion": "v1", "items": [pod, event]}))
+    shown = pullmedic("why", "-n", "shop", "-f", str(dump), expect=1)
+    assert "\x1b" not in shown.stdout + shown.stderr and "^[" in shown.stdout
