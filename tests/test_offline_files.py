@@ -227,6 +227,14 @@ def test_a_truncated_archive_is_one_error_line(pullmedic, tmp_path):
     cut = _truncated_archive(tmp_path)
     result = pullmedic("evicted", "-A", "-f", str(cut), expect=2)
     assert result.stderr.startswith(f"error: {cut}: truncated or corrupt ") and result.stderr.count("\n") == 1
+    whole = tmp_path / "plain.tar"
+    with tarfile.open(whole, "w") as tar:
+        tar.add(tmp_path / "pods.json", arcname="dump/shop/pods.json")
+    pullmedic("why", "-A", "-f", str(whole), expect=1)
+    for size in (1000, 1024, 512 * 3):  # inside the second header, at a block's end, after the first member's data
+        (tmp_path / "cut.tar").write_bytes(whole.read_bytes()[:size])
+        result = pullmedic("why", "-A", "-f", str(tmp_path / "cut.tar"), expect=2)
+        assert result.stderr.startswith(f"error: {tmp_path / 'cut.tar'}: truncated or corrupt tar archive"), size
 
 
 def test_an_object_of_an_odd_shape_degrades_that_object_only(pullmedic, tmp_path):

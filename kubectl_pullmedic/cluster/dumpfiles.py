@@ -342,6 +342,9 @@ def _members(shown: str, data: bytes) -> Iterator[Tuple[str, str, bytes]]:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
             members = [(m.name, archive.extractfile(m).read()) for m in archive.getmembers()  # type: ignore[union-attr]
                        if m.isfile() and (m.name.endswith(DOCUMENT_SUFFIXES) or _is_archive_name(m.name))]
+            # tarfile takes a cut inside a header for the end; a whole archive ends with zero blocks.
+            if data[archive.offset:archive.offset + tarfile.BLOCKSIZE] != bytes(tarfile.BLOCKSIZE):
+                raise tarfile.ReadError("unexpected end of data")
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise ValueError(f"{shown}: truncated or corrupt tar archive ({error})") from None
     for name, content in members:
