@@ -286,3 +286,13 @@ def test_text_from_a_dump_is_neutralised_for_the_terminal(pullmedic, tmp_path):
     dump.write_text(json.dumps({"kind": "List", "apiVersion": "v1", "items": [pod, event]}))
     shown = pullmedic("why", "-n", "shop", "-f", str(dump), expect=1)
     assert "\x1b" not in shown.stdout + shown.stderr and "^[" in shown.stdout
+
+
+def test_the_shell_completes_pod_names_from_the_dump(tmp_path):
+    from kubectl_pullmedic.cli.app import cli
+    from kubectl_pullmedic.cli.completion import complete_words
+
+    pods = _pods()
+    folder = _info_folder(tmp_path / "dump", pods, _events(pods))
+    completions = complete_words(cli, ["why", "-f", str(folder), "-n", "shop", "w"])
+    assert [(item.value, item.help) for item in completions.items] == [("web-1", "ErrImagePull")]
