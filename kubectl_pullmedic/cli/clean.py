@@ -19,7 +19,7 @@ from ..render.view import warnings_text
 from ..settings import Settings
 from .common import exit_code, show, write
 from .contexts import per_context
-from .options import Duration, KubectlCommand, connection_options, fleet_options, listing_options
+from .options import Duration, KubectlCommand, connection_options, filename_option, fleet_options, listing_options
 
 EXAMPLES = """\
 # See what would be deleted, and what would be kept and why
@@ -41,6 +41,7 @@ kubectl pullmedic clean -A --context prod-eu,prod-us
 
 @click.command("clean", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=("name", "json"))
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
 @click.option("--older-than", type=Duration(), metavar="DURATION", help="Only pods evicted at least this long ago (e.g. 1h, 7d).")
@@ -63,6 +64,8 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     asked. Each delete is guarded by the pod's uid and resourceVersion, so a pod recreated
     under the same name is never deleted.
     """
+    if settings.filenames:
+        raise PullmedicError("clean deletes pods from a cluster: a dump read with -f has nothing to delete")
     clusters: Dict[str, Cluster] = {}
     report = per_context(settings, lambda cluster, scope: engine.plan(
         cluster, scope, node=node, now=settings.now(), include_rejected=include_rejected, include_jobs=include_jobs,

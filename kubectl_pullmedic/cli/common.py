@@ -16,7 +16,13 @@ from .options import output_format
 
 
 def connect(settings: Settings, max_connections: int = 10, context: Optional[str] = None) -> Cluster:
-    """The invocation's cluster; ``context`` (one of several being read) instead of ``--context``."""
+    """The invocation's cluster; ``context`` (one of several being read) instead of ``--context``; with -f
+    the dump reader (the kubeconfig and connection flags unread)."""
+    if settings.filenames:
+        from ..cluster.dump import DumpCluster
+
+        stdin = getattr(settings.stdin, "buffer", settings.stdin)  # bytes, for gzip and tar on standard input
+        return DumpCluster.read(settings.filenames, settings.namespace, stdin)  # type: ignore[return-value]
     return Cluster.connect(
         kubeconfig=settings.kubeconfig,
         context=context or settings.context,

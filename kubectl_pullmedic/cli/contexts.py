@@ -26,7 +26,7 @@ R = TypeVar("R")
 
 def contexts_of(settings: Settings) -> List[str]:
     """The contexts named, or with ``--all-contexts`` every one of the kubeconfig; none: the current one."""
-    if getattr(settings, "filenames", ()) and (settings.all_contexts or len(settings.contexts) > 1):
+    if settings.filenames and (settings.all_contexts or len(settings.contexts) > 1):
         raise click.UsageError("-f/--filename reads no cluster: it cannot be combined with several contexts")
     if not settings.all_contexts:
         return list(settings.contexts)

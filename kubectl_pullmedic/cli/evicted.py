@@ -11,7 +11,8 @@ from ..engine import evicted as engine
 from ..settings import Settings
 from .common import exit_code, show
 from .contexts import per_context
-from .options import LISTING_FORMATS, KubectlCommand, connection_options, fleet_options, listing_options
+from .options import (LISTING_FORMATS, KubectlCommand, connection_options, filename_option, fleet_options,
+                      listing_options)
 
 EXAMPLES = """\
 # Evicted pods in the current namespace, with what ran short and each container's usage
@@ -27,6 +28,7 @@ kubectl pullmedic evicted -A --node node-3 -o wide
 
 @click.command("evicted", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
 @click.option("--group-by", type=click.Choice(list(GROUP_BY)), help="Count evicted pods per node, resource, owner or namespace.")

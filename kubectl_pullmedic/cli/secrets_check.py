@@ -10,7 +10,8 @@ from ..engine import secrets_check as engine
 from ..settings import Settings
 from .common import exit_code, prober_for, show
 from .contexts import per_context
-from .options import LISTING_FORMATS, KubectlCommand, connection_options, fleet_options, listing_options, probe_options
+from .options import (LISTING_FORMATS, KubectlCommand, connection_options, filename_option, fleet_options,
+                      listing_options, probe_options)
 
 EXAMPLES = """\
 # Check the pull secrets of every pod and workload in the current namespace
@@ -26,6 +27,7 @@ kubectl pullmedic secrets-check -n payments --probe --registry-ca ./corp-ca.pem
 
 @click.command("secrets-check", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @probe_options
 @fleet_options

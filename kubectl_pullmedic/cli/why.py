@@ -13,8 +13,8 @@ from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import exit_code, prober_for, show
 from .contexts import per_context
-from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, fleet_options, listing_options,
-                      probe_options)
+from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, fleet_options,
+                      listing_options, probe_options)
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace
@@ -39,6 +39,7 @@ kubectl pullmedic why -A --all-contexts
 
 @click.command("why", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @click.argument("target", required=False, metavar="[POD | TYPE/NAME]")
 @click.option("--since", type=Duration(), metavar="DURATION",
