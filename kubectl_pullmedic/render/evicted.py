@@ -27,7 +27,8 @@ def render_evicted(report: EvictedReport, view: View) -> Rendered:
     else:
         several = report.where.several_contexts
         if report.group_by:
-            out.stdout = group_table(report.groups, report.group_by, no_headers=view.no_headers, several_contexts=several)
+            out.stdout = group_table(report.groups, report.group_by, no_headers=view.no_headers,
+                                     several_contexts=several)
         else:
             out.stdout = evicted_table(report.items, report.nodes, now=view.now, wide=view.output == "wide",
                                        all_namespaces=report.where.all_namespaces, no_headers=view.no_headers,
@@ -59,7 +60,9 @@ def render_clean(report: CleanReport, view: View) -> Rendered:
 def _lines(several_contexts: bool, contexts: Sequence[Optional[str]], lines: Sequence[str]) -> str:
     """kubectl-style lines; led by a CONTEXT column when the report spans several contexts."""
     stripped = [line.rstrip("\n") for line in lines]
-    return tables.with_context_column(contexts, stripped) if several_contexts else "".join(f"{line}\n" for line in stripped)
+    if several_contexts:
+        return tables.with_context_column(contexts, stripped)
+    return "".join(f"{line}\n" for line in stripped)
 
 
 def pod_line(namespace: str, name: str, verb: str, note: str = "") -> str:
@@ -103,7 +106,8 @@ def evicted_table(items: Sequence[EvictedPod], nodes: Dict[Any, Any], *, now: da
     rows = []
     for item in items:
         eviction = item.eviction
-        row = tables.context_columns(several_contexts, [item.context or ""]) + ([item.namespace] if all_namespaces else []) + [
+        row = tables.context_columns(several_contexts, [item.context or ""]) + (
+            [item.namespace] if all_namespaces else []) + [
             item.name,
             f"{item.owner[0].lower()}/{item.owner[1]}" if item.owner else None,
             eviction.node,
@@ -129,9 +133,10 @@ def group_table(groups: Sequence[EvictionGroup], by: str, *, no_headers: bool, s
     columns = _GROUP_COLUMNS.get(by, ("nodes", "resources", "conditions", "owners"))
     cells = {"nodes": lambda g: ",".join(g.nodes), "resources": lambda g: ",".join(g.resources),
              "conditions": lambda g: ",".join(g.conditions), "owners": lambda g: ",".join(g.owners)}
-    rows = [tables.context_columns(several_contexts, g.contexts) + [g.key, g.count] + [cells[column](g) for column in columns]
-            for g in groups]
-    return tables.table((["contexts"] if several_contexts else []) + [by, "pods", *columns], rows, no_headers=no_headers)
+    rows = [tables.context_columns(several_contexts, g.contexts) + [g.key, g.count]
+            + [cells[column](g) for column in columns] for g in groups]
+    headers = (["contexts"] if several_contexts else []) + [by, "pods", *columns]
+    return tables.table(headers, rows, no_headers=no_headers)
 
 
 def group_fixes(groups: Sequence[EvictionGroup]) -> str:
@@ -158,7 +163,8 @@ def plan_summary(plan: CleanupPlan, *, kept_in_full: bool, several_contexts: boo
     """How many go, by kind and namespace (context/namespace over several contexts); then what is kept,
     each pod with its reason (or by reason)."""
     kinds = ", ".join(f"{count} {kind}" for kind, count in plan.counts_by_kind.items())
-    where = Counter(f"{item.context}/{item.namespace}" if several_contexts else item.namespace for item in plan.to_delete)
+    where = Counter(f"{item.context}/{item.namespace}" if several_contexts else item.namespace
+                    for item in plan.to_delete)
     namespaces = ", ".join(f"{namespace}: {count}" for namespace, count in sorted(where.items()))
     lines = [f"Would delete {_pods(len(plan.to_delete))}: {kinds} ({namespaces})." if plan.to_delete
              else "Nothing to delete: no evicted pods."]
@@ -205,7 +211,8 @@ def outcome_lines(outcomes: Sequence[DeleteOutcome], *, dry_run: bool, several_c
 
 def _counts(verb: str, outcomes: Sequence[DeleteOutcome]) -> str:
     counts = {result: sum(1 for o in outcomes if o.result == result) for result in (DELETED, GONE, SKIPPED, FAILED)}
-    return f"{verb} {counts[DELETED]}, already gone {counts[GONE]}, skipped {counts[SKIPPED]}, failed {counts[FAILED]}\n"
+    return (f"{verb} {counts[DELETED]}, already gone {counts[GONE]}, skipped {counts[SKIPPED]}, "
+            f"failed {counts[FAILED]}\n")
 
 
 def clean_document(plan: CleanupPlan, outcomes: Sequence[DeleteOutcome], dry_run: str,

@@ -64,8 +64,8 @@ def secrets_check(findings: Sequence[Any], probes: Sequence[Any], *, fmt: str, a
 def _finding_details(findings: Sequence[Any]) -> str:
     lines: List[str] = []
     for number, finding in enumerate(findings, 1):
-        subject = f"{finding.namespace}/{finding.workload}" + (f" ({finding.container})" if finding.container else "") + (
-            f" in context {finding.context}" if finding.context else "")
+        subject = f"{finding.namespace}/{finding.workload}" + (f" ({finding.container})" if finding.container else "")
+        subject += f" in context {finding.context}" if finding.context else ""
         lines.append(f"{number}. {finding.code} {subject}: {finding.message}")
         if finding.fix:
             lines.extend(f"   fix: {line}" if i == 0 else f"        {line}" for i, line in enumerate(finding.fix.splitlines()))

@@ -101,7 +101,8 @@ def table(groups: Sequence[DiagnosisGroup], *, now: datetime, wide: bool, all_na
     for group in groups:
         first = group.diagnoses[0]
         pod = group.name if group.pod_count == 1 else f"{group.name} ({group.pod_count} pods)"
-        row = tables.context_columns(several_contexts, group.contexts) + ([group.namespace] if all_namespaces else []) + [
+        row = tables.context_columns(several_contexts, group.contexts) + (
+            [group.namespace] if all_namespaces else []) + [
             pod,
             _container_cell(group),
             first.image,
@@ -247,5 +248,5 @@ def _ambiguity_text(ambiguity: Ambiguity) -> str:
 
 def healthy_documents(healthy: Sequence[HealthyPod]) -> List[Dict[str, Any]]:
     """The ``healthy`` list of the document: the note's state and message, then the pod."""
-    return [dict(as_document(pod.note), namespace=pod.namespace, pod=pod.pod, **({"context": pod.context} if pod.context else {}))
-            for pod in healthy]
+    return [dict(as_document(pod.note), namespace=pod.namespace, pod=pod.pod,
+                 **({"context": pod.context} if pod.context else {})) for pod in healthy]
