@@ -21,6 +21,7 @@ from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthor
 WARNING_POD_EVENTS = "type=Warning,involvedObject.kind=Pod"
 POD_EVENTS = "involvedObject.kind=Pod"
 PULL_PROGRESS_EVENTS = ("type=Normal,involvedObject.kind=Pod,reason=Pulling", "type=Normal,involvedObject.kind=Pod,reason=Pulled")
+PULLED_EVENTS = PULL_PROGRESS_EVENTS[1]
 
 
 @dataclass
@@ -91,6 +92,19 @@ def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector
         prefix = "" if isinstance(failed, Forbidden) else "cannot list events: "
         listing.warnings.append(f"{prefix}{failed.message}; diagnosing from pod status only")
     return listing
+
+
+def events_seen(cluster: Cluster, scope: Scope, selector: str, observe: Callable[[Obj], None]) -> None:
+    """Every event ``selector`` picks in scope, shown to ``observe`` page by page and not kept. Context
+    only (where the same images pulled fine): a refusal or a failure loses the hint, nothing else."""
+    try:
+        for page in cluster.list_pages("events", scope.namespace, field_selector=selector):
+            for event in page:
+                observe(event)
+    except Unauthorized:
+        raise
+    except (ApiError, ClusterUnreachable):
+        return
 
 
 Key = Tuple[Optional[str], str]
