@@ -179,9 +179,9 @@ def _registry_wide(failures: List[Diagnosis], working: WorkingImages, explained:
     found = []
     pending = [d for d in failures if d.cause in REGISTRY_FAMILIES and PodRef(d.namespace, d.pod) not in explained
                and (d.cause not in c.AUTH_CAUSES or _sends_credentials(d))]
-    for (registry, cause), group in _by(pending, lambda d: (_ref(d).registry, d.cause)).items():
+    for (registry, cause), group in _by(pending, lambda d: (_repo(d)[0], d.cause)).items():
         family = REGISTRY_FAMILIES[cause]
-        images = sorted({_ref(d).repository for d in group})
+        images = sorted({_repo(d)[1] for d in group})
         nodes = _nodes(group)
         if len(images) < 2 or len(_pod_refs(group)) < 2 or len(nodes) < 2:
             continue
@@ -196,6 +196,9 @@ def _registry_wide(failures: List[Diagnosis], working: WorkingImages, explained:
         evidence = [f"{len(pods)} pods fail with {_words(group)} on {sample(nodes)}; images {sample(images)}"]
         if worked_since:
             evidence.append(f"but a pull from {registry} succeeded on {late[0]} at {moment(late[1], now)}: not every pull fails")
+        before = sorted(set(seen.nodes) - set(nodes)) if not worked_since else []
+        if before:
+            evidence.append(f"pods that pulled from {registry} before still run on {sample(before)}")
         others = _other_registries(working, registry, since, nodes)
         if others:
             evidence.append(others)
@@ -215,9 +218,9 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
     for (node, cause), group in _by(candidates, lambda d: (d.node, d.cause)).items():
         others = [d for d in failures if d.node and d.node != node]
         # A registry failing on other nodes too, or this very image, is not this node's doing.
-        registries_elsewhere = {_ref(d).registry for d in others if d.cause in REGISTRY_FAMILIES}
+        registries_elsewhere = {_repo(d)[0] for d in others if d.cause in REGISTRY_FAMILIES}
         images_elsewhere = {_repo(d) for d in others if d.cause not in NOT_NODE}
-        group = [d for d in group if _ref(d).registry not in registries_elsewhere and _repo(d) not in images_elsewhere]
+        group = [d for d in group if _repo(d)[0] not in registries_elsewhere and _repo(d) not in images_elsewhere]
         pods = _pod_refs(group)
         if len(pods) < 2:
             continue
@@ -262,13 +265,13 @@ def _namespace_wide(failures: List[Diagnosis], working: WorkingImages, explained
         unusable = [s.name for s in secrets if s.usable is not True]
         if unusable:
             return d.namespace, "", unusable[0]
-        return (d.namespace, _ref(d).registry, "") if not secrets and d.cause == c.REGISTRY_AUTH_REQUIRED else None
+        return (d.namespace, _repo(d)[0], "") if not secrets and d.cause == c.REGISTRY_AUTH_REQUIRED else None
 
     for (namespace, registry, secret), group in _by(failures, key).items():
         workloads = sorted({d.owner or f"pod/{d.pod}" for d in group})
         if len(workloads) < 2:
             continue
-        registries = sorted({_ref(d).registry for d in group})
+        registries = sorted({_repo(d)[0] for d in group})
         state = secret_state(group, secret, namespace) if secret else f"send no pull secret for {registry}"
         summary = f"{len(workloads)} workloads in {namespace} {state}"
         evidence = [f"{sample(workloads)} fail with {_words(group)}"]
@@ -312,7 +315,7 @@ def _workload_wide(failures: List[Diagnosis], explained: Set[PodRef]) -> List[Pa
         summary = f"{len(pods)} pods of {owner} fail with {cause} on {len(nodes)} nodes: what they share is the template"
         evidence = [f"nodes {sample(nodes)}; images {sample(sorted({d.image or '' for d in group}))}"]
         found.append(Pattern(WORKLOAD_WIDE, f"{namespace}/{owner}", summary, pods, [cause], nodes,
-                             sorted({_ref(d).registry for d in group}), _since(group), evidence,
+                             sorted({_repo(d)[0] for d in group}), _since(group), evidence,
                              workload_checks(namespace, str(owner), _since(group))))
     return found
 
@@ -345,7 +348,8 @@ def _sends_credentials(d: Diagnosis) -> bool:
 
 
 def _repo(d: Diagnosis) -> Repo:
-    return _ref(d).registry, _ref(d).repository
+    ref = _ref(d)
+    return ref.registry or "", ref.repository or ""
 
 
 def _pod_refs(group: Iterable[Diagnosis]) -> List[PodRef]:
