@@ -95,8 +95,10 @@ def registry_checks(registry: str, family: str, group: Iterable[Diagnosis], node
     else:
         steps.append(f"A rate limit counts pulls per source address (the nodes' egress) or per account: "
                      f"authenticate the pulls, or put a pull-through cache in front of {registry}")
-    steps.append("Match the first failure with a change at that time: a credential rotation, a firewall, proxy or "
-                 "DNS change, the registry's maintenance")
+    changes = {"network": "a firewall, proxy or DNS change, the registry's maintenance",
+               "credentials": "a credential rotated or revoked, a token that expired",
+               "rate-limit": "a rollout or a scale-up that pulled many images at once"}[family]
+    steps.append(f"Match the first failure with a change at that time: {changes}")
     return steps
 
 

@@ -6,21 +6,20 @@ everything". The diagnoses already say each pod's cause, node, image, owner and 
 ``WorkingImages`` holds what was seen working (containers running, ``Pulled`` events, a node's
 image list). ``find_patterns`` compares the two and claims a pattern only when that evidence
 shows it: one pod is no pattern, and "only on node-c" needs a success of the same image or
-registry on another node (otherwise it says "all failures are on node-c", nothing more).
+registry on another node (otherwise only "they fail there, and only there").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from functools import cached_property
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from . import causes as c
 from .diagnosis import Diagnosis, DiagnosisGroup, PullEvidence
-from .kube import Obj, dig, namespace_of
-from .podevents import image_in_message, last_seen, message_of, reason_of
-from .podhealth import running_repositories
 from .pulls.imageref import parse_image
+from .working import Repo, Seen, WorkingImages
 from .patternchecks import (
     image_checks, moment, namespace_checks, node_checks, registry_checks, sample, secret_state, workload_checks,
 )
@@ -38,83 +37,6 @@ NETWORK = frozenset({c.REGISTRY_DNS_FAILURE, c.REGISTRY_UNREACHABLE, c.REGISTRY_
 REGISTRY_FAMILIES = {**{cause: "network" for cause in NETWORK}, **{cause: "credentials" for cause in c.AUTH_CAUSES},
                      c.REGISTRY_RATE_LIMITED: "rate-limit"}
 NOT_NODE = frozenset({c.IMAGE_NOT_FOUND, c.INVALID_IMAGE_NAME, c.SLOW_PULL})
-KEEP_NODES = 8  # per image or registry, the nodes remembered working: enough to name some, bounded for 150,000 pods
-
-Repo = Tuple[str, str]  # (registry, repository)
-
-
-@dataclass
-class Seen:
-    """Where an image or a registry was seen working: nodes (with the newest pull there, when an event
-    said so) and namespaces, each bounded."""
-
-    nodes: Dict[str, Optional[datetime]] = field(default_factory=dict)
-    namespaces: Set[str] = field(default_factory=set)
-
-    def add(self, node: Optional[str], namespace: Optional[str], pulled: Optional[datetime]) -> None:
-        if node and (node in self.nodes or len(self.nodes) < KEEP_NODES):
-            known = self.nodes.get(node)
-            self.nodes[node] = max(known, pulled) if known and pulled else (known or pulled)
-        if namespace and len(self.namespaces) < KEEP_NODES:
-            self.namespaces.add(namespace)
-
-    def newest_pull(self, other_than: Iterable[str] = ()) -> Optional[Tuple[str, datetime]]:
-        pulls = [(moment_, node) for node, moment_ in self.nodes.items() if moment_ and node not in set(other_than)]
-        return max(pulls)[::-1] if pulls else None
-
-
-class WorkingImages:
-    """What the cluster showed working, gathered as pods, events and nodes stream by (kept small)."""
-
-    def __init__(self) -> None:
-        self.repositories: Dict[Repo, Seen] = {}
-        self.registries: Dict[str, Seen] = {}
-        self.nodes: Set[str] = set()  # nodes that run something: other nodes exist to compare with
-
-    def _add(self, repo: Repo, node: Optional[str], namespace: Optional[str], pulled: Optional[datetime]) -> None:
-        self.repositories.setdefault(repo, Seen()).add(node, namespace, pulled)
-        self.registries.setdefault(repo[0], Seen()).add(node, namespace, pulled)
-
-    def add_pod(self, pod: Any) -> None:
-        """Every running container: its image was pulled (or present) on the pod's node."""
-        found = running_repositories(pod)
-        node = dig(pod, "spec", "nodeName") if found else None
-        node = node if isinstance(node, str) and node else None
-        if node:
-            self.nodes.add(node)
-        for repo in found:
-            self._add(repo, node, namespace_of(pod) or None, None)
-
-    def add_event(self, event: Obj) -> None:
-        """A ``Successfully pulled image`` event: a pull that worked, on its node, at its time.
-        ("already present on machine" is a Pulled event too, but no pull.)"""
-        if not isinstance(event, dict) or reason_of(event) != "Pulled" or "Successfully pulled" not in message_of(event):
-            return
-        ref = parse_image(image_in_message(event))
-        node = dig(event, "source", "host") or event.get("reportingInstance")
-        node = node if isinstance(node, str) and node else None
-        if ref.valid and ref.repository:
-            namespace = dig(event, "involvedObject", "namespace")
-            self._add((ref.registry, ref.repository), node, namespace if isinstance(namespace, str) else None,
-                      last_seen(event))
-
-    def add_node(self, node: Any) -> None:
-        """``node.status.images``: what the node holds, pulled at some time."""
-        name = dig(node, "metadata", "name")
-        images = dig(node, "status", "images")
-        for image in images if isinstance(images, list) and isinstance(name, str) else ():
-            names = dig(image, "names")
-            for text in names if isinstance(names, list) else ():
-                ref = parse_image(text) if isinstance(text, str) else None
-                if ref is not None and ref.valid and ref.repository:
-                    self._add((ref.registry, ref.repository), name, None, None)
-                    break
-
-    @property
-    def running_images(self) -> frozenset:
-        """(registry, repository) seen working: what a mistyped name most likely meant."""
-        return frozenset(self.repositories)
-
 
 @dataclass(frozen=True)
 class PodRef:
@@ -140,8 +62,12 @@ class Pattern:
     DOCUMENT_FIELDS = ("kind", "subject", "summary", "since", "causes", "nodes", "registries", "evidence", "checks",
                        "pods")
 
+    @cached_property
+    def _covered(self) -> FrozenSet[PodRef]:
+        return frozenset(self.pods)
+
     def covers(self, group: DiagnosisGroup) -> bool:
-        return any(PodRef(d.namespace, d.pod) in self.pods for d in group.diagnoses)
+        return any(PodRef(d.namespace, d.pod) in self._covered for d in group.diagnoses)
 
 
 def wants_pull_history(patterns: Iterable[Pattern]) -> bool:
@@ -161,7 +87,7 @@ def find_patterns(diagnoses: Iterable[Diagnosis], working: Optional[WorkingImage
     found += _node_bound(failures, working, _pods_of(found), now)
     found += _image_wide(failures, working, _pods_of(found))
     found += _workload_wide(failures, _pods_of(found))
-    return found
+    return sorted(found, key=lambda p: (p.since is None, p.since or datetime.min, KINDS.index(p.kind)))
 
 
 def patterns_of(group: DiagnosisGroup, patterns: Iterable[Pattern]) -> List[Pattern]:
@@ -196,7 +122,7 @@ def _registry_wide(failures: List[Diagnosis], working: WorkingImages, explained:
         evidence = [f"{len(pods)} pods fail with {_words(group)} on {sample(nodes)}; images {sample(images)}"]
         if worked_since:
             evidence.append(f"but a pull from {registry} succeeded on {late[0]} at {moment(late[1], now)}: not every pull fails")
-        before = sorted(set(seen.nodes) - set(nodes)) if not worked_since else []
+        before = sorted(seen.nodes) if not worked_since else []
         if before:
             evidence.append(f"pods that pulled from {registry} before still run on {sample(before)}")
         others = _other_registries(working, registry, since, nodes)
@@ -214,13 +140,19 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
     "they fail there and only there"."""
     candidates = [d for d in failures if d.node and d.cause not in NOT_NODE and PodRef(d.namespace, d.pod) not in explained]
     failing_nodes = {d.node for d in failures if d.node}
+    # Where each registry fails as a registry can, and each image as a node can: a registry failing on
+    # other nodes too, or this very image, is not this node's doing.
+    registry_nodes: Dict[str, Set[str]] = {}
+    image_nodes: Dict[Repo, Set[str]] = {}
+    for d in failures:
+        if d.node and d.cause in REGISTRY_FAMILIES:
+            registry_nodes.setdefault(_repo(d)[0], set()).add(d.node)
+        if d.node and d.cause not in NOT_NODE:
+            image_nodes.setdefault(_repo(d), set()).add(d.node)
     found = []
     for (node, cause), group in _by(candidates, lambda d: (d.node, d.cause)).items():
-        others = [d for d in failures if d.node and d.node != node]
-        # A registry failing on other nodes too, or this very image, is not this node's doing.
-        registries_elsewhere = {_repo(d)[0] for d in others if d.cause in REGISTRY_FAMILIES}
-        images_elsewhere = {_repo(d) for d in others if d.cause not in NOT_NODE}
-        group = [d for d in group if _repo(d)[0] not in registries_elsewhere and _repo(d) not in images_elsewhere]
+        group = [d for d in group if not registry_nodes.get(_repo(d)[0], set()) - {node}
+                 and not image_nodes.get(_repo(d), set()) - {node}]
         pods = _pod_refs(group)
         if len(pods) < 2:
             continue
@@ -233,7 +165,9 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
                     "on another node"]
         pulled = [p for p in (working.repositories.get(repo, Seen()).newest_pull([node]) for repo in repos) if p]
         if same_image or same_registry:
-            what = (f"the same image{'s run' if len(repos) > 1 else ' runs'}" if same_image
+            elsewhere = [repo for repo in repos if set(working.repositories.get(repo, Seen()).nodes) - {node}]
+            what = (f"{len(elsewhere)} of these {len(repos)} images run" if same_image and len(elsewhere) < len(repos)
+                    else f"the same image{'s run' if len(repos) > 1 else ' runs'}" if same_image
                     else f"images from {sample(registries)} run")
             summary = f"{len(pods)} pods fail on {node} only; {what} on {sample(same_image or same_registry)}"
             if pulled:

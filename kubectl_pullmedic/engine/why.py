@@ -14,7 +14,8 @@ from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts
 from ..core.evictions.context import is_critical
 from ..core.kube import name_of, namespace_of, uid_of
 from ..core.diagnosis import Diagnosis
-from ..core.patterns import WorkingImages, find_patterns, wants_pull_history
+from ..core.patterns import find_patterns, wants_pull_history
+from ..core.working import WorkingImages
 from ..core.podevents import EventIndex
 from ..core.pulls.progress import SLOW_PULL_AFTER, may_be_pulling, pulls_by_node
 from ..core.probing.plan import DiagnosisKey, ProbeTarget, diagnosis_targets, facts_for_probing

@@ -20,7 +20,7 @@ def patterns_block(patterns: Sequence[Pattern], *, now: datetime, color: bool) -
 def _pattern(pattern: Pattern, now: datetime, color: bool) -> str:
     lines = [tables.style(f"Pattern {pattern.kind}", "bold", color) + f": {pattern.summary}"]
     if pattern.since is not None:
-        lines.append(_field("First failure", _when(pattern.since, now)))
+        lines.append(_field("Started", _when(pattern.since, now)))
     for number, sentence in enumerate(pattern.evidence):
         lines.append(_field("Evidence" if number == 0 else "", sentence))
     lines.append(_field("Pods", sample([f"{pod.namespace}/{pod.name}" for pod in pattern.pods], 4)))
@@ -34,7 +34,7 @@ def pattern_note(group: DiagnosisGroup, patterns: Sequence[Pattern], now: dateti
     """The short note of a finding: which pattern it is part of (the block above says the rest)."""
     notes: List[str] = []
     for pattern in patterns_of(group, patterns):
-        since = f", first failure {moment(pattern.since, now)}" if pattern.since is not None else ""
+        since = f", since {moment(pattern.since, now)}" if pattern.since is not None else ""
         notes.append(f"{pattern.kind} {pattern.subject} ({len(pattern.pods)} pods{since})")
     return "; ".join(notes) or None
 
