@@ -231,3 +231,55 @@ def test_what_was_seen_working_stays_bounded_and_only_real_pulls_count():
     working.add_event(present)
     assert ("public.ecr.aws", "acme/transcoder") not in working.repositories
     assert working.running_images == frozenset({("public.ecr.aws", "acme/thumbnailer")})
+
+
+def test_node_images_count_as_seen_working():
+    working = WorkingImages()
+    working.add_node({"metadata": {"name": "node-b"}, "status": {"images": [
+        {"names": ["public.ecr.aws/acme/thumbnailer@sha256:" + "a" * 64, "public.ecr.aws/acme/thumbnailer:3.2.0"],
+         "sizeBytes": 48211537}, {"names": None}, "not an image"]}})
+    assert working.repositories[("public.ecr.aws", "acme/thumbnailer")].nodes == {"node-b": None}
+
+
+# ---------------------------------------------------------------- through the CLI, over HTTP
+
+
+PULLED_EVERYWHERE = "type=Normal,involvedObject.kind=Pod,reason=Pulled"
+
+
+def _pulled_lists(sandbox) -> List[Any]:
+    """The Pulled-event lists not narrowed to some pods' uids: the one read only for a pattern."""
+    return [r for r in sandbox.requests if r.path.endswith("/events")
+            and r.query.get("fieldSelector") == PULLED_EVERYWHERE]
+
+
+def test_the_scenario_patterns_are_named_with_their_pods(pullmedic, scenario_sandbox):
+    document = pullmedic("why", "-A", "-o", "json", sandbox=scenario_sandbox, expect=1).json()
+    found = {(p["kind"], p["subject"]): sorted(f'{pod["namespace"]}/{pod["name"]}' for pod in p["pods"])
+             for p in document["patterns"]}
+    assert found == {
+        ("NodeBound", "node-e"): ["media/thumbnailer-5f7c9d8b6x-x7n5v", "media/transcoder-7d9b8c6f4q-r9c4j",
+                                  "media/uploader-6c8f7b5d9w-m3t8s"],
+        ("RegistryWide", "artifacts.acme.io"): ["warehouse/inventory-8b6d5f9c7k-v6k9q", "warehouse/inventory-8b6d5f9c7k-w2x7l",
+                                                "warehouse/picker-9c7f6d8b5m-t4z8n", "warehouse/shipping-api-4f9d7c6b8p-j8r3c"],
+        ("NamespaceWide", "reports"): ["reports/archiver-8f6b7d5c9v-g4s8h", "reports/pdf-renderer-7b5c8f9d6r-z5m2k",
+                                       "reports/report-builder-6d9f8c7b5t-p3l7x"],
+    }
+    node_bound = next(p for p in document["patterns"] if p["kind"] == "NodeBound")
+    # the newest pull of the same images elsewhere: transcoder's on node-b, 62 s after thumbnailer's on node-a
+    assert "the same images run on node-a, node-b and node-c" not in node_bound["summary"]
+    assert "2 of these 3 images run on node-a, node-b and node-c (pulled on node-b at " in node_bound["summary"]
+    table = pullmedic("why", "-A", sandbox=scenario_sandbox, expect=1).stdout
+    assert "Pattern NodeBound: 3 pods fail on node-e only" in table
+    assert table.count("  Pattern:       RegistryWide artifacts.acme.io (4 pods, since ") == 3  # 3 findings, 4 pods
+
+
+def test_the_pulled_list_is_read_only_when_a_node_or_registry_pattern_shows(pullmedic, scenario_sandbox):
+    scenario_sandbox.clear_requests()
+    pullmedic("why", "-n", "reports", sandbox=scenario_sandbox, expect=1)  # a namespace pattern: nothing more read
+    assert _pulled_lists(scenario_sandbox) == []
+    pullmedic("why", "-n", "shop", sandbox=scenario_sandbox, expect=1)  # no pattern
+    assert _pulled_lists(scenario_sandbox) == []
+    pullmedic("why", "-n", "media", sandbox=scenario_sandbox, expect=1)  # a node pattern: one list of the scope
+    [listed] = _pulled_lists(scenario_sandbox)
+    assert listed.path == "/api/v1/namespaces/media/events"
