@@ -31,14 +31,15 @@ class Seen:
     namespaces: Set[str] = field(default_factory=set)
 
     def add(self, node: Optional[str], namespace: Optional[str], pulled: Optional[datetime]) -> None:
-        if node and (node in self.nodes or len(self.nodes) < KEEP_NODES):
+        if node and (pulled is not None or node not in self.nodes) and (node in self.nodes or len(self.nodes) < KEEP_NODES):
             known = self.nodes.get(node)
             self.nodes[node] = max(known, pulled) if known and pulled else (known or pulled)
         if namespace and len(self.namespaces) < KEEP_NODES:
             self.namespaces.add(namespace)
 
     def newest_pull(self, other_than: Iterable[str] = ()) -> Optional[Tuple[str, datetime]]:
-        pulls = [(moment_, node) for node, moment_ in self.nodes.items() if moment_ and node not in set(other_than)]
+        skip = set(other_than)
+        pulls = [(moment_, node) for node, moment_ in self.nodes.items() if moment_ and node not in skip]
         return max(pulls)[::-1] if pulls else None
 
 
