@@ -68,12 +68,12 @@ def node_checks(node: str, group: Iterable[Diagnosis], registries: Sequence[str]
         if good:
             steps.append(f"and from {good[0]}, where it works, to compare: " + on_node(good[0], "curlimages/curl", probe))
         steps.append("The runtime's proxy settings on the node (HTTP_PROXY, NO_PROXY): "
-                     + on_node(node, "busybox", "chroot /host systemctl show --property=Environment containerd"))
+                     + on_node(node, "busybox", "chroot /host systemctl show --property=Environment containerd crio docker"))
     if c.NODE_DISK_FULL in causes:
         steps.append("The node's free space for images: "
                      + on_node(node, "busybox", "df -h /host/var/lib/containerd /host/var/lib/kubelet"))
     steps.append("The runtime's recent errors: "
-                 + on_node(node, "busybox", "chroot /host journalctl -u containerd --since -1h --no-pager"))
+                 + on_node(node, "busybox", "chroot /host journalctl -u containerd -u crio -u docker --since -1h --no-pager"))
     steps.append(f"Keep new pods off {node} while you look: kubectl cordon {node}")
     return steps
 
