@@ -200,7 +200,7 @@ def test_namespace_wide_missing_secret():
     assert wide.kind == NAMESPACE_WIDE and wide.subject == "reports"
     assert wide.summary == "3 workloads in reports name pull secret harbor-reports, which does not exist in reports"
     assert "pods in shop run images from harbor.acme.io" in wide.evidence
-    assert "kubectl get secret harbor-reports -n reports" in wide.checks
+    assert any("kubectl get secrets -A --field-selector metadata.name=harbor-reports" in step for step in wide.checks)
     # One workload naming it is that workload's problem, not the namespace's.
     one = Cluster()
     one.failing("builder-1", "node-a", "harbor.acme.io/reports/builder:1.0.0", UNAUTHORIZED, namespace="reports",
@@ -283,3 +283,21 @@ def test_the_pulled_list_is_read_only_when_a_node_or_registry_pattern_shows(pull
     pullmedic("why", "-n", "media", sandbox=scenario_sandbox, expect=1)  # a node pattern: one list of the scope
     [listed] = _pulled_lists(scenario_sandbox)
     assert listed.path == "/api/v1/namespaces/media/events"
+
+
+def test_a_refusal_or_an_unknown_cause_is_blamed_on_a_node_only_when_the_same_image_works_elsewhere():
+    cluster = Cluster()
+    cluster.failing("fraud-1", "node-a", "harbor.acme.io/payments/fraud:1.8.0", UNAUTHORIZED, workload="fraud")
+    cluster.failing("payouts-1", "node-a", "harbor.acme.io/payments/payouts:2.0.0", UNAUTHORIZED, workload="payouts")
+    # Other pods pull from harbor.acme.io on node-d (with their own secrets): these send none, and that is why.
+    [wide] = cluster.patterns(seen(running("harbor.acme.io/payments/ledger:4.2.0", "node-d")))
+    assert wide.kind == NAMESPACE_WIDE and wide.summary == "2 workloads in shop send no pull secret for harbor.acme.io"
+    unknown = Cluster()
+    unknown.failing("notebook-1", "node-c", "quay.io/acme/notebook:1.0.0", "Failed to pull image \"{image}\": "
+                    "rpc error: code = Unknown desc = something odd", workload="notebook")
+    unknown.failing("trainer-1", "node-c", "quay.io/acme/trainer:2.3.0", "Failed to pull image \"{image}\": "
+                    "rpc error: code = Unknown desc = something odd", workload="trainer")
+    assert {d.cause for d in unknown.diagnoses()} == {"PullFailed"}
+    assert unknown.patterns(seen(running("quay.io/acme/other:1.0.0", "node-b"))) == []
+    [bound] = unknown.patterns(seen(running("quay.io/acme/trainer:2.3.0", "node-b")))
+    assert bound.kind == NODE_BOUND and bound.summary.startswith("2 pods fail on node-c only; 1 of these 2 images run on node-b")

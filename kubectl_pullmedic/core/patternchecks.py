@@ -105,7 +105,8 @@ def registry_checks(registry: str, family: str, group: Iterable[Diagnosis], node
 def namespace_checks(namespace: str, secret: str, registries: Sequence[str]) -> List[str]:
     """A namespace's pull secret: is it there, and where else does one of that name live."""
     if secret:
-        return [f"kubectl get secret {secret} -n {namespace}",
+        return [f"The pull secrets {namespace} has: kubectl get secrets -n {namespace} "
+                "--field-selector type=kubernetes.io/dockerconfigjson",
                 f"Where a secret of that name exists: kubectl get secrets -A --field-selector metadata.name={secret}",
                 f"Every pull secret of the namespace checked: kubectl pullmedic secrets-check -n {namespace}"]
     return [f"The pull secrets the namespace's service accounts add: kubectl get serviceaccounts -n {namespace} "

@@ -37,6 +37,9 @@ NETWORK = frozenset({c.REGISTRY_DNS_FAILURE, c.REGISTRY_UNREACHABLE, c.REGISTRY_
 REGISTRY_FAMILIES = {**{cause: "network" for cause in NETWORK}, **{cause: "credentials" for cause in c.AUTH_CAUSES},
                      c.REGISTRY_RATE_LIMITED: "rate-limit"}
 NOT_NODE = frozenset({c.IMAGE_NOT_FOUND, c.INVALID_IMAGE_NAME, c.SLOW_PULL})
+# Causes a node can explain only when the very image works elsewhere: a refusal (the pod's own
+# credentials, or the node's identity) and a failure whose cause is unknown.
+ONLY_WITH_THE_SAME_IMAGE = c.AUTH_CAUSES | {c.PULL_FAILED}
 
 @dataclass(frozen=True)
 class PodRef:
@@ -104,7 +107,7 @@ def _registry_wide(failures: List[Diagnosis], working: WorkingImages, explained:
     credential, or its rate limit), not a node and not one image."""
     found = []
     pending = [d for d in failures if d.cause in REGISTRY_FAMILIES and PodRef(d.namespace, d.pod) not in explained
-               and (d.cause not in c.AUTH_CAUSES or _sends_credentials(d))]
+               and (d.cause not in c.AUTH_CAUSES or _sends_credentials(d) is True)]
     for (registry, cause), group in _by(pending, lambda d: (_repo(d)[0], d.cause)).items():
         family = REGISTRY_FAMILIES[cause]
         images = sorted({_repo(d)[1] for d in group})
@@ -138,7 +141,8 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
     """Several pods failing the same way on one node, for images and registries that fail nowhere else:
     the node's network, disk, runtime or proxy. Claimed only with a success elsewhere; else only
     "they fail there and only there"."""
-    candidates = [d for d in failures if d.node and d.cause not in NOT_NODE and PodRef(d.namespace, d.pod) not in explained]
+    candidates = [d for d in failures if d.node and d.cause not in NOT_NODE and PodRef(d.namespace, d.pod) not in explained
+                  and (d.cause not in c.AUTH_CAUSES or _sends_credentials(d) is not False)]
     failing_nodes = {d.node for d in failures if d.node}
     # Where each registry fails as a registry can, and each image as a node can: a registry failing on
     # other nodes too, or this very image, is not this node's doing.
@@ -164,7 +168,7 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
         evidence = [f"{len(pods)} pods fail with {cause} on {node} ({_images(repos)}); no pod fails pulling {these} "
                     "on another node"]
         pulled = [p for p in (working.repositories.get(repo, Seen()).newest_pull([node]) for repo in repos) if p]
-        if same_image or same_registry:
+        if same_image or (same_registry and cause not in ONLY_WITH_THE_SAME_IMAGE):
             elsewhere = [repo for repo in repos if set(working.repositories.get(repo, Seen()).nodes) - {node}]
             what = (f"{len(elsewhere)} of these {len(repos)} images run" if same_image and len(elsewhere) < len(repos)
                     else f"the same image{'s run' if len(repos) > 1 else ' runs'}" if same_image
@@ -174,7 +178,7 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
                 newest = max(pulled, key=lambda p: p[1])
                 summary += f" (pulled on {newest[0]} at {moment(newest[1], now)})"
             kind = NODE_BOUND
-        elif cause not in c.AUTH_CAUSES and len({_workload(d) for d in group}) > 1 and (
+        elif cause not in ONLY_WITH_THE_SAME_IMAGE and len({_workload(d) for d in group}) > 1 and (
                 working.nodes - {node} or failing_nodes - {node}):
             summary = (f"{len(pods)} pods fail with {cause} on {node}, and only there; no pull of {these} was seen on "
                        "another node to compare")
@@ -275,10 +279,10 @@ def _ref(d: Diagnosis):
     return d.evidence.reference if isinstance(d.evidence, PullEvidence) else parse_image(d.image)
 
 
-def _sends_credentials(d: Diagnosis) -> bool:
+def _sends_credentials(d: Diagnosis) -> Optional[bool]:
     """A pod that sends credentials and is refused: a registry-wide credential problem can show in it;
-    a pod that sends none is refused for its own want of a secret."""
-    return isinstance(d.evidence, PullEvidence) and d.evidence.pull_secrets.sends_credentials is True
+    a pod that sends none is refused for its own want of a secret. None: not known."""
+    return d.evidence.pull_secrets.sends_credentials if isinstance(d.evidence, PullEvidence) else None
 
 
 def _repo(d: Diagnosis) -> Repo:
