@@ -301,3 +301,52 @@ def test_a_refusal_or_an_unknown_cause_is_blamed_on_a_node_only_when_the_same_im
     assert unknown.patterns(seen(running("quay.io/acme/other:1.0.0", "node-b"))) == []
     [bound] = unknown.patterns(seen(running("quay.io/acme/trainer:2.3.0", "node-b")))
     assert bound.kind == NODE_BOUND and bound.summary.startswith("2 pods fail on node-c only; 1 of these 2 images run on node-b")
+
+
+# ---------------------------------------------------------------- invariants over many clusters
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import event as tally  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORDINGS = (UNREACHABLE, UNAVAILABLE, UNAUTHORIZED, NOT_FOUND)
+FAILING_POD = st.tuples(st.sampled_from(["node-a", "node-b", "node-e", None]),
+                        st.sampled_from(["public.ecr.aws/acme/a:1", "public.ecr.aws/acme/b:2", "quay.io/acme/c:3",
+                                         "artifacts.acme.io/w/d:4"]),
+                        st.sampled_from(WORDINGS), st.sampled_from(["shop", "reports"]),
+                        st.sampled_from(["web", "worker", "jobs"]), st.booleans(), st.integers(0, 59))
+RUNNING_POD = st.tuples(st.sampled_from(["public.ecr.aws/acme/a:1", "quay.io/acme/c:3", "docker.io/library/nginx:1.27"]),
+                        st.sampled_from(["node-a", "node-b", "node-c", "node-e"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(FAILING_POD, max_size=9), st.lists(RUNNING_POD, max_size=4))
+def test_patterns_hold_only_what_the_evidence_shows(failing, runs):
+    cluster = Cluster()
+    for number, (node, image, wording, namespace, workload, secret, minute) in enumerate(failing):
+        cluster.failing(f"{workload}-{number}", node, image, wording, namespace=namespace, workload=workload,
+                        first=f"2026-03-01T11:{minute:02d}:00Z", secrets=["regcred"] if secret else None)
+    working = seen(*(running(image, node) for image, node in runs))
+    diagnoses = cluster.diagnoses()
+    patterns = cluster.patterns(working)
+    covered = [pod for pattern in patterns for pod in pattern.pods]
+    assert len(covered) == len(set(covered)), "a pod is in one pattern at most"
+    by_pod = {PodRef(d.namespace, d.pod): d for d in diagnoses}
+    for pattern in patterns:
+        tally(pattern.kind)
+        assert len(pattern.pods) >= 2 and set(pattern.pods) <= set(by_pod)
+        mine = [by_pod[pod] for pod in pattern.pods]
+        assert pattern.since == min(d.since for d in mine)
+        assert set(pattern.causes) == {d.cause for d in mine}
+        if pattern.kind in (NODE_BOUND, SAME_NODE):
+            assert {d.node for d in mine} == {pattern.subject}, "a node pattern holds pods of that node only"
+            others = [d for d in diagnoses if d.node and d.node != pattern.subject]
+            assert not {d.image for d in others} & {d.image for d in mine}, "and its images fail nowhere else"
+        if pattern.kind == NODE_BOUND:
+            repos = {(d.evidence.reference.registry, d.evidence.reference.repository) for d in mine}
+            worked = {node for registry, _ in repos if registry in working.registries
+                      for node in working.registries[registry].nodes}
+            assert worked - {pattern.subject}, "NodeBound needs a success on another node"
+        if pattern.kind == REGISTRY_WIDE:
+            assert len({d.node for d in mine}) >= 2 and len({d.image for d in mine}) >= 2
+            assert {d.evidence.reference.registry for d in mine} == {pattern.subject}

@@ -144,14 +144,14 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
     candidates = [d for d in failures if d.node and d.cause not in NOT_NODE and PodRef(d.namespace, d.pod) not in explained
                   and (d.cause not in c.AUTH_CAUSES or _sends_credentials(d) is not False)]
     failing_nodes = {d.node for d in failures if d.node}
-    # Where each registry fails as a registry can, and each image as a node can: a registry failing on
-    # other nodes too, or this very image, is not this node's doing.
+    # Where each registry fails as a registry can, and where each image fails at all: a registry failing
+    # on other nodes too, or this very image, is not this node's doing.
     registry_nodes: Dict[str, Set[str]] = {}
     image_nodes: Dict[Repo, Set[str]] = {}
     for d in failures:
         if d.node and d.cause in REGISTRY_FAMILIES:
             registry_nodes.setdefault(_repo(d)[0], set()).add(d.node)
-        if d.node and d.cause not in NOT_NODE:
+        if d.node:
             image_nodes.setdefault(_repo(d), set()).add(d.node)
     found = []
     for (node, cause), group in _by(candidates, lambda d: (d.node, d.cause)).items():
