@@ -315,9 +315,25 @@ def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List
     return OwnerIndex(replicasets=replicasets.items, jobs=jobs.items), replicasets.warnings + jobs.warnings
 
 
+# More named nodes than this are read with one paged list (kept: the named ones) rather than a GET each:
+# 3,000 failing pods spread over 5,000 nodes are 3,000 round trips one by one, ten pages listed.
+MANY_NODES = 50
+
+
 def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], Dict[str, str], List[str]]:
-    """The named nodes (empty names skipped), the ones refused with why, and the warnings."""
-    fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
+    """The named nodes (empty names skipped), the ones refused with why, and the warnings.
+
+    A node missing from the list is absent, as a 404 says; when the list is refused, each is
+    asked for by name, since RBAC may allow ``get`` without ``list``.
+    """
+    wanted = {name for name in names if name}
+    if len(wanted) > MANY_NODES:
+        try:
+            return ({_meta(node, "name"): node for page in cluster.list_pages("nodes", None) for node in page
+                     if _meta(node, "name") in wanted}, {}, [])  # filtered page by page: only the named are kept
+        except Forbidden:
+            pass
+    fetched = get_each(cluster, "nodes", {(None, name) for name in wanted})
     return ({name: node for (_, name), node in fetched.found.items()},
             {name: why for (_, name), why in fetched.refused.items()}, fetched.warnings)
 
