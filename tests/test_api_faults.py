@@ -180,3 +180,12 @@ def test_the_deadline_also_bounds_the_waits_between_retries(pullmedic, proxy, sl
     result = pullmedic("why", "-A", "--request-timeout", "2s", sandbox=proxy, expect=2)
     assert result.stderr.splitlines()[0] == "error: injected 429"
     assert slept == [] and proxy.count("GET", PODS) == 1
+
+
+def test_kubectl_stops_a_trickled_body_at_its_request_timeout_too(kubectl, proxy):
+    """The behaviour matched: kubectl's --request-timeout also ends a body that is still arriving."""
+    many_pods(proxy)
+    rule = proxy.add("GET", r"^/api/v1/pods\?", trickle=SLOW, count=1)
+    result = kubectl(proxy.kubeconfig_path, "get", "pods", "-A", "-o", "json", "--request-timeout", "1s", expect_rc=1)
+    assert "Timeout" in result.stderr or "deadline" in result.stderr, result.stderr
+    assert rule.size > 10 * SLOW and rule.sent < rule.size / 2
