@@ -247,9 +247,11 @@ class Cluster:
                 method, url, body=payload, headers=headers, timeout=timeout, preload_content=False
             )
             data = read_body(response, deadline)
-        except self._urllib3.exceptions.HTTPError as error:
+        except (DeadlineExceeded, self._urllib3.exceptions.HTTPError) as error:
             if self._log:
                 self._log.response(method, url, "", time.monotonic() - started, ())
+            if isinstance(error, DeadlineExceeded):
+                raise
             if may_retry and method == "GET" and was_reset(error):
                 return None, RESET_WAIT
             raise self._unreachable(method, path, error) from error
