@@ -12,6 +12,8 @@ applies to its next ``count`` requests (None: all). What it does:
 - ``body=`` alone: forward, then replace the sandbox's body with these bytes (a malformed answer);
 - ``repeat_continue=True``: forward, and answer a page requested with ``continue=X`` with
   ``continue: X`` again, as a broken server or proxy would;
+- ``reset_after=N``: forward, send the headers and the body's first N bytes, then reset (a
+  connection lost mid-body);
 - ``trickle=N``: forward, then send the sandbox's answer (headers at once, the whole length
   announced) at N bytes a second; ``rule.sent`` counts the body bytes written before the client
   hung up or the body ended.
@@ -46,6 +48,7 @@ class Rule:
     reset: bool = False
     repeat_continue: bool = False
     trickle: Optional[int] = None
+    reset_after: Optional[int] = None
     hits: int = 0
     sent: int = 0
     size: int = 0  # the length of the trickled body
@@ -140,6 +143,12 @@ class FaultProxy:
                     if sent:
                         document.setdefault("metadata", {})["continue"] = sent[0]
                     data = json.dumps(document).encode()
+                if rule is not None and rule.reset_after is not None:
+                    self._send(status, headers, data[:rule.reset_after], length=len(data))
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 self._send(status, headers, data, rule.trickle if rule is not None else None, rule)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _any
@@ -157,13 +166,13 @@ class FaultProxy:
                 return response.status, kept, data
 
             def _send(self, status: int, headers: Dict[str, str], data: bytes,
-                      trickle: Optional[int] = None, rule: Optional[Rule] = None) -> None:
+                      trickle: Optional[int] = None, rule: Optional[Rule] = None, length: Optional[int] = None) -> None:
                 self.send_response(status)
                 headers = dict(headers)
                 headers.setdefault("Content-Type", "application/json")
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(len(data) if length is None else length))
                 self.end_headers()
                 if not trickle or rule is None:
                     self.wfile.write(data)

@@ -189,3 +189,17 @@ def test_kubectl_stops_a_trickled_body_at_its_request_timeout_too(kubectl, proxy
     result = kubectl(proxy.kubeconfig_path, "get", "pods", "-A", "-o", "json", "--request-timeout", "1s", expect_rc=1)
     assert "Timeout" in result.stderr or "deadline" in result.stderr, result.stderr
     assert rule.size > 10 * SLOW and rule.sent < rule.size / 2
+
+
+def test_a_read_reset_mid_body_is_retried(pullmedic, proxy, slept):
+    rule = proxy.add("GET", PODS, reset_after=100, count=1)
+    result = pullmedic("why", "-A", "-o", "json", sandbox=proxy, expect=1)
+    assert [d["pod"] for d in result.json()["items"]] == ["web-1"]
+    assert rule.hits == 1 and proxy.count("GET", PODS) == 2 and slept == [transport.RESET_WAIT]
+
+
+def test_a_read_reset_mid_body_every_time_ends_as_one_line(pullmedic, proxy, slept):
+    proxy.add("GET", PODS, reset_after=100, count=None)
+    result = pullmedic("why", "-A", sandbox=proxy, expect=2)
+    assert result.stderr.startswith(f"error: cannot reach the API server at {proxy.url}: ")
+    assert len(slept) == transport.MAX_RETRIES
