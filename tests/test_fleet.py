@@ -408,3 +408,33 @@ def test_server_dry_run_over_contexts_sends_dry_run_deletes_and_keeps_every_pod(
         deletes = [r for r in sandbox.requests if r.method == "DELETE"]
         assert len(deletes) == 1  # each context's own delete, sent with dryRun: the pods stay
     assert "shop/cache-1" in _pods(fleet.eu) and "web/queue-1" in _pods(fleet.us)
+
+
+def test_patterns_across_clusters_one_registry_pattern_and_each_clusters_own_node(pullmedic, make_sandbox,
+                                                                                   tmp_path: Path):
+    """The why-patterns case's objects in two clusters: the registry outage is one pattern over both
+    (with both clusters' pods); the node-bound failure is each cluster's own node, said twice."""
+    from kubectl_pullmedic.sandbox import load_file
+
+    objects = load_file(Path(__file__).parent / "cases" / "why-patterns" / "objects.yaml")
+    golden_now = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
+    eu, us = (make_sandbox(objects=objects, clock=lambda: golden_now) for _ in range(2))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", [("prod-eu", eu.url, eu.token, None),
+                                                            ("prod-us", us.url, us.token, None)])
+    alone = pullmedic("why", "-A", "-o", "json", "--kubeconfig", eu.kubeconfig_path, expect=1, now=golden_now).json()
+    both = pullmedic("why", "-A", "-o", "json", "--all-contexts", "--kubeconfig", kubeconfig, expect=1,
+                     now=golden_now).json()
+    one = {(p["kind"], p["subject"]): p for p in alone["patterns"]}
+    registry = [p for p in both["patterns"] if p["kind"] == "RegistryWide"]
+    assert len(registry) == 1 and registry[0]["contexts"] == ["prod-eu", "prod-us"]
+    single = one[("RegistryWide", registry[0]["subject"])]
+    assert len(registry[0]["pods"]) == 2 * len(single["pods"])
+    assert {pod["context"] for pod in registry[0]["pods"]} == {"prod-eu", "prod-us"}
+    assert registry[0]["summary"] == f"prod-eu: {single['summary']}; prod-us: {single['summary']}"
+    nodes = [p for p in both["patterns"] if p["kind"] == "NodeBound"]
+    assert [p["contexts"] for p in nodes] == [["prod-eu"], ["prod-us"]] and "contexts" not in single
+    table = pullmedic("why", "-A", "--all-contexts", "--kubeconfig", kubeconfig, expect=1, now=golden_now).stdout
+    assert "Pattern RegistryWide (contexts prod-eu, prod-us): prod-eu: every pull from" in table
+    assert "Pattern NodeBound (context prod-us): " in table
+    # the same pod name in both clusters is two pods: one row, both contexts, counted twice
+    assert "prod-eu,prod-us   media       deployment/thumbnailer (2 pods)" in table

@@ -123,8 +123,9 @@ class DiagnosisGroup:
 
     @property
     def pod_count(self) -> int:
-        """How many pods (``count`` is diagnoses: one pod may have many failing containers)."""
-        return len(self.pods)
+        """How many pods (``count`` is diagnoses: one pod may have many failing containers); a name in
+        two contexts (a StatefulSet's ``web-0``) is two pods."""
+        return len({(d.context, d.pod) for d in self.diagnoses})
 
     @property
     def containers(self) -> List[str]:

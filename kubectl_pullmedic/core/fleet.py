@@ -10,9 +10,11 @@ context. Pure: reports in, a report out.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Callable, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
 
 from .diagnose import group_diagnoses
+from .patterns import IMAGE_WIDE, KINDS, REGISTRY_WIDE, Pattern
 from .evictions.cleanup import CleanupPlan, DeleteOutcome, group_evictions
 from .reports import CleanReport, EvictedReport, SecretsReport, Where, WhyReport
 
@@ -80,7 +82,41 @@ def _why(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> WhyReport
         leftovers=_in_context_order(group_diagnoses([d for d in diagnoses if d.leftover]), asked),
         healthy=_tagged(parts, lambda report: report.healthy),
         targeted=any(report.targeted for _, report in parts),
+        patterns=_patterns(parts),
     )
+
+
+def _patterns(parts: Parts) -> List[Pattern]:
+    """Each context's patterns, with their context; a registry or an image failing in several clusters
+    is one pattern over them all (a node, a namespace or a workload is each cluster's own)."""
+    found: List[Pattern] = []
+    shared: Dict[Tuple[str, str], int] = {}
+    for context, report in parts:
+        for pattern in report.patterns:
+            mine = replace(pattern, pods=[replace(pod, context=context) for pod in pattern.pods], contexts=[context])
+            key = (pattern.kind, pattern.subject)
+            if pattern.kind in (REGISTRY_WIDE, IMAGE_WIDE) and key in shared:
+                found[shared[key]] = _joined(found[shared[key]], mine)
+                continue
+            if pattern.kind in (REGISTRY_WIDE, IMAGE_WIDE):
+                shared[key] = len(found)
+            found.append(mine)
+    return sorted(found, key=lambda p: (p.since is None, p.since or datetime.min, KINDS.index(p.kind)))
+
+
+def _joined(first: Pattern, other: Pattern) -> Pattern:
+    """One pattern over two clusters: each cluster's words said with its context, the pods of both."""
+    def said(pattern: Pattern, lines: List[str]) -> List[str]:
+        return lines if len(pattern.contexts) > 1 else [f"{pattern.contexts[0]}: {line}" for line in lines]
+
+    moments = [moment for moment in (first.since, other.since) if moment is not None]
+    return replace(first, summary="; ".join(said(first, [first.summary]) + said(other, [other.summary])),
+                   evidence=said(first, first.evidence) + said(other, other.evidence),
+                   pods=first.pods + other.pods, contexts=first.contexts + other.contexts,
+                   causes=sorted(set(first.causes) | set(other.causes)),
+                   nodes=list(dict.fromkeys(first.nodes + other.nodes)),
+                   registries=list(dict.fromkeys(first.registries + other.registries)),
+                   checks=list(dict.fromkeys(first.checks + other.checks)), since=min(moments) if moments else None)
 
 
 def _evicted(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> EvictedReport:

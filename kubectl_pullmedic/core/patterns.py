@@ -11,7 +11,7 @@ registry on another node (otherwise only "they fail there, and only there").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
@@ -45,6 +45,9 @@ ONLY_WITH_THE_SAME_IMAGE = c.AUTH_CAUSES | {c.PULL_FAILED}
 class PodRef:
     namespace: str
     name: str
+    context: Optional[str] = None  # the kubeconfig context, when several were read (core.fleet)
+
+    DOCUMENT_IF_SET = ("context",)
 
 
 @dataclass
@@ -61,16 +64,18 @@ class Pattern:
     since: Optional[datetime]  # the first failure of the pods it covers
     evidence: List[str]
     checks: List[str]
+    contexts: List[str] = field(default_factory=list)  # where it shows, when several contexts were read
 
     DOCUMENT_FIELDS = ("kind", "subject", "summary", "since", "causes", "nodes", "registries", "evidence", "checks",
-                       "pods")
+                       "pods", "contexts")
+    DOCUMENT_IF_SET = ("contexts",)
 
     @cached_property
     def _covered(self) -> FrozenSet[PodRef]:
         return frozenset(self.pods)
 
     def covers(self, group: DiagnosisGroup) -> bool:
-        return any(PodRef(d.namespace, d.pod) in self._covered for d in group.diagnoses)
+        return any(PodRef(d.namespace, d.pod, d.context) in self._covered for d in group.diagnoses)
 
 
 def wants_pull_history(patterns: Iterable[Pattern]) -> bool:

@@ -18,7 +18,8 @@ def patterns_block(patterns: Sequence[Pattern], *, now: datetime, color: bool) -
 
 
 def _pattern(pattern: Pattern, now: datetime, color: bool) -> str:
-    lines = [tables.style(f"Pattern {pattern.kind}", "bold", color) + f": {pattern.summary}"]
+    where = f" (context{'s' if len(pattern.contexts) > 1 else ''} {', '.join(pattern.contexts)})" if pattern.contexts else ""
+    lines = [tables.style(f"Pattern {pattern.kind}", "bold", color) + f"{where}: {pattern.summary}"]
     if pattern.since is not None:
         lines.append(_field("Started", _when(pattern.since, now)))
     for number, sentence in enumerate(pattern.evidence):
