@@ -423,3 +423,161 @@ def test_kubectl_get_events_watch_with_event_types(make_sandbox, kubectl_lines):
     deleted = lines.next().split()
     assert deleted[0] == "DELETED" and "Failed" in deleted
     assert process.poll() is None
+
+
+# ---------------------------------------------------------------- scripted timelines
+
+NS, RS = "storefront", "web-6f7d8c9b5"
+STOREFRONT = f"/api/v1/namespaces/{NS}/pods"
+
+
+def pod_states(sb) -> Dict[str, str]:
+    """Each storefront pod's container state: the waiting reason, or "running"."""
+    states = {}
+    for item in api_of(sb).list_namespaced_pod(NS).items:
+        state = item.status.container_statuses[0].state
+        states[item.metadata.name] = "running" if state.running else state.waiting.reason
+    return states
+
+
+def event_counts(sb, pod: str) -> Dict[str, int]:
+    events = api_of(sb).list_namespaced_event(NS, field_selector=f"involvedObject.name={pod}").items
+    counts: Dict[str, int] = {}
+    for event in events:
+        key = event.reason if event.reason != "Failed" else f"Failed: {event.message[:20]}"
+        counts[key] = counts.get(key, 0) + (event.count or 1)
+    return counts
+
+
+def test_the_missing_secret_incident_runs_on_a_manual_clock(make_sandbox, watches):
+    sb = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+    pods = ["web-6f7d8c9b5-k7x2p", "web-6f7d8c9b5-q9m4z"]
+    assert pod_states(sb) == dict.fromkeys(pods, "ImagePullBackOff")
+    stream = watches(sb, STOREFRONT, resourceVersion=sb.resource_version)
+    secrets = watches(sb, f"/api/v1/namespaces/{NS}/secrets", resourceVersion=sb.resource_version)
+    assert sb.advance_timeline(4.9) == [] and sb.get("secret", NS, "regcred") is None
+    assert sb.advance_timeline(0.1) == ["secret-created"]
+    assert summary(secrets.event()) == ("ADDED", "regcred")
+    assert pod_states(sb) == dict.fromkeys(pods, "ImagePullBackOff")  # the back-off still runs
+    assert sb.advance_timeline(10) == ["pods-pull"]
+    assert pod_states(sb) == dict.fromkeys(pods, "running")
+    modified = stream.events(2)
+    assert [summary(e) for e in modified] == [("MODIFIED", pods[0]), ("MODIFIED", pods[1])]
+    assert all(e["object"]["status"]["phase"] == "Running" for e in modified)
+    counts = event_counts(sb, pods[0])
+    assert counts["Pulling"] == 7 and counts["Pulled"] == 1 and counts["Started"] == 1
+    pulled = [e for e in api_of(sb).list_namespaced_event(NS).items if e.reason == "Pulled"][0]
+    assert pulled.message.startswith('Successfully pulled image "registry.example.com/storefront/web:2.4.1" in 2.4s')
+    assert sb.timeline.pending() == []
+    assert [what for _, what in sb.timeline.log] == [
+        "secret-created", "pods-pull", f"pull {pods[0]}: succeeds", f"pull {pods[1]}: succeeds"]
+
+
+def test_a_step_run_early_pulls_and_fails_again_with_the_back_off(make_sandbox):
+    sb = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+    pod = "web-6f7d8c9b5-k7x2p"
+    before = event_counts(sb, pod)
+    sb.run_timeline_step("pods-pull")  # the kubelet retries before anyone created the secret
+    after = event_counts(sb, pod)
+    assert pod_states(sb)[pod] == "ImagePullBackOff"
+    assert after["Pulling"] == before["Pulling"] + 1 and after["BackOff"] == before["BackOff"] + 1
+    assert after["Failed: Failed to pull image"] == before["Failed: Failed to pull image"] + 1
+    with pytest.raises(ValueError, match="already ran"):
+        sb.run_timeline_step("pods-pull")
+    with pytest.raises(ValueError, match="no timeline step"):
+        sb.run_timeline_step("nope")
+    assert sb.timeline.pending() == ["secret-created"]
+
+
+def test_the_replicaset_replaces_a_deleted_pod_which_fails_then_runs_once_the_secret_exists(make_sandbox, watches):
+    sb = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+    api = api_of(sb)
+    stream = watches(sb, STOREFRONT, resourceVersion=sb.resource_version)
+    old = api.read_namespaced_pod("web-6f7d8c9b5-k7x2p", NS)
+    api.delete_namespaced_pod(old.metadata.name, NS)  # through the API: the timeline reacts by itself
+    deleted, added, pulled = stream.events(3)
+    assert summary(deleted) == ("DELETED", old.metadata.name)
+    replacement = added["object"]
+    assert added["type"] == "ADDED" and replacement["metadata"]["name"].startswith(RS + "-")
+    assert replacement["metadata"]["name"] != old.metadata.name and replacement["metadata"]["uid"] != old.metadata.uid
+    assert replacement["metadata"]["ownerReferences"][0]["name"] == RS
+    assert replacement["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    assert replacement["spec"]["nodeName"] == "worker-1"
+    assert pulled["type"] == "MODIFIED"  # its first pull fails as the old one did: ErrImagePull
+    assert pulled["object"]["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ErrImagePull"
+    # the user creates the secret; the next replacement pulls and runs
+    api.create_namespaced_secret(NS, {"metadata": {"name": "regcred"}, "type": "kubernetes.io/dockerconfigjson",
+                                      "data": {".dockerconfigjson": "e30="}})
+    api.delete_namespaced_pod(replacement["metadata"]["name"], NS)
+    names = {}
+    for event in stream.events(3):
+        names.setdefault(event["type"], []).append(event["object"]["metadata"]["name"])
+        last = event
+    assert names["DELETED"] == [replacement["metadata"]["name"]] and len(names["ADDED"]) == 1
+    assert last["object"]["status"]["phase"] == "Running"
+    assert sorted(pod_states(sb).values()) == ["ImagePullBackOff", "running"]  # 2 replicas, no more
+    assert len(api.list_namespaced_pod(NS).items) == 2
+
+
+def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, kubectl_lines):
+    sb = make_sandbox(incident="missing-pull-secret", timeline_speed=10)  # 15 s of timeline in 1.5 s
+    process, lines = kubectl_lines(sb, "get", "pods", "-n", NS, "-w")
+    seen = [lines.next(timeout=20).split() for _ in range(5)]
+    assert seen[0][:3] == ["NAME", "READY", "STATUS"]
+    assert [row[2] for row in seen[1:3]] == ["ImagePullBackOff", "ImagePullBackOff"]
+    assert [(row[1], row[2]) for row in seen[3:]] == [("1/1", "Running"), ("1/1", "Running")]
+    assert [what for _, what in sb.timeline.log][:2] == ["secret-created", "pods-pull"]
+    assert process.poll() is None
+
+
+def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sandbox):
+    document = {
+        "apiVersion": "v1", "kind": "List",
+        "items": [build_pod("a", "lab", waiting_reason="ErrImagePull"), build_pod("b", "lab", waiting_reason="ErrImagePull")],
+        "timeline": {
+            "pulls": [{"namespace": "lab", "pod": "b", "error": "manifest unknown"}],
+            "steps": [
+                {"name": "label", "at": "1s", "patch": {"kind": "Pod", "namespace": "lab", "name": "a",
+                                                       "merge": {"metadata": {"labels": {"seen": "yes"}}}}},
+                {"name": "pull-a", "after": "label", "at": "2s", "pull": {"namespace": "lab", "pod": "a"}},
+                {"name": "pull-b", "after": "label", "at": "2s", "pull": {"namespace": "lab", "pod": "b"}},
+                {"name": "force-b", "after": "pull-b", "at": "1s",
+                 "pull": {"namespace": "lab", "pod": "b", "outcome": "succeed"}},
+                {"name": "drop-a", "at": "10s", "delete": {"kind": "pod", "namespace": "lab", "name": "a"}},
+                {"name": "gone", "when": {"absent": "pod/lab/a"}, "create": build_pod("c", "lab")},
+            ],
+        },
+    }
+    sb = make_sandbox(incident=document, timeline_clock="manual")
+    assert sb.advance_timeline(1) == ["label"] and sb.get("pod", "lab", "a")["metadata"]["labels"]["seen"] == "yes"
+    assert sb.advance_timeline(2) == ["pull-a", "pull-b"]
+    assert sb.get("pod", "lab", "a")["status"]["phase"] == "Running"  # no rule: the pull succeeds
+    waiting = sb.get("pod", "lab", "b")["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "ImagePullBackOff" and waiting["message"].endswith("ErrImagePull: manifest unknown")
+    assert sb.advance_timeline(1) == ["force-b"] and sb.get("pod", "lab", "b")["status"]["phase"] == "Running"
+    assert sb.advance_timeline(10) == ["drop-a", "gone"]
+    assert sb.get("pod", "lab", "a") is None and sb.get("pod", "lab", "c") is not None
+    with pytest.raises(ValueError, match="manual"):
+        make_sandbox(incident=document).advance_timeline(1)
+
+
+@pytest.mark.parametrize("timeline, message", [
+    ({"steps": [{"name": "x", "at": "soon", "delete": {}}]}, "like 5s"),
+    ({"steps": [{"name": "x", "create": {}, "delete": {}}]}, "exactly one of"),
+    ({"steps": [{"name": "x", "after": "y", "delete": {}}]}, "unknown step: y"),
+    ({"steps": [{"name": "x", "when": {"maybe": "pod/a/b"}, "delete": {}}]}, "exists"),
+    ({"steps": "x"}, "is a list"),
+    ({"replicaSets": ["only-a-name"]}, "NAMESPACE/NAME"),
+])
+def test_a_bad_timeline_is_refused_with_what_is_wrong(timeline, message):
+    from kubectl_pullmedic.sandbox import Sandbox
+
+    with pytest.raises(ValueError, match=message):
+        Sandbox(incident={"apiVersion": "v1", "kind": "List", "items": [], "timeline": timeline})
+
+
+def test_an_unknown_incident_names_the_built_in_ones():
+    from kubectl_pullmedic.sandbox import Sandbox
+
+    with pytest.raises(ValueError, match="missing-pull-secret"):
+        Sandbox(incident="no-such-incident")

@@ -61,7 +61,7 @@ class ChangeLog:
     """A bounded, revision-ordered history of writes that watchers can wait on."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._condition = threading.Condition(threading.Lock())
+        self._condition = threading.Condition(threading.RLock())
         self._changes: Deque[Change] = collections.deque()
         self.capacity = capacity
         self._compacted = 0  # every revision up to this one is forgotten
@@ -138,14 +138,19 @@ class ChangeLog:
             )
             if self._drop_epoch != epoch or self._closed:
                 raise StreamDropped()
+            return self.after(revision)
+
+    def wait_past(self, revision: int, timeout: float) -> None:
+        """Block until a write after ``revision`` (or the log closes), at most ``timeout`` seconds."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._revision > revision or self._closed, timeout=max(timeout, 0.0))
+
+    def after(self, revision: int) -> List[Change]:
+        """The changes after ``revision`` without waiting; TooOld when some are forgotten."""
+        with self._condition:
             if revision < self._compacted:
                 raise TooOld(revision, self._compacted)
             if not self._changes or self._revision <= revision:
                 return []
             start = max(revision + 1 - self._changes[0].revision, 0)  # revisions are contiguous
             return list(itertools.islice(self._changes, start, None))
-
-    def wait_for_revision(self, revision: int, timeout: float) -> bool:
-        """Block until the store reaches ``revision``; False on timeout."""
-        with self._condition:
-            return self._condition.wait_for(lambda: self._revision >= revision, timeout=timeout)

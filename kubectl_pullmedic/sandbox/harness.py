@@ -28,6 +28,7 @@ from kubectl_pullmedic.sandbox.api import DEFAULT_USER, ApiApp, ForbidRule, Reco
 from kubectl_pullmedic.sandbox.changes import DEFAULT_CAPACITY
 from kubectl_pullmedic.sandbox.httpserver import SandboxHTTPServer
 from kubectl_pullmedic.sandbox.store import ObjectStore, StoredObject
+from kubectl_pullmedic.sandbox.timeline import Timeline
 from kubectl_pullmedic.sandbox.watch import DEFAULT_BOOKMARK_SECONDS
 
 Obj = Dict[str, Any]
@@ -65,6 +66,8 @@ class Sandbox:
     docstring); ``clock`` fixes "now" for ages and new timestamps. ``latency_ms``, ``forbid`` and
     the objects may be changed while it runs. ``watch_history`` bounds the changes a watch can
     resume from (older versions get 410); ``watch_bookmark_seconds`` spaces BOOKMARK events.
+    ``incident`` adds a scenario with a timeline (a built-in name such as ``missing-pull-secret``,
+    a file or a document), run on a ``real`` clock (times ``timeline_speed``) or a ``manual`` one.
     """
 
     def __init__(
@@ -85,6 +88,9 @@ class Sandbox:
         client_ca: Optional[str] = None,
         watch_history: int = DEFAULT_CAPACITY,
         watch_bookmark_seconds: float = DEFAULT_BOOKMARK_SECONDS,
+        incident: Optional[Union[str, Path, Obj]] = None,
+        timeline_clock: str = "real",
+        timeline_speed: float = 1.0,
     ) -> None:
         self.token = token or "sandbox-" + secrets.token_hex(12)
         self._tls = tls
@@ -113,7 +119,16 @@ class Sandbox:
         initial: List[Obj] = loading.scenario_objects(now()) if scenarios else []
         for source in objects:
             initial.extend(loading.load_file(source) if isinstance(source, (str, Path)) else [source])
+        script: Optional[Obj] = None
+        if incident is not None:
+            incident_objects, script = loading.load_incident(incident, now())
+            initial.extend(incident_objects)
         self._store_all(initial)
+        if timeline_clock not in ("real", "manual"):
+            raise ValueError(f"timeline_clock is real or manual, not {timeline_clock!r}")
+        self.timeline: Optional[Timeline] = None
+        if script is not None:
+            self.timeline = Timeline(self.store, script, now, manual=timeline_clock == "manual", speed=timeline_speed)
 
     # ----- lifecycle ----------------------------------------------------------------------
 
@@ -126,9 +141,13 @@ class Sandbox:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pullmedic-sandbox", daemon=True
         )
         self._thread.start()
+        if self.timeline is not None:
+            self.timeline.start()
         return self
 
     def stop(self) -> None:
+        if self.timeline is not None:
+            self.timeline.stop()
         self.store.changes.close()  # open watches end instead of holding their threads
         if self._server is not None:
             self._server.shutdown()
@@ -189,6 +208,21 @@ class Sandbox:
         resourceVersion gets an ERROR event with ``410 Expired`` (even from the current one),
         and so does any later one from before now. Lists and new watches are unaffected."""
         self.store.changes.compact()
+
+    # ----- timelines -----------------------------------------------------------------------
+
+    def run_timeline_step(self, name: str) -> None:
+        """Run an incident's timeline step now, whatever its trigger (see ``timeline.py``)."""
+        self._script().run_step(name)
+
+    def advance_timeline(self, seconds: float) -> List[str]:
+        """Move a manual timeline clock; returns the steps that ran, in order."""
+        return self._script().advance(seconds)
+
+    def _script(self) -> Timeline:
+        if self.timeline is None:
+            raise ValueError("this sandbox has no timeline (start it with incident=...)")
+        return self.timeline
 
     @property
     def resource_version(self) -> str:
