@@ -606,3 +606,19 @@ def test_the_incident_hangs_together_and_the_plugin_names_its_cause(make_sandbox
     sb.advance_timeline(15)
     quiet = pullmedic("why", "-n", NS, sandbox=sb)
     assert quiet.stdout == "" and quiet.stderr.startswith("No pods with image-pull problems")
+
+
+def test_a_watch_that_falls_behind_the_history_ends_with_410(make_sandbox, watches):
+    sb = make_sandbox(objects=[build_pod("a")], watch_history=2)
+    stream = watches(sb, PODS, resourceVersion=sb.resource_version)
+    sb.add_all([build_pod(f"burst-{i}") for i in range(200)])  # one burst, far more than the history holds
+    events = stream.until_end()
+    assert {e["type"] for e in events[:-1]} <= {"ADDED"}  # what it read before it fell behind
+    assert events[-1]["type"] == "ERROR" and events[-1]["object"]["code"] == 410
+
+
+def test_a_sandbox_started_again_streams_again(make_sandbox, watches):
+    sb = make_sandbox(objects=[build_pod("a")])
+    sb.stop()
+    sb.start()
+    assert [summary(e) for e in watches(sb, PODS, timeoutSeconds=1).until_end()] == [("ADDED", "a")]

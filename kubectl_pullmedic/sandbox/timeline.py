@@ -175,6 +175,7 @@ class Timeline:
         return (time.monotonic() - self._started) * self.speed
 
     def start(self) -> None:
+        self._stop.clear()
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="pullmedic-timeline", daemon=True)
         self._thread.start()
