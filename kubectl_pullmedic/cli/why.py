@@ -12,7 +12,8 @@ from ..engine import why as engine
 from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
-from .options import LISTING_FORMATS, Duration, KubectlCommand, connection_options, listing_options, probe_options
+from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, listing_options,
+                      probe_options)
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace
@@ -34,6 +35,7 @@ kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
 
 @click.command("why", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @click.argument("target", required=False, metavar="[POD | TYPE/NAME]")
 @click.option("--since", type=Duration(), metavar="DURATION",
