@@ -18,6 +18,7 @@ from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
 from conftest import LineReader, build_event, build_pod
+from kubectl_pullmedic.sandbox.resources import resolve
 
 Obj = Dict[str, Any]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -622,3 +623,35 @@ def test_a_sandbox_started_again_streams_again(make_sandbox, watches):
     sb.stop()
     sb.start()
     assert [summary(e) for e in watches(sb, PODS, timeoutSeconds=1).until_end()] == [("ADDED", "a")]
+
+
+def test_retry_every_makes_failing_pods_pull_again_until_the_secret_exists(make_sandbox):
+    document = {
+        "apiVersion": "v1", "kind": "List",
+        "items": [build_pod("a", "lab", waiting_reason="ErrImagePull"), build_pod("b", "lab")],
+        "timeline": {"pulls": [{"namespace": "lab", "needsSecret": "regcred", "retryEvery": "10s",
+                                "error": "no basic auth credentials"}]},
+    }
+    sb = make_sandbox(incident=document, timeline_clock="manual")
+
+    def attempts() -> Tuple[int, int]:
+        counts = {"Pulling": 0, "Pulled": 0}
+        for entry in sb.store.list_page(resolve("events"), "lab", None, 0, "").items:
+            event = entry.decode()
+            if event["involvedObject"]["name"] == "a" and event["reason"] in counts:
+                counts[event["reason"]] += event["count"]
+        return counts["Pulling"], counts["Pulled"]
+
+    sb.advance_timeline(9.5)
+    assert attempts() == (0, 0)
+    sb.advance_timeline(0.5)
+    assert attempts() == (1, 0)
+    assert sb.get("pod", "lab", "a")["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    sb.advance_timeline(20)
+    assert attempts() == (3, 0)
+    sb.add({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred", "namespace": "lab"}})
+    sb.advance_timeline(10)
+    assert attempts() == (4, 1) and sb.get("pod", "lab", "a")["status"]["phase"] == "Running"
+    sb.advance_timeline(60)
+    assert attempts() == (4, 1)  # a running pod pulls no more
+    assert [what for _, what in sb.timeline.log if what.startswith("pull b")] == []  # b was running all along
