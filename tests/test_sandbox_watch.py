@@ -460,8 +460,14 @@ def test_the_missing_secret_incident_runs_on_a_manual_clock(make_sandbox, watche
     assert sb.advance_timeline(0.1) == ["secret-created"]
     assert summary(secrets.event()) == ("ADDED", "regcred")
     assert pod_states(sb) == dict.fromkeys(pods, "ImagePullBackOff")  # the back-off still runs
+    apps = client.AppsV1Api(api_of(sb).api_client)
+    assert not apps.read_namespaced_deployment("web", NS).status.ready_replicas
     assert sb.advance_timeline(10) == ["pods-pull"]
     assert pod_states(sb) == dict.fromkeys(pods, "running")
+    deployment = apps.read_namespaced_deployment("web", NS).status  # the controllers count them ready
+    assert (deployment.ready_replicas, deployment.available_replicas, deployment.unavailable_replicas) == (2, 2, None)
+    assert [(c.type, c.status) for c in deployment.conditions] == [("Available", "True")]
+    assert apps.read_namespaced_replica_set(RS, NS).status.ready_replicas == 2
     modified = stream.events(2)
     assert [summary(e) for e in modified] == [("MODIFIED", pods[0]), ("MODIFIED", pods[1])]
     assert all(e["object"]["status"]["phase"] == "Running" for e in modified)
@@ -520,7 +526,7 @@ def test_the_replicaset_replaces_a_deleted_pod_which_fails_then_runs_once_the_se
     assert len(api.list_namespaced_pod(NS).items) == 2
 
 
-def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, kubectl_lines):
+def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, kubectl_lines, kubectl):
     sb = make_sandbox(incident="missing-pull-secret", timeline_speed=10)  # 15 s of timeline in 1.5 s
     process, lines = kubectl_lines(sb, "get", "pods", "-n", NS, "-w")
     seen = [lines.next(timeout=20).split() for _ in range(5)]
@@ -529,6 +535,8 @@ def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, k
     assert [(row[1], row[2]) for row in seen[3:]] == [("1/1", "Running"), ("1/1", "Running")]
     assert [what for _, what in sb.timeline.log][:2] == ["secret-created", "pods-pull"]
     assert process.poll() is None
+    rollout = kubectl(sb, "rollout", "status", "deployment/web", "-n", NS, "--timeout=20s")
+    assert 'deployment "web" successfully rolled out' in rollout.stdout
 
 
 def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sandbox):

@@ -43,7 +43,6 @@ from kubectl_pullmedic.sandbox.store import ObjectStore
 from kubectl_pullmedic.sandbox.timelinespec import PullRule, Step, parse
 
 Obj = Dict[str, Any]
-REPLICASETS = resolve("replicasets")
 
 
 class Timeline:
@@ -229,7 +228,7 @@ class Timeline:
         namespace = str(dig(deleted, "metadata", "namespace", default=""))
         if owner.get("kind") != "ReplicaSet" or (namespace, owner.get("name")) not in self.replica_sets:
             return
-        entry = self.store.get(REPLICASETS, namespace, str(owner.get("name")))
+        entry = self.store.get(kubelet.REPLICASETS, namespace, str(owner.get("name")))
         if entry is None:
             return
         replica_set = entry.decode()
@@ -261,7 +260,14 @@ class Timeline:
         error = rule.error if rule else PullRule.error
         took = rule.seconds if rule else PullRule.seconds
         self.log.append((self.time(), f"pull {pod['metadata']['name']}: {'succeeds' if succeeds else 'fails'}"))
-        return kubelet.pull(self.store, pod, succeeds, error, took, self.now())
+        pulled = kubelet.pull(self.store, pod, succeeds, error, took, self.now())
+        self._refresh_owner(pulled)
+        return pulled
+
+    def _refresh_owner(self, pod: Obj) -> None:
+        owner = kubelet.controller_of(pod) or {}
+        if owner.get("kind") == "ReplicaSet":
+            kubelet.refresh_workload(self.store, str(pod["metadata"]["namespace"]), str(owner.get("name")), self.now())
 
     def _do_create(self, obj: Obj) -> None:
         self.store.put(dict(obj))
