@@ -406,6 +406,8 @@ def test_kubectl_get_pods_watch_prints_each_change(make_sandbox, kubectl_lines):
     assert process.poll() is None  # still watching
     watched = [r for r in sb.requests if r.query.get("watch") == "true"]
     assert watched and watched[0].query["resourceVersion"] == "2"  # from the list's version
+    sb.drop_watches()  # kubectl get -w does not watch again: a cut stream ends it
+    assert process.wait(timeout=10) == 0 and lines.next() is None
 
 
 def test_kubectl_get_events_watch_with_event_types(make_sandbox, kubectl_lines):
