@@ -555,7 +555,8 @@ def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sand
                 {"name": "force-b", "after": "pull-b", "at": "1s",
                  "pull": {"namespace": "lab", "pod": "b", "outcome": "succeed"}},
                 {"name": "drop-a", "at": "10s", "delete": {"kind": "pod", "namespace": "lab", "name": "a"}},
-                {"name": "gone", "when": {"absent": "pod/lab/a"}, "create": build_pod("c", "lab")},
+                {"name": "gone", "when": {"absent": "pod/lab/a"},
+                 "create": build_pod("c", "lab", waiting_reason="ContainerCreating")},
             ],
         },
     }
@@ -568,6 +569,9 @@ def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sand
     assert sb.advance_timeline(1) == ["force-b"] and sb.get("pod", "lab", "b")["status"]["phase"] == "Running"
     assert sb.advance_timeline(10) == ["drop-a", "gone"]
     assert sb.get("pod", "lab", "a") is None and sb.get("pod", "lab", "c") is not None
+    failed = sb.timeline.pull("lab", "c", outcome="fail")  # a test's own pull, outside the steps
+    assert failed["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ErrImagePull"
+    assert sb.timeline.pull("lab", "c")["status"]["phase"] == "Running"  # no rule for c: it succeeds
     with pytest.raises(ValueError, match="manual"):
         make_sandbox(incident=document).advance_timeline(1)
 
