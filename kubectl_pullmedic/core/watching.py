@@ -1,0 +1,350 @@
+"""What changed, as ``why --watch`` and ``retry`` follow pods: the previous and new state of a pod
+(and its new events) in, typed ``Change``s out.
+
+Pure: the watch streams are read in ``cluster.watch``, the loop runs in ``engine.watch``; here
+``Follow`` only keeps what it was told (pods by uid, their pull events, which pods are followed)
+and says what is new. A container's cause always comes from ``diagnose.diagnose_pods``, so a
+line says exactly what ``why`` would; a pull attempt from the kubelet's ``Pulling`` event (its
+count is the attempt), a pull's duration from its ``Pulled`` event. A pod of a controller that is
+deleted is followed into the pod that replaces it (same controller uid).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .diagnose import diagnose_pods
+from .kube import Obj, dig, iter_containers, name_of, namespace_of, owner_reference, uid_of
+from .podevents import EventIndex, container_of, count_of, involved, is_failed_pull, last_seen, message_of, reason_of
+from .podhealth import waiting_reason
+
+FAILING, CAUSE_CHANGED, PULL_FAILED = "failing", "cause-changed", "pull-failed"
+PULLING, PULLED, RUNNING, COMPLETED, WAITING, EXITED = "pulling", "pulled", "running", "completed", "waiting", "exited"
+DELETED, REPLACED, ADDED = "deleted", "replaced", "added"
+
+_PULLED_RE = re.compile(r'^Successfully pulled image "[^"]*" in (?P<took>(?:[0-9.]+[a-zµ]+)+)'
+                        r'(?: \((?P<waited>(?:[0-9.]+[a-zµ]+)+) including waiting\))?')
+_GO_PART_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_STARTING = ("ContainerCreating", "PodInitializing")
+_UNKNOWN_EVENTS_KEPT = 2000  # events of pods not seen yet (they can arrive before their pod), oldest dropped
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing that happened to a followed pod, as one watch line says it."""
+
+    at: Optional[datetime]
+    namespace: str
+    pod: str
+    container: Optional[str]
+    change: str  # failing | cause-changed | pull-failed | pulling | pulled | running | completed | waiting | exited | added | deleted | replaced
+    text: str  # "pulling (attempt 6)", "pulled in 3.2 s", "ImageNotFound: ..."
+    cause: Optional[str] = None
+    attempt: Optional[int] = None
+    seconds: Optional[float] = None
+    replacement: Optional[str] = None
+
+    KIND = "PodChange"
+    DOCUMENT_FIELDS = ("kind", "at", "namespace", "pod", "container", "change", "text", "cause", "attempt", "seconds",
+                       "replacement")
+
+    @property
+    def kind(self) -> str:
+        return self.KIND
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """A followed container (or a deleted pod's missing replacement) that is not running or completed."""
+
+    namespace: str
+    pod: str
+    container: Optional[str]
+    state: str  # failing | waiting | exited | replacing
+    text: str
+    cause: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    """What one container is doing, and its cause when ``why`` diagnoses it."""
+
+    state: str  # running | completed | exited | waiting | none
+    reason: str = ""  # the waiting or terminated reason
+    cause: Optional[str] = None
+    summary: str = ""
+
+
+def go_seconds(text: str) -> Optional[float]:
+    """Seconds in a Go ``time.Duration`` as the kubelet prints it.
+
+    >>> go_seconds("3.2s"), go_seconds("1m2.5s"), go_seconds("512ms"), go_seconds("soon")
+    (3.2, 62.5, 0.512, None)
+    """
+    parts = _GO_PART_RE.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return round(sum(float(number) * _GO_UNITS[unit] for number, unit in parts), 6)
+
+
+def pulled_seconds(message: str) -> Tuple[Optional[float], Optional[float]]:
+    """(pull time, time including the wait in the node's pull queue) from a ``Pulled`` event.
+
+    >>> pulled_seconds('Successfully pulled image "web:1" in 3.2s (9.7s including waiting). Image size: 7 bytes.')
+    (3.2, 9.7)
+    >>> pulled_seconds('Container image "web:1" already present on machine')
+    (None, None)
+    """
+    match = _PULLED_RE.match(message)
+    if not match:
+        return None, None
+    return go_seconds(match.group("took")), go_seconds(match.group("waited")) if match.group("waited") else None
+
+
+def spoken_seconds(seconds: float) -> str:
+    """``3.2 s``, ``512 ms``, ``2 min 5 s``.
+
+    >>> spoken_seconds(3.2), spoken_seconds(0.512), spoken_seconds(125)
+    ('3.2 s', '512 ms', '2 min 5 s')
+    """
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
+def container_views(pod: Obj, events: List[Obj], now: datetime) -> Dict[Optional[str], ContainerView]:
+    """Each container's state and its diagnosis (``None`` keys a pod-level one: an eviction)."""
+    causes = {d.container: d for d in diagnose_pods([pod], EventIndex(events), now=now)}
+    views: Dict[Optional[str], ContainerView] = {}
+    for _, spec, status in iter_containers(pod):
+        name = str(spec.get("name") or "")
+        state = dig(status, "state") or {}
+        terminated = state.get("terminated") if isinstance(state, dict) else None
+        if isinstance(state, dict) and state.get("running"):
+            view = ContainerView("running")
+        elif isinstance(terminated, dict):
+            code = terminated.get("exitCode")
+            reason = str(terminated.get("reason") or "")
+            view = ContainerView("completed", reason) if code == 0 else ContainerView("exited", f"{reason or 'Error'}"
+                                                                                     f" (exit code {code})")
+        else:
+            view = ContainerView("waiting" if waiting_reason(status) else "none", waiting_reason(status) or "")
+        diagnosis = causes.get(name)
+        if diagnosis is not None:
+            view = ContainerView(view.state, view.reason, diagnosis.cause, diagnosis.summary)
+        views[name] = view
+    if None in causes:
+        views[None] = ContainerView("exited", "Evicted", causes[None].cause, causes[None].summary)
+    return views
+
+
+def state_changes(before: Dict[Optional[str], ContainerView], after: Dict[Optional[str], ContainerView],
+                  pod: Obj, now: datetime) -> List[Change]:
+    """The changes between two views of one pod: a new or changed cause, a container running, ended."""
+    found: List[Change] = []
+    namespace, name = namespace_of(pod), name_of(pod)
+    for container, new in after.items():
+        old = before.get(container)
+        if new.cause and (old is None or not old.cause):
+            found.append(Change(now, namespace, name, container, FAILING, f"{new.cause}: {new.summary}", new.cause))
+        elif new.cause and old is not None and old.cause and new.cause != old.cause:
+            found.append(Change(now, namespace, name, container, CAUSE_CHANGED,
+                                f"{old.cause} -> {new.cause}: {new.summary}", new.cause))
+        if old is not None and old.state == new.state and old.reason == new.reason:
+            continue
+        if new.state == "running":
+            found.append(Change(now, namespace, name, container, RUNNING, "running"))
+        elif new.state == "completed":
+            found.append(Change(now, namespace, name, container, COMPLETED, "completed"))
+        elif new.state == "exited" and container is not None:
+            found.append(Change(now, namespace, name, container, EXITED, f"exited: {new.reason}"))
+        elif new.state == "waiting" and not new.cause and new.reason not in _STARTING and old is not None:
+            found.append(Change(now, namespace, name, container, WAITING, f"waiting: {new.reason}"))
+    return found
+
+
+def event_change(event: Obj, pod: Obj, views: Dict[Optional[str], ContainerView]) -> Optional[Change]:
+    """The line a new (or recounted) kubelet event makes: a pull started, ended, or failed again."""
+    where = container_of(event)
+    container = where[1] if where else None
+    reason, at, attempt = reason_of(event), last_seen(event), count_of(event)
+    namespace, name = namespace_of(pod), name_of(pod)
+    if reason == "Pulling":
+        text = "pulling" if attempt == 1 else f"pulling (attempt {attempt})"
+        return Change(at, namespace, name, container, PULLING, text, attempt=attempt)
+    if reason == "Pulled":
+        took, waited = pulled_seconds(message_of(event))
+        if took is None:
+            return Change(at, namespace, name, container, PULLED, "image already present on the node")
+        text = f"pulled in {spoken_seconds(took)}"
+        if waited is not None and waited - took >= 1:
+            text += f" (after {spoken_seconds(waited - took)} waiting for the node's other pulls)"
+        return Change(at, namespace, name, container, PULLED, text, seconds=took)
+    if is_failed_pull(event):
+        view = views.get(container)
+        if view is None or not view.cause:
+            return None  # the pod's status has not caught up: its failing line follows with the cause
+        return Change(at, namespace, name, container, PULL_FAILED, f"pull failed (attempt {attempt}): {view.cause}",
+                      view.cause, attempt=attempt)
+    return None
+
+
+def _settled(view: ContainerView) -> bool:
+    return view.state in ("running", "completed") and not view.cause
+
+
+@dataclass
+class Follow:
+    """The pods a watch follows and what it last saw of each; fed the stream's objects in order.
+
+    ``member`` says whether a pod is in the watch's target at all (the scope is the server's
+    business); a member is followed from the start when it is not yet running (or has a problem),
+    or, for a target (``follow_all``), always; later, when it shows a problem or is new, and a new
+    pod of the controller of a deleted followed pod is its replacement.
+    """
+
+    member: Callable[[Obj], bool] = lambda pod: True
+    follow_all: bool = False
+    pods: Dict[str, Obj] = field(default_factory=dict)  # uid -> the pod as last seen (followed ones)
+    views: Dict[str, Dict[Optional[str], ContainerView]] = field(default_factory=dict)
+    events: Dict[str, Dict[str, Obj]] = field(default_factory=dict)  # pod uid -> event key -> event
+    counts: Dict[str, int] = field(default_factory=dict)  # event key -> count seen
+    waiting_for_replacement: Dict[str, List[Obj]] = field(default_factory=dict)  # controller uid -> deleted pods
+    replacements: Dict[str, List[str]] = field(default_factory=dict)  # controller uid -> new pods not yet paired
+
+    def start(self, pods: List[Obj], events: List[Obj], now: datetime) -> None:
+        """The listed state: remembered, no lines."""
+        for event in events:
+            self._remember_event(event)
+        for pod in pods:
+            if not self.member(pod):
+                continue
+            views = container_views(pod, self._events_of(pod), now)
+            if self.follow_all or not all(_settled(view) for view in views.values()):
+                self.pods[uid_of(pod)], self.views[uid_of(pod)] = pod, views
+
+    def on_pod(self, kind: str, pod: Obj, now: datetime) -> List[Change]:
+        """A pod ADDED, MODIFIED or DELETED (a relist says the same words)."""
+        uid = uid_of(pod)
+        if kind == "DELETED":
+            return self._deleted(pod, now) if uid in self.pods else []
+        known = uid in self.pods
+        if not known and not self._joins(pod, kind, now):
+            return []
+        views = container_views(pod, self._events_of(pod), now)
+        found: List[Change] = []
+        if not known:
+            found += self._pair(pod, now)
+            if not found:
+                found.append(Change(now, namespace_of(pod), name_of(pod), None, ADDED, "created"))
+        before = self.views.get(uid, {})
+        self.pods[uid], self.views[uid] = pod, views
+        return found + state_changes(before, views, pod, now)
+
+    def on_event(self, kind: str, event: Obj, now: datetime) -> List[Change]:
+        """A pod event ADDED or MODIFIED: a line when it is new or its count grew."""
+        if kind == "DELETED" or not self._remember_event(event):
+            return []
+        uid = str(involved(event).get("uid") or "")
+        pod = self.pods.get(uid)
+        if pod is None:
+            return []
+        views = container_views(pod, self._events_of(pod), now)
+        found = state_changes(self.views.get(uid, {}), views, pod, now)
+        self.views[uid] = views
+        change = event_change(event, pod, views)
+        if change is not None and not (change.change == PULL_FAILED and found):
+            found.insert(0, change)
+        return found
+
+    def outstanding(self) -> List[Outstanding]:
+        """What is not running or completed yet, in pod order: named in a watch's last lines."""
+        left: List[Outstanding] = []
+        for uid, pod in sorted(self.pods.items(), key=lambda item: (namespace_of(item[1]), name_of(item[1]))):
+            for container, view in self.views.get(uid, {}).items():
+                if _settled(view):
+                    continue
+                state = "failing" if view.cause else ("exited" if view.state == "exited" else "waiting")
+                text = f"{view.cause}: {view.summary}" if view.cause else (view.reason or "not started")
+                left.append(Outstanding(namespace_of(pod), name_of(pod), container, state, text, view.cause))
+        for deleted in self.waiting_for_replacement.values():
+            for pod in deleted:
+                left.append(Outstanding(namespace_of(pod), name_of(pod), None, "replacing",
+                                        "deleted; its controller has not created a replacement yet"))
+        return left
+
+    @property
+    def following(self) -> int:
+        return len(self.pods) + sum(len(pods) for pods in self.waiting_for_replacement.values())
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _joins(self, pod: Obj, kind: str, now: datetime) -> bool:
+        """A pod not followed yet: of the target, and new (ADDED), in trouble, or a replacement."""
+        if not self.member(pod):
+            return False
+        controller = _controller_uid(pod)
+        if controller and controller in self.waiting_for_replacement:
+            return True
+        return kind == "ADDED" or not all(_settled(view) for view in container_views(pod, [], now).values())
+
+    def _deleted(self, pod: Obj, now: datetime) -> List[Change]:
+        uid = uid_of(pod)
+        self.pods.pop(uid, None)
+        self.views.pop(uid, None)
+        self.events.pop(uid, None)
+        controller = _controller_uid(pod)
+        waiting = self.replacements.get(controller or "", [])
+        if controller and waiting:
+            return [self._replaced(pod, waiting.pop(0), now)]
+        if controller:
+            self.waiting_for_replacement.setdefault(controller, []).append(pod)
+        return [Change(now, namespace_of(pod), name_of(pod), None, DELETED, "deleted")]
+
+    def _pair(self, pod: Obj, now: datetime) -> List[Change]:
+        """A new pod of a controller: the replacement of a deleted pod of it, if one is waiting."""
+        controller = _controller_uid(pod)
+        if not controller:
+            return []
+        deleted = self.waiting_for_replacement.get(controller)
+        if not deleted:
+            self.replacements.setdefault(controller, []).append(name_of(pod))
+            return []
+        old = deleted.pop(0)
+        if not deleted:
+            del self.waiting_for_replacement[controller]
+        return [self._replaced(old, name_of(pod), now)]
+
+    @staticmethod
+    def _replaced(old: Obj, new_name: str, now: datetime) -> Change:
+        return Change(now, namespace_of(old), name_of(old), None, REPLACED, f"replaced by {new_name}",
+                      replacement=new_name)
+
+    def _remember_event(self, event: Obj) -> bool:
+        """Keep a pod event; True when it is new or its count grew (a relist repeats old ones)."""
+        key = str(dig(event, "metadata", "uid") or f"{namespace_of(event)}/{name_of(event)}")
+        count = count_of(event)
+        if self.counts.get(key, 0) >= count:
+            return False
+        self.counts[key] = count
+        uid = str(involved(event).get("uid") or "")
+        self.events.setdefault(uid, {})[key] = event
+        if uid not in self.pods and len(self.events) > _UNKNOWN_EVENTS_KEPT + len(self.pods):
+            stale = next(other for other in self.events if other not in self.pods)
+            self.events.pop(stale)
+        return True
+
+    def _events_of(self, pod: Obj) -> List[Obj]:
+        return list(self.events.get(uid_of(pod), {}).values())
+
+
+def _controller_uid(pod: Obj) -> Optional[str]:
+    ref = owner_reference(pod) or {}
+    return str(ref.get("uid") or "") or None if ref.get("controller") else None
