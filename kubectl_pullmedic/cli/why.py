@@ -9,9 +9,11 @@ import click
 
 from ..core.workloads import parse_workload_arg
 from ..engine import why as engine
+from ..engine.watch import Watch, WatchQuery
 from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
+from .watching import follow
 from .options import LISTING_FORMATS, Duration, KubectlCommand, connection_options, listing_options, probe_options
 
 EXAMPLES = """\
@@ -29,6 +31,9 @@ kubectl pullmedic why -A -o json
 
 # Also ask the registry, with the pod's pull secret, whether the tag exists for the node's platform
 kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
+
+# After a fix: follow the pods until they pull and run (or 10 minutes pass)
+kubectl pullmedic why deploy/web -n shop --watch --timeout 10m
 """
 
 
@@ -41,9 +46,15 @@ kubectl pullmedic why web-7d4b9c-x2x5q -n shop --probe
 @click.option("--slow-pull", type=Duration(), metavar="DURATION", default="5m", show_default=True,
               help="A pull still running after this long is reported as SlowPull.")
 @probe_options
+@click.option("-w", "--watch", is_flag=True,
+              help="After the diagnosis, follow the pods and print one line per change (a new failure or cause, "
+                   "a pull attempt, a pull's time, running, a replacement) until every one runs.")
+@click.option("--timeout", type=Duration(), metavar="DURATION",
+              help="With --watch: stop after this long; exit 1 naming what still does not run.")
 @click.pass_obj
 def why(settings: Settings, target: Optional[str], since: Optional[timedelta], slow_pull: timedelta, probe: bool,
-        insecure_registries: Tuple[str, ...], registry_ca: Optional[str]) -> int:
+        insecure_registries: Tuple[str, ...], registry_ca: Optional[str], watch: bool = False,
+        timeout: Optional[timedelta] = None) -> int:
     """Explain why pods cannot pull their images or were evicted, and how to fix it.
 
     Names the cause of every ErrImagePull, ImagePullBackOff, InvalidImageName,
@@ -55,16 +66,25 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
     With --probe, each failing image is also asked of its registry with the credentials the
     pod sends and for its node's os/arch; this machine's network is not the node's.
 
+    With --watch, the pods are then followed through the watch API (each change as it
+    happens; -o json streams one document per change) until every followed container runs
+    or completed (exit 0), --timeout passes (exit 1) or Ctrl-C (exit 130).
+
     LAST SEEN is when the problem was last seen (the newest failure event, the eviction;
     "now" for a container waiting on a pull with no event on record), FIRST SEEN (-o wide)
     when it was first seen, as in kubectl get events. Evictions more than an hour old are
     listed apart as leftovers to clean up and do not set the exit code.
     """
     parsed = _parse_target(target, settings)
+    if timeout is not None and not watch:
+        raise click.UsageError("--timeout needs --watch")
     cluster = connect(settings)
     query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now(), since, slow_pull)
     report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))
     show(settings, report)
+    if watch:
+        return follow(settings, Watch(cluster, WatchQuery(query.scope, parsed, timeout), settings.now),
+                      f"of {target}" if target else "", timeout)
     return exit_code(report.found_problems, report.warnings)
 
 

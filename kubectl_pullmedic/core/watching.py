@@ -70,6 +70,21 @@ class Outstanding:
 
 
 @dataclass(frozen=True)
+class WatchOutcome:
+    """How a watch ended (settled | timeout | interrupted), and what was still not running then."""
+
+    ended: str
+    following: int  # pods followed at the end (and deleted pods waiting for their replacement)
+    outstanding: List[Outstanding]
+    relists: int = 0  # lists made again after 410 Gone
+    reconnects: int = 0  # streams opened again after they were cut
+
+    @property
+    def settled(self) -> bool:
+        return not self.outstanding
+
+
+@dataclass(frozen=True)
 class ContainerView:
     """What one container is doing, and its cause when ``why`` diagnoses it."""
 
@@ -290,7 +305,7 @@ class Follow:
         """A pod not followed yet: of the target, and new (ADDED), in trouble, or a replacement."""
         if not self.member(pod):
             return False
-        controller = _controller_uid(pod)
+        controller = controller_uid(pod)
         if controller and controller in self.waiting_for_replacement:
             return True
         return kind == "ADDED" or not all(_settled(view) for view in container_views(pod, [], now).values())
@@ -300,7 +315,7 @@ class Follow:
         self.pods.pop(uid, None)
         self.views.pop(uid, None)
         self.events.pop(uid, None)
-        controller = _controller_uid(pod)
+        controller = controller_uid(pod)
         waiting = self.replacements.get(controller or "", [])
         if controller and waiting:
             return [self._replaced(pod, waiting.pop(0), now)]
@@ -310,7 +325,7 @@ class Follow:
 
     def _pair(self, pod: Obj, now: datetime) -> List[Change]:
         """A new pod of a controller: the replacement of a deleted pod of it, if one is waiting."""
-        controller = _controller_uid(pod)
+        controller = controller_uid(pod)
         if not controller:
             return []
         deleted = self.waiting_for_replacement.get(controller)
@@ -345,6 +360,7 @@ class Follow:
         return list(self.events.get(uid_of(pod), {}).values())
 
 
-def _controller_uid(pod: Obj) -> Optional[str]:
+def controller_uid(pod: Obj) -> Optional[str]:
+    """The uid of the controller that recreates ``pod`` when it is deleted; None for a bare pod."""
     ref = owner_reference(pod) or {}
     return str(ref.get("uid") or "") or None if ref.get("controller") else None
