@@ -67,13 +67,14 @@ class Outstanding:
     state: str  # failing | waiting | exited | replacing
     text: str
     cause: Optional[str] = None
+    uid: str = field(default="", metadata={"document": False})
 
 
 @dataclass(frozen=True)
 class WatchOutcome:
     """How a watch ended (settled | timeout | interrupted), and what was still not running then."""
 
-    ended: str
+    ended: str  # settled | failed-again | timeout | interrupted
     following: int  # pods followed at the end (and deleted pods waiting for their replacement)
     outstanding: List[Outstanding]
     relists: int = 0  # lists made again after 410 Gone
@@ -288,12 +289,18 @@ class Follow:
                     continue
                 state = "failing" if view.cause else ("exited" if view.state == "exited" else "waiting")
                 text = f"{view.cause}: {view.summary}" if view.cause else (view.reason or "not started")
-                left.append(Outstanding(namespace_of(pod), name_of(pod), container, state, text, view.cause))
+                left.append(Outstanding(namespace_of(pod), name_of(pod), container, state, text, view.cause, uid))
         for deleted in self.waiting_for_replacement.values():
             for pod in deleted:
                 left.append(Outstanding(namespace_of(pod), name_of(pod), None, "replacing",
-                                        "deleted; its controller has not created a replacement yet"))
+                                        "deleted; its controller has not created a replacement yet", None, uid_of(pod)))
         return left
+
+    def forget(self, uids: "frozenset[str]") -> None:
+        """Stop following these pods (``retry``: the ones whose delete was skipped or failed)."""
+        for uid in uids:
+            self.pods.pop(uid, None)
+            self.views.pop(uid, None)
 
     @property
     def following(self) -> int:

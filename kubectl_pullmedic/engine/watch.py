@@ -22,7 +22,7 @@ from ..core.kube import name_of, namespace_of, owner_reference, uid_of
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
 from ..errors import NotFound, PullmedicError
 
-INTERRUPTED, SETTLED, TIMED_OUT = "interrupted", "settled", "timeout"
+INTERRUPTED, SETTLED, FAILED_AGAIN, TIMED_OUT = "interrupted", "settled", "failed-again", "timeout"
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class WatchQuery:
     scope: Scope
     target: Optional[Tuple[str, str]] = None  # (kind, name) of POD or TYPE/NAME
     timeout: Optional[timedelta] = None  # --timeout: the whole watch ends then
-    pods: FrozenSet[str] = frozenset()  # retry: follow only these pods (uids) and their replacements
+    pods: FrozenSet[str] = frozenset()  # retry: follow only these pods (uids) and their replacements,
+    # until each replacement runs or fails again with a cause
 
 
 class Members:
@@ -122,8 +123,8 @@ class Watch:
         """Follow until settled, the deadline, or Ctrl-C (``KeyboardInterrupt`` carries no outcome: ask
         ``outcome(INTERRUPTED)``); a stream that cannot go on (401, 403) raises its error."""
         follow = self.follow or self.open()
-        if not follow.outstanding():
-            return self.outcome(SETTLED)
+        if self._ended(follow):
+            return self.outcome(self._ended(follow))
         self.feed.start()
         try:
             while True:
@@ -138,10 +139,20 @@ class Watch:
                 handle = follow.on_pod if update.resource == "pods" else follow.on_event
                 for change in handle(update.type, update.obj, self.clock()):
                     on_change(change)
-                if not follow.outstanding():
-                    return self.outcome(SETTLED)
+                if self._ended(follow):
+                    return self.outcome(self._ended(follow))
         finally:
             self.feed.close()
+
+    def _ended(self, follow: Follow) -> str:
+        """SETTLED when nothing is outstanding; for ``retry``, FAILED_AGAIN when only replacements remain
+        and each fails with a cause; else "" (go on)."""
+        left = follow.outstanding()
+        if not left:
+            return SETTLED
+        if self.query.pods and all(item.state == "failing" and item.uid not in self.query.pods for item in left):
+            return FAILED_AGAIN
+        return ""
 
     def outcome(self, ended: str) -> WatchOutcome:
         follow = self.follow or Follow()

@@ -66,5 +66,7 @@ def outcome_text(outcome: WatchOutcome, view: View, all_namespaces: bool, waited
         return f"Every followed container is running or completed ({pods}).\n"
     when = {"timeout": f"after {waited}" if waited else "at the timeout", "interrupted": "when interrupted"}
     count = len(outcome.outstanding)
-    lines = [f"Still not running {when.get(outcome.ended, 'now')}: {count} container{'s' if count != 1 else ''}"]
+    containers = f"{count} container{'s' if count != 1 else ''}"
+    lines = [f"Failed again: {containers}" if outcome.ended == "failed-again"
+             else f"Still not running {when.get(outcome.ended, 'now')}: {containers}"]
     return "\n".join(lines + _outstanding_lines(outcome.outstanding, all_namespaces)) + "\n"
