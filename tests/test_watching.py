@@ -179,3 +179,17 @@ def test_pods_outside_the_target_are_ignored():
     follow.start([], [], NOW)
     assert follow.on_pod("ADDED", build_pod("db-0", "shop", uid="d0", waiting_reason="ErrImagePull"), NOW) == []
     assert kinds(follow.on_pod("ADDED", backoff_pod("web-1", "w1"), NOW)) == ["added", "failing"]
+
+
+def test_a_pod_being_deleted_counts_as_deleted_and_its_replacement_may_come_before_the_delete_event():
+    """The API server sets deletionTimestamp (MODIFIED), the ReplicaSet creates the new pod at once
+    (ADDED), and DELETED comes when the kubelet is done: one deleted line, one replaced line."""
+    old = backoff_pod("web-7d4b9c-x2x5q", "u1")
+    follow = started([old])
+    terminating = copy.deepcopy(old)
+    terminating["metadata"]["deletionTimestamp"] = "2030-01-01T00:05:00Z"
+    assert kinds(follow.on_pod("MODIFIED", terminating, NOW)) == ["deleted"]
+    new = rs_pod("web-7d4b9c-q2x8z", "u2", phase="Pending", waiting_reason="ContainerCreating")
+    assert kinds(follow.on_pod("ADDED", new, NOW)) == ["replaced"]
+    assert follow.on_pod("DELETED", terminating, NOW) == []
+    assert [o.pod for o in follow.outstanding()] == ["web-7d4b9c-q2x8z"]

@@ -23,7 +23,7 @@ def follow(settings: Settings, watch: Watch, what: str, timeout: Optional[timede
     all_namespaces = watch.query.scope.all_namespaces and not watch.query.target
     try:
         followed = watch.follow or watch.open()
-        if view.output != "json":
+        if view.output != "json" and not watch.ended():
             write(settings.stderr, header(followed.following, what))
         outcome = watch.run(lambda change: write(settings.stdout, change_line(change, view, all_namespaces)),
                             lambda text: write(settings.stderr, notice_line(text)))

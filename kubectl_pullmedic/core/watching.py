@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from .diagnose import diagnose_pods
 from .kube import Obj, dig, iter_containers, name_of, namespace_of, owner_reference, uid_of
@@ -234,6 +234,7 @@ class Follow:
     counts: Dict[str, int] = field(default_factory=dict)  # event key -> count seen
     waiting_for_replacement: Dict[str, List[Obj]] = field(default_factory=dict)  # controller uid -> deleted pods
     replacements: Dict[str, List[str]] = field(default_factory=dict)  # controller uid -> new pods not yet paired
+    gone: Set[str] = field(default_factory=set)  # pods deleted (or being deleted): never followed again
 
     def start(self, pods: List[Obj], events: List[Obj], now: datetime) -> None:
         """The listed state: remembered, no lines."""
@@ -249,7 +250,10 @@ class Follow:
     def on_pod(self, kind: str, pod: Obj, now: datetime) -> List[Change]:
         """A pod ADDED, MODIFIED or DELETED (a relist says the same words)."""
         uid = uid_of(pod)
-        if kind == "DELETED":
+        if uid in self.gone:
+            return []
+        if kind == "DELETED" or (dig(pod, "metadata", "deletionTimestamp") and uid in self.pods):
+            # Being deleted is as good as gone: its controller creates the replacement at once.
             return self._deleted(pod, now) if uid in self.pods else []
         known = uid in self.pods
         if not known and not self._joins(pod, kind, now):
@@ -310,15 +314,16 @@ class Follow:
 
     def _joins(self, pod: Obj, kind: str, now: datetime) -> bool:
         """A pod not followed yet: of the target, and new (ADDED), in trouble, or a replacement."""
-        if not self.member(pod):
-            return False
         controller = controller_uid(pod)
         if controller and controller in self.waiting_for_replacement:
             return True
+        if not self.member(pod):
+            return False
         return kind == "ADDED" or not all(_settled(view) for view in container_views(pod, [], now).values())
 
     def _deleted(self, pod: Obj, now: datetime) -> List[Change]:
         uid = uid_of(pod)
+        self.gone.add(uid)
         self.pods.pop(uid, None)
         self.views.pop(uid, None)
         self.events.pop(uid, None)

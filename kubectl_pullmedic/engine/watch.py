@@ -43,7 +43,10 @@ class Members:
                  intermediates: List[Obj] = (), only: FrozenSet[str] = frozenset()) -> None:
         self.cluster, self.target, self.restricted = cluster, target, bool(only or target)
         self.uids: Set[str] = set(only) if only else {uid_of(pod) for pod in pods}
-        self.owners: Set[str] = {controller_uid(pod) or "" for pod in pods if uid_of(pod) in self.uids} - {""}
+        # A workload's pods share their controllers; a named pod (or retry's) is followed into its
+        # replacement by ``Follow`` itself, never into its siblings.
+        by_owner = not only and target is not None and target[0] != "Pod"
+        self.owners: Set[str] = {controller_uid(pod) or "" for pod in pods} - {""} if by_owner else set()
         self.workloads: Set[str] = {str((owner_reference(obj) or {}).get("uid") or "") for obj in intermediates} - {""}
         self.checked: Dict[str, bool] = {}
 
@@ -123,8 +126,8 @@ class Watch:
         """Follow until settled, the deadline, or Ctrl-C (``KeyboardInterrupt`` carries no outcome: ask
         ``outcome(INTERRUPTED)``); a stream that cannot go on (401, 403) raises its error."""
         follow = self.follow or self.open()
-        if self._ended(follow):
-            return self.outcome(self._ended(follow))
+        if self.ended():
+            return self.outcome(self.ended())
         self.feed.start()
         try:
             while True:
@@ -139,15 +142,15 @@ class Watch:
                 handle = follow.on_pod if update.resource == "pods" else follow.on_event
                 for change in handle(update.type, update.obj, self.clock()):
                     on_change(change)
-                if self._ended(follow):
-                    return self.outcome(self._ended(follow))
+                if self.ended():
+                    return self.outcome(self.ended())
         finally:
             self.feed.close()
 
-    def _ended(self, follow: Follow) -> str:
+    def ended(self) -> str:
         """SETTLED when nothing is outstanding; for ``retry``, FAILED_AGAIN when only replacements remain
         and each fails with a cause; else "" (go on)."""
-        left = follow.outstanding()
+        left = (self.follow or Follow()).outstanding()
         if not left:
             return SETTLED
         if self.query.pods and all(item.state == "failing" and item.uid not in self.query.pods for item in left):
