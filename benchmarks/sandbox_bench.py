@@ -7,8 +7,8 @@ Against a sandbox in its own process, times:
       slowest page under 0.5 s);
   (b) one GET of a pod with --latency-ms set, against the same GET without (target: at least
       --latency-ms added, not much more);
-  (c) a watch with timeoutSeconds=0, and one without (target: the first well under the
-      second, which pauses about 1 s);
+  (c) the first event of a watch (the current pods as ADDED), and a watch with
+      timeoutSeconds=1 to its end (target: the first well under 0.1 s, the second about 1 s);
   (d) `kubectl delete pods --field-selector status.phase=Failed`, which waits until the pods
       are gone (target: under 10 s);
 then prints the figures.
@@ -45,13 +45,22 @@ def median_of(call, runs: int) -> float:
     return statistics.median(seconds_of(call) for _ in range(runs))
 
 
-def raw_get(kubeconfig: str, path: str) -> bytes:
+def _request(kubeconfig: str, path: str) -> urllib.request.Request:
     document = yaml.safe_load(Path(kubeconfig).read_text())
     server = document["clusters"][0]["cluster"]["server"]
     token = document["users"][0]["user"].get("token", "")
-    request = urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=60) as response:
+    return urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
+
+
+def raw_get(kubeconfig: str, path: str) -> bytes:
+    with urllib.request.urlopen(_request(kubeconfig, path), timeout=60) as response:
         return response.read()
+
+
+def first_line(kubeconfig: str, path: str, to_end: bool = False) -> bytes:
+    """A watch's first event line (or, ``to_end``, everything until the server ends it)."""
+    with urllib.request.urlopen(_request(kubeconfig, path), timeout=60) as response:
+        return response.read() if to_end else response.readline()
 
 
 def paging(kubeconfig: str, page_size: int) -> "tuple[int, int, float, float]":
@@ -86,16 +95,16 @@ def main() -> None:
     one_pod = "/api/v1/namespaces/shop/pods/web"
     with sandbox_process(small, 0) as kubeconfig:
         plain = median_of(lambda: raw_get(kubeconfig, one_pod), args.runs)
-        no_wait = median_of(lambda: raw_get(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=0"),
-                            args.runs)
-        default_wait = seconds_of(lambda: raw_get(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true"))
+        no_wait = median_of(lambda: first_line(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true"), args.runs)
+        default_wait = seconds_of(lambda: first_line(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=1",
+                                                     to_end=True))
     with sandbox_process(small, args.latency_ms) as kubeconfig:
         delayed = median_of(lambda: raw_get(kubeconfig, one_pod), args.runs)
     added_ms = (delayed - plain) * 1000
     print(f"(b) GET a pod: {plain * 1000:7.1f} ms; with --latency-ms {args.latency_ms}: {delayed * 1000:7.1f} ms"
           f"  (+{added_ms:.1f} ms, target >= {args.latency_ms} ms)")
-    print(f"(c) watch, timeoutSeconds=0: {no_wait:6.3f} s; without timeoutSeconds: {default_wait:6.3f} s"
-          f"  (target: the first well under 1 s, the second about 1 s)")
+    print(f"(c) watch, first event: {no_wait:6.3f} s; timeoutSeconds=1 to its end: {default_wait:6.3f} s"
+          f"  (target: the first well under 0.1 s, the second about 1 s)")
 
     cache = ["--cache-dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "pullmedic-bench-kube-cache")]
     with sandbox_process(small, 0) as kubeconfig:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import shutil
 import subprocess
 from pathlib import Path
@@ -242,3 +243,79 @@ def scenario_sandbox() -> Iterator[Sandbox]:
     """The built-in scenario cluster, shared by a test module that only reads it."""
     with Sandbox(scenarios=True) as sandbox:
         yield sandbox
+
+
+class LineReader:
+    """The lines of a stream read by a background thread, so a test can wait for each one.
+
+    ``next(timeout)`` returns the next line (without its newline) or raises AssertionError
+    when none came in time; ``rest()`` returns what arrived so far without waiting. ``error``
+    is what ended the reading when the stream was cut rather than ended (None otherwise).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        import queue
+        import threading
+
+        self._lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self._stream = stream
+        self.error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._stream:
+                self._lines.put(line.decode() if isinstance(line, bytes) else line)
+        except (OSError, ValueError, AttributeError, http.client.HTTPException) as error:
+            self.error = error  # cut, or closed under the reader (http.client drops its fp)
+        finally:
+            self._lines.put(None)
+
+    def next(self, timeout: float = 10.0) -> Optional[str]:
+        """The next line, or None once the stream has ended."""
+        import queue
+
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line within {timeout} s") from None
+        if line is None:
+            self._lines.put(None)  # ended: stay ended for later calls
+            return None
+        return line.rstrip("\r\n")
+
+    def rest(self) -> List[str]:
+        lines = []
+        while not self._lines.empty():
+            line = self._lines.get_nowait()
+            if line is None:
+                self._lines.put(None)
+                break
+            lines.append(line.rstrip("\r\n"))
+        return lines
+
+
+@pytest.fixture
+def kubectl_lines(kubectl: Any, tmp_path: Path) -> Iterator[Callable[..., Tuple["subprocess.Popen[str]", LineReader]]]:
+    """Start the real kubectl as a long-running process (``get -w``) whose stdout is read line by
+    line as it comes: ``process, lines = kubectl_lines(sb, "get", "pods", "-w")``. Every process
+    is terminated after the test."""
+    started: List["subprocess.Popen[str]"] = []
+
+    def start(target: Union[Sandbox, str, Path], *args: str) -> Tuple["subprocess.Popen[str]", LineReader]:
+        kubeconfig = target.kubeconfig_path if isinstance(target, Sandbox) else str(target)
+        command = [KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", str(tmp_path / "kube-cache"), *args]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        started.append(process)
+        return process, LineReader(process.stdout)
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()

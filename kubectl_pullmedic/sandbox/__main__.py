@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="YAML or JSON objects to serve, as kubectl get -o yaml|json writes them (repeatable)")
     parser.add_argument("--scenarios", action="store_true",
                         help="also serve the built-in scenarios, their times moved to now")
+    parser.add_argument("--incident", metavar="NAME|FILE",
+                        help="also serve an incident whose timeline moves (built in: missing-pull-secret)")
+    parser.add_argument("--timeline-speed", type=float, default=1.0, metavar="FACTOR",
+                        help="run the incident's timeline this many times faster than real time")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
     parser.add_argument("--kubeconfig", metavar="PATH", help="where to write the kubeconfig (default: a temp file)")
     parser.add_argument("--namespace", help="namespace of the kubeconfig's context")
@@ -55,6 +59,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             namespace=args.namespace,
             kubeconfig_path=args.kubeconfig,
             verbose=args.verbose,
+            incident=args.incident,
+            timeline_speed=args.timeline_speed,
         )
         sandbox.start()
     except (OSError, ValueError) as error:

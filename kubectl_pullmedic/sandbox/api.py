@@ -11,19 +11,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
 import kubectl_pullmedic.sandbox.openapi as openapi
 import kubectl_pullmedic.sandbox.resources as resources
 import kubectl_pullmedic.sandbox.status as status
 import kubectl_pullmedic.sandbox.verbs as verbs
+import kubectl_pullmedic.sandbox.watch as watch
 import kubectl_pullmedic.sandbox.writes as writes
 from kubectl_pullmedic.sandbox.resources import ResourceType
 from kubectl_pullmedic.sandbox.store import ObjectStore
 
 DEFAULT_USER = "system:serviceaccount:default:pullmedic"
-WATCH_PAUSE_SECONDS = 1.0
 PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
 WRITE_VERBS = frozenset({"create", "update", "patch"})
 VERSION_INFO = {
@@ -55,6 +55,14 @@ class RecordedRequest:
 class Response:
     code: int
     body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class StreamResponse:
+    """A 200 whose body is sent as it is produced, chunk by chunk (a watch)."""
+
+    lines: Iterable[bytes]
     content_type: str = "application/json"
 
 
@@ -142,6 +150,8 @@ class ApiApp:
     forbid: Sequence[ForbidRule] = ()
     latency_ms: float = 0.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    watch_timeout_seconds: float = watch.DEFAULT_TIMEOUT_SECONDS  # a watch without timeoutSeconds
+    watch_bookmark_seconds: float = watch.DEFAULT_BOOKMARK_SECONDS
     _log: List[RecordedRequest] = field(default_factory=list, init=False, repr=False)
     _log_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -154,7 +164,9 @@ class ApiApp:
         with self._log_lock:
             self._log.clear()
 
-    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_cn: str = "") -> Response:
+    def handle(
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_cn: str = ""
+    ) -> Union[Response, StreamResponse]:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
         if self.latency_ms > 0:
@@ -165,8 +177,9 @@ class ApiApp:
             response = Response(failure.code, json.dumps(failure.body(), separators=(",", ":")).encode())
         flat_query = {name: values[-1] for name, values in query.items()}
         sent = tuple((k, v) for k, v in headers.items() if k.lower() != "authorization")
+        code = response.code if isinstance(response, Response) else 200
         with self._log_lock:
-            self._log.append(RecordedRequest(method, split.path, flat_query, response.code, sent, client_cn))
+            self._log.append(RecordedRequest(method, split.path, flat_query, code, sent, client_cn))
         return response
 
     def _authenticate(self, path: str, headers: Mapping[str, str], client_cn: str) -> None:
@@ -187,7 +200,7 @@ class ApiApp:
 
     def _dispatch(
         self, method: str, path: str, query: verbs.Query, headers: Mapping[str, str], body: bytes, client_cn: str = ""
-    ) -> Response:
+    ) -> Union[Response, StreamResponse]:
         self._authenticate(path, headers, client_cn)
         discovery = self._discovery(path)
         if discovery is not None:
@@ -202,6 +215,11 @@ class ApiApp:
         if verb in WRITE_VERBS:
             return Response(*self._write(verb, target, query, writes.media_type(headers), body))
         accept = headers.get("Accept") or headers.get("accept") or ""
+        if verb == "watch":
+            request = watch.parse_request(target.rt, query, accept, self.watch_timeout_seconds)
+            stream = watch.WatchStream(self.store, target.rt, target.namespace, request, self.clock,
+                                       self.watch_bookmark_seconds)
+            return StreamResponse(iter(stream))
         code, payload = self._run(verb, target, query, accept, body)
         return Response(code, payload)
 
@@ -225,8 +243,6 @@ class ApiApp:
         rt, namespace, name = target.rt, target.namespace, target.name
         if verb == "list":
             return verbs.list_objects(self.store, rt, namespace, query, accept, self.clock())
-        if verb == "watch":
-            return self._watch(rt, query)
         if verb == "get":
             return verbs.get_object(self.store, rt, namespace, name, query, accept, self.clock())
         return verbs.delete_object(self.store, rt, namespace, name, body, query)
@@ -238,21 +254,6 @@ class ApiApp:
         if verb == "update":
             return writes.update_object(self.store, rt, namespace, name, body, content_type, query)
         return writes.patch_object(self.store, rt, namespace, name, body, content_type, query)
-
-    @staticmethod
-    def _watch(rt: ResourceType, query: verbs.Query) -> Tuple[int, bytes]:
-        """A watch that ends after a short pause with no events.
-
-        The sandbox keeps no change history, so the honest answer to "what changed since this
-        resourceVersion" is nothing; the pause keeps re-watching clients from spinning.
-        """
-        verbs.list_predicate(rt, query)  # a bad selector is still a 400
-        try:
-            timeout = float(query.get("timeoutSeconds", ["1"])[-1])
-        except ValueError as error:
-            raise status.bad_request(f"timeoutSeconds: {error}") from error
-        time.sleep(min(max(timeout, 0.0), WATCH_PAUSE_SECONDS))
-        return 200, b""
 
     def _discovery(self, path: str) -> Optional[Response]:
         """Health, version and discovery documents; None for any other path."""

@@ -25,8 +25,11 @@ import yaml
 import kubectl_pullmedic.sandbox.loading as loading
 import kubectl_pullmedic.sandbox.resources as resources
 from kubectl_pullmedic.sandbox.api import DEFAULT_USER, ApiApp, ForbidRule, RecordedRequest
+from kubectl_pullmedic.sandbox.changes import DEFAULT_CAPACITY
 from kubectl_pullmedic.sandbox.httpserver import SandboxHTTPServer
 from kubectl_pullmedic.sandbox.store import ObjectStore, StoredObject
+from kubectl_pullmedic.sandbox.timeline import Timeline
+from kubectl_pullmedic.sandbox.watch import DEFAULT_BOOKMARK_SECONDS
 
 Obj = Dict[str, Any]
 Source = Union[Obj, str, Path]
@@ -61,7 +64,10 @@ class Sandbox:
     built-in scenario with its times moved to now. ``forbid`` holds ``VERB:RESOURCE[:NAMESPACE]``
     rules (see ``ForbidRule``). ``allow_anonymous`` defaults to "only without TLS" (see the module
     docstring); ``clock`` fixes "now" for ages and new timestamps. ``latency_ms``, ``forbid`` and
-    the objects may be changed while it runs.
+    the objects may be changed while it runs. ``watch_history`` bounds the changes a watch can
+    resume from (older versions get 410); ``watch_bookmark_seconds`` spaces BOOKMARK events.
+    ``incident`` adds a scenario with a timeline (a built-in name such as ``missing-pull-secret``,
+    a file or a document), run on a ``real`` clock (times ``timeline_speed``) or a ``manual`` one.
     """
 
     def __init__(
@@ -80,6 +86,11 @@ class Sandbox:
         verbose: bool = False,
         clock: Optional[Callable[[], datetime]] = None,
         client_ca: Optional[str] = None,
+        watch_history: int = DEFAULT_CAPACITY,
+        watch_bookmark_seconds: float = DEFAULT_BOOKMARK_SECONDS,
+        incident: Optional[Union[str, Path, Obj]] = None,
+        timeline_clock: str = "real",
+        timeline_speed: float = 1.0,
     ) -> None:
         self.token = token or "sandbox-" + secrets.token_hex(12)
         self._tls = tls
@@ -94,7 +105,7 @@ class Sandbox:
         self.kubeconfig_path = ""
         self.url = ""
         now = clock or (lambda: datetime.now(timezone.utc))
-        self.store = ObjectStore(now)
+        self.store = ObjectStore(now, history=watch_history)
         self.app = ApiApp(
             store=self.store,
             token=self.token,
@@ -102,12 +113,22 @@ class Sandbox:
             user=user,
             latency_ms=latency_ms,
             clock=now,
+            watch_bookmark_seconds=watch_bookmark_seconds,
         )
         self.set_forbid(forbid)
         initial: List[Obj] = loading.scenario_objects(now()) if scenarios else []
         for source in objects:
             initial.extend(loading.load_file(source) if isinstance(source, (str, Path)) else [source])
+        script: Optional[Obj] = None
+        if incident is not None:
+            incident_objects, script = loading.load_incident(incident, now())
+            initial.extend(incident_objects)
         self._store_all(initial)
+        if timeline_clock not in ("real", "manual"):
+            raise ValueError(f"timeline_clock is real or manual, not {timeline_clock!r}")
+        self.timeline: Optional[Timeline] = None
+        if script is not None:
+            self.timeline = Timeline(self.store, script, now, manual=timeline_clock == "manual", speed=timeline_speed)
 
     # ----- lifecycle ----------------------------------------------------------------------
 
@@ -120,9 +141,14 @@ class Sandbox:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pullmedic-sandbox", daemon=True
         )
         self._thread.start()
+        if self.timeline is not None:
+            self.timeline.start()
         return self
 
     def stop(self) -> None:
+        if self.timeline is not None:
+            self.timeline.stop()
+        self.store.changes.close()  # open watches end instead of holding their threads
         if self._server is not None:
             self._server.shutdown()
             self._server.close_connections()
@@ -169,6 +195,39 @@ class Sandbox:
     def expire_continue_tokens(self) -> None:
         """Answer every continue token handed out so far with 410 Gone."""
         self.store.expire_continue_tokens()
+
+    # ----- watches ------------------------------------------------------------------------
+
+    def drop_watches(self) -> None:
+        """Cut every open watch stream mid-way (the connection closes with no last chunk), as a
+        restarted API server or a proxy's idle timeout does; new watches work as before."""
+        self.store.changes.drop_streams()
+
+    def expire_watch_history(self) -> None:
+        """Forget every change so far, as an etcd compaction: the next watch that resumes from a
+        resourceVersion gets an ERROR event with ``410 Expired`` (even from the current one),
+        and so does any later one from before now. Lists and new watches are unaffected."""
+        self.store.changes.compact()
+
+    # ----- timelines -----------------------------------------------------------------------
+
+    def run_timeline_step(self, name: str) -> None:
+        """Run an incident's timeline step now, whatever its trigger (see ``timeline.py``)."""
+        self._script().run_step(name)
+
+    def advance_timeline(self, seconds: float) -> List[str]:
+        """Move a manual timeline clock; returns the steps that ran, in order."""
+        return self._script().advance(seconds)
+
+    def _script(self) -> Timeline:
+        if self.timeline is None:
+            raise ValueError("this sandbox has no timeline (start it with incident=...)")
+        return self.timeline
+
+    @property
+    def resource_version(self) -> str:
+        """The store's current resourceVersion, as a list returns it."""
+        return self.store.resource_version
 
     @property
     def requests(self) -> List[RecordedRequest]:

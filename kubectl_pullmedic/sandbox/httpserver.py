@@ -1,7 +1,7 @@
 """Sockets for the sandbox: a threaded HTTP/1.1 server with keep-alive and optional TLS.
 
 Every response has a Content-Length, so the clients' connection pools reuse connections the
-way they do with a real API server. The server remembers its open connections so that
+way they do with a real API server; a watch is chunked, one chunk per event. The server remembers its open connections so that
 stopping it closes them instead of leaving handler threads blocked on idle keep-alives.
 """
 
@@ -14,7 +14,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional, Set, Tuple
 
-from kubectl_pullmedic.sandbox.api import ApiApp
+from kubectl_pullmedic.sandbox.api import ApiApp, StreamResponse
+from kubectl_pullmedic.sandbox.changes import StreamDropped
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -35,6 +36,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         response = self.server.app.handle(self.command, self.path, self.headers, body, _client_cn(self.request))
+        if isinstance(response, StreamResponse):
+            self._stream(response)
+            return
         self.send_response(response.code)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -42,6 +46,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _stream(self, response: StreamResponse) -> None:
+        """A chunked 200, one chunk per line, flushed at once; a dropped stream is cut mid-way."""
+        self.send_response(200)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.flush()
+        lines = iter(response.lines)
+        try:
+            for line in lines:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except StreamDropped:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)  # no last chunk: the client sees a cut
+            except OSError:
+                pass
+        except (ConnectionError, socket.timeout):
+            self.close_connection = True  # the client hung up
+        finally:
+            close = getattr(lines, "close", None)
+            if close is not None:
+                close()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

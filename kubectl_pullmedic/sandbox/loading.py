@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 import yaml
 
@@ -21,6 +21,7 @@ PathLike = Union[str, Path]
 
 SCENARIO_ANCHOR = datetime(2030, 1, 1, tzinfo=timezone.utc)
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+INCIDENT_DIR = SCENARIO_DIR / "incidents"  # scenarios with a timeline, served one at a time
 
 # Keys holding RFC 3339 times in the kinds the sandbox serves (metadata, events, pod and
 # container status, conditions, job and cronjob status).
@@ -128,9 +129,14 @@ def scenario_files(directory: Path = SCENARIO_DIR) -> List[Path]:
 
 def scenario_objects(now: Optional[datetime] = None, directory: Path = SCENARIO_DIR) -> List[Obj]:
     """Every built-in scenario object, its times moved so the anchor becomes ``now``."""
-    moment = now or datetime.now(timezone.utc)
-    delta = timedelta(seconds=int((moment - SCENARIO_ANCHOR).total_seconds()))
+    delta = _since_anchor(now)
     return [shift_timestamps(obj, delta) for path in scenario_files(directory) for obj in load_file(path)]
+
+
+def _since_anchor(now: Optional[datetime]) -> timedelta:
+    """How far scenario times move so that the anchor becomes ``now`` (whole seconds)."""
+    moment = now or datetime.now(timezone.utc)
+    return timedelta(seconds=int((moment - SCENARIO_ANCHOR).total_seconds()))
 
 
 def with_event_uids(objects: Iterable[Obj], uid_of: Callable[[str, str, str], str]) -> List[Obj]:
@@ -154,3 +160,31 @@ def with_event_uids(objects: Iterable[Obj], uid_of: Callable[[str, str, str], st
                 obj = dict(obj, involvedObject=dict(involved, uid=uid))
         linked.append(obj)
     return linked
+
+
+def incident_names(directory: Path = INCIDENT_DIR) -> List[str]:
+    """The built-in incidents (scenarios with a ``timeline:``), by file name without ``.yaml``."""
+    return [path.stem for path in scenario_files(directory)]
+
+
+def load_incident(source: Union[str, Path, Obj], now: Optional[datetime] = None) -> Tuple[List[Obj], Obj]:
+    """The objects (times moved as for scenarios) and the ``timeline:`` mapping of an incident.
+
+    ``source`` is a built-in incident's name, a file, or the document itself.
+    """
+    if isinstance(source, dict):
+        document: Any = source
+        origin = "<timeline>"
+    else:
+        path = Path(source)
+        if not path.suffix and not path.exists():
+            if source not in incident_names():
+                raise ValueError(f"no built-in incident {source!r} (there are: {', '.join(incident_names())})")
+            path = INCIDENT_DIR / f"{source}.yaml"
+        origin = str(path)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_TimestampsAsText)
+    if not isinstance(document, dict) or not isinstance(document.get("timeline"), dict):
+        raise ValueError(f"{origin}: an incident is a v1 List with a timeline: mapping beside its items")
+    delta = _since_anchor(now)
+    objects = [shift_timestamps(obj, delta) for obj in _flatten(dict(document, timeline=None), origin)]
+    return objects, document["timeline"]

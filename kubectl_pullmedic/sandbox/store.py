@@ -4,7 +4,8 @@ Each resource keeps its keys ``(namespace, name)`` in a sorted list beside a dic
 so a list page is a bisect and a slice, never a sort, even with 50,000 pods. An entry is the
 object's JSON bytes plus what selectors and preconditions need (labels, field set, uid,
 resourceVersion), so answering a list joins bytes and filtering never parses JSON.
-One global counter gives every write its resourceVersion, as etcd's revision does.
+One global counter gives every write its resourceVersion, as etcd's revision does, and every
+write is one ``Change`` in ``changes`` (in revision order), which watches follow.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from kubectl_pullmedic.core.kube import labels_of
 import kubectl_pullmedic.sandbox.status as status
+from kubectl_pullmedic.sandbox.changes import ADDED, DEFAULT_CAPACITY, DELETED, MODIFIED, Change, ChangeLog
 from kubectl_pullmedic.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType, by_kind
 
 Obj = Dict[str, Any]
@@ -92,8 +94,11 @@ def _namespace_object(name: str) -> Obj:
 class ObjectStore:
     """Thread-safe objects by resource, with paging tokens that can be expired on demand."""
 
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), history: int = DEFAULT_CAPACITY
+    ) -> None:
         self._clock = clock
+        self.changes = ChangeLog(history)  # what watches resume from
         self._lock = threading.RLock()
         self._keys: Dict[str, List[Key]] = {rt.resource: [] for rt in RESOURCE_TYPES}
         self._entries: Dict[str, Dict[Key, StoredObject]] = {rt.resource: {} for rt in RESOURCE_TYPES}
@@ -114,10 +119,11 @@ class ObjectStore:
         """Add an object, or replace the one with its key (keeping its uid unless given)."""
         with self._lock:
             rt, key, entry = self._prepare(obj)
-            self._ensure_namespace(rt, key[0])
-            if key not in self._entries[rt.resource]:
+            previous = self._entries[rt.resource].get(key)
+            if previous is None:
                 bisect.insort(self._keys[rt.resource], key)
             self._entries[rt.resource][key] = entry
+            self._record(rt, key, entry, previous)
             return entry
 
     def put_many(self, objects: Iterable[Obj]) -> List[StoredObject]:
@@ -127,11 +133,12 @@ class ObjectStore:
             touched = set()
             for obj in objects:
                 rt, key, entry = self._prepare(obj)
-                self._ensure_namespace(rt, key[0])
-                if key not in self._entries[rt.resource]:
+                previous = self._entries[rt.resource].get(key)
+                if previous is None:
                     self._keys[rt.resource].append(key)
                     touched.add(rt.resource)
                 self._entries[rt.resource][key] = entry
+                self._record(rt, key, entry, previous)
                 stored.append(entry)
             for resource in touched:
                 self._keys[resource].sort()
@@ -309,6 +316,8 @@ class ObjectStore:
         key = (metadata.get("namespace", ""), name)
         previous = self._entries[rt.resource].get(key)
         if revision is None:
+            # The namespace first, so that revisions reach the change log in order.
+            self._ensure_namespace(rt, key[0])
             self._revision += 1
             revision = self._revision
         metadata["uid"] = str(metadata.get("uid") or (previous.uid if previous else uuid.uuid4()))
@@ -337,8 +346,13 @@ class ObjectStore:
     def _remove(self, rt: ResourceType, key: Key) -> None:
         keys = self._keys[rt.resource]
         del keys[bisect.bisect_left(keys, key)]
-        del self._entries[rt.resource][key]
+        entry = self._entries[rt.resource].pop(key)
         self._revision += 1
+        self.changes.record(Change(self._revision, DELETED, rt.resource, key[0], entry))
+
+    def _record(self, rt: ResourceType, key: Key, entry: StoredObject, previous: Optional[StoredObject]) -> None:
+        kind = ADDED if previous is None else MODIFIED
+        self.changes.record(Change(int(entry.resource_version), kind, rt.resource, key[0], entry, previous))
 
     def _remove_namespace_contents(self, namespace: str) -> None:
         for rt in RESOURCE_TYPES:

@@ -1,0 +1,163 @@
+"""What a kubelet and a ReplicaSet controller write, for the sandbox's scripted timelines.
+
+A pull attempt writes the kubelet's events in its words (``pkg/kubelet/images/image_manager.go``,
+``kuberuntime_container.go``) and the pod's status as the kubelet reports it: on success
+Pulling, Pulled (``Successfully pulled image "X" in 2.4s (2.4s including waiting)...``), Created,
+Started and a Running, ready pod; on failure Pulling, Failed (``Failed to pull image "X": ...``),
+``Error: ErrImagePull``, then, on a later attempt, BackOff and ``ImagePullBackOff`` with the
+1.32 waiting message that keeps the last error. Repeated events are one object whose count
+grows, as the kubelet's event correlator does. A replacement pod is made from a ReplicaSet's
+template as the controller makes it: ``<rs>-<5 characters>``, a new uid, scheduled, Pending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from kubectl_pullmedic.core.kube import as_list, dig, name_of, namespace_of
+from kubectl_pullmedic.sandbox.resources import resolve
+from kubectl_pullmedic.sandbox.store import ObjectStore, rfc3339
+
+Obj = Dict[str, Any]
+PODS, EVENTS = resolve("pods"), resolve("events")
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's utilrand alphabet
+PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
+
+
+def record_event(store: ObjectStore, pod: Obj, reason: str, message: str, now: datetime,
+                 event_type: str = "Normal", field_path: Optional[str] = None) -> None:
+    """Write one kubelet event about a pod, or count one more of the same (name, reason, message)."""
+    metadata = pod["metadata"]
+    digest = hashlib.sha1(f"{metadata.get('uid')}/{reason}/{message}".encode()).hexdigest()[:16]
+    name = f"{metadata['name']}.{digest}"
+    stamp = rfc3339(now)
+    existing = store.get(EVENTS, metadata["namespace"], name)
+    if existing is not None:
+        event = existing.decode()
+        event["count"] = int(event.get("count") or 1) + 1
+        event["lastTimestamp"] = stamp
+        store.put(event)
+        return
+    involved: Obj = {"apiVersion": "v1", "kind": "Pod", "name": metadata["name"],
+                     "namespace": metadata["namespace"], "uid": metadata.get("uid", "")}
+    if field_path:
+        involved["fieldPath"] = field_path
+    store.put({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": name, "namespace": metadata["namespace"]},
+        "involvedObject": involved, "reason": reason, "message": message, "type": event_type,
+        "count": 1, "firstTimestamp": stamp, "lastTimestamp": stamp,
+        "source": {"component": "kubelet", "host": dig(pod, "spec", "nodeName", default="")},
+        "reportingComponent": "kubelet", "reportingInstance": dig(pod, "spec", "nodeName", default=""),
+    })
+
+
+def _conditions(unready: List[str], stamp: str) -> List[Obj]:
+    status = "False" if unready else "True"
+    conditions = [{"type": "PodScheduled", "status": "True", "lastTransitionTime": stamp},
+                  {"type": "Initialized", "status": "True", "lastTransitionTime": stamp}]
+    for kind in ("ContainersReady", "Ready"):
+        condition: Obj = {"type": kind, "status": status, "lastTransitionTime": stamp}
+        if unready:
+            condition.update(reason="ContainersNotReady",
+                             message=f"containers with unready status: [{' '.join(unready)}]")
+        conditions.append(condition)
+    return conditions
+
+
+def _repository(image: str) -> str:
+    """The image without its tag or digest, as an imageID starts."""
+    image = image.split("@", 1)[0]
+    head, _, last = image.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
+def _statuses(pod: Obj) -> Dict[str, Obj]:
+    return {str(s.get("name")): s for s in as_list(dig(pod, "status", "containerStatuses")) if isinstance(s, dict)}
+
+
+def pull(store: ObjectStore, pod: Obj, succeeds: bool, error: str, seconds: float, now: datetime) -> Obj:
+    """One pull attempt of every container of ``pod`` that is not running; returns the new pod."""
+    stamp = rfc3339(now)
+    old = _statuses(pod)
+    statuses = []
+    for container in as_list(dig(pod, "spec", "containers")):
+        name, image = str(container.get("name")), str(container.get("image"))
+        status = dict(old.get(name) or {"name": name, "restartCount": 0})
+        status.update(image=image, name=name)
+        if "running" in (status.get("state") or {}):
+            statuses.append(status)
+            continue
+        path = f"spec.containers{{{name}}}"
+        record_event(store, pod, "Pulling", f'Pulling image "{image}"', now, field_path=path)
+        if succeeds:
+            record_event(store, pod, "Pulled", f'Successfully pulled image "{image}" in {seconds:g}s '
+                         f'({seconds:g}s including waiting). Image size: 52428800 bytes.', now, field_path=path)
+            record_event(store, pod, "Created", f"Created container: {name}", now, field_path=path)
+            record_event(store, pod, "Started", f"Started container {name}", now, field_path=path)
+            digest = hashlib.sha256(image.encode()).hexdigest()
+            status.update(state={"running": {"startedAt": stamp}}, ready=True, started=True,
+                          imageID=f"{_repository(image)}@sha256:{digest}")
+        else:
+            before = dig(status, "state", "waiting", "reason")
+            record_event(store, pod, "Failed", f'Failed to pull image "{image}": {error}', now, "Warning", path)
+            if before in PULL_FAILURES:  # the back-off had started: the kubelet waits again
+                record_event(store, pod, "BackOff", f'Back-off pulling image "{image}"', now, field_path=path)
+                record_event(store, pod, "Failed", "Error: ImagePullBackOff", now, "Warning", path)
+                waiting = {"reason": "ImagePullBackOff",
+                           "message": f'Back-off pulling image "{image}": ErrImagePull: {error}'}
+            else:
+                record_event(store, pod, "Failed", "Error: ErrImagePull", now, "Warning", path)
+                waiting = {"reason": "ErrImagePull", "message": error}
+            status.update(state={"waiting": waiting}, ready=False, started=False, imageID="")
+        statuses.append(status)
+    unready = [str(s["name"]) for s in statuses if "running" not in (s.get("state") or {})]
+    new_status = dict(pod.get("status") or {})
+    new_status.update(phase="Pending" if unready else "Running", conditions=_conditions(unready, stamp),
+                      containerStatuses=statuses)
+    new_status.setdefault("startTime", stamp)
+    if not unready:
+        new_status.setdefault("podIP", _pod_ip(name_of(pod)))
+    updated = dict(pod, status=new_status)
+    return store.put(updated).decode()
+
+
+def _pod_ip(name: str) -> str:
+    digest = hashlib.sha1(name.encode()).digest()
+    return f"10.244.{digest[0] % 8}.{2 + digest[1] % 250}"
+
+
+def controller_of(pod: Obj) -> Optional[Obj]:
+    """The pod's controller ownerReference, if any."""
+    for owner in as_list(dig(pod, "metadata", "ownerReferences")):
+        if isinstance(owner, dict) and owner.get("controller"):
+            return owner
+    return None
+
+
+def replacement(replica_set: Obj, node: str, now: datetime) -> Obj:
+    """A new pod from a ReplicaSet's template, scheduled to ``node`` and not started yet."""
+    template = dig(replica_set, "spec", "template", default={}) or {}
+    rs_name = name_of(replica_set)
+    suffix = "".join(secrets.choice(NAME_ALPHABET) for _ in range(5))
+    metadata: Obj = {
+        "name": f"{rs_name}-{suffix}", "generateName": f"{rs_name}-", "namespace": namespace_of(replica_set),
+        "labels": dict(dig(template, "metadata", "labels", default={}) or {}),
+        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
+                             "uid": dig(replica_set, "metadata", "uid"), "controller": True,
+                             "blockOwnerDeletion": True}],
+    }
+    spec = dict(template.get("spec") or {})
+    if node:
+        spec["nodeName"] = node
+    containers = [{"name": str(c.get("name")), "image": str(c.get("image")), "ready": False, "started": False,
+                   "restartCount": 0, "imageID": "", "state": {"waiting": {"reason": "ContainerCreating"}}}
+                  for c in as_list(spec.get("containers")) if isinstance(c, dict)]
+    stamp = rfc3339(now)
+    unready = [c["name"] for c in containers]
+    status = {"phase": "Pending", "conditions": _conditions(unready, stamp), "containerStatuses": containers,
+              "qosClass": "BestEffort"}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status}
