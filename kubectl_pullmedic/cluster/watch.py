@@ -35,6 +35,7 @@ from .api import CONNECT_TIMEOUT, MAX_LIST_RESTARTS, Cluster, Obj, _path
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
 STREAM_SECONDS = (300, 600)  # timeoutSeconds asked per watch request, chosen at random as client-go does
+BATCH_SECONDS = 0.2  # updates arriving this close together are put back in the server's order
 READ_SLACK = 30.0  # past timeoutSeconds with nothing read, the connection is taken to be dead
 
 
@@ -272,6 +273,11 @@ def _lines(response: Any):
         yield pending
 
 
+def _revision(update: Update) -> float:
+    version = str(dig(update.obj, "metadata", "resourceVersion") or "")
+    return float(version) if version.isdigit() else float("inf")
+
+
 class Feed:
     """Several streams merged into one queue; ``get`` waits at most until the deadline."""
 
@@ -300,6 +306,24 @@ class Feed:
                 return self.queue.get(timeout=0.5 if left is None else min(0.5, left))
             except queue.Empty:
                 continue
+
+    def batch(self, window: float = BATCH_SECONDS) -> Optional[List[Update]]:
+        """The next updates, in the order the API server made them: the streams are read in parallel,
+        so what arrives within ``window`` of the first is sorted by resourceVersion (etcd's revision;
+        an opaque one keeps its place). None once the deadline has passed."""
+        first = self.get()
+        if first is None:
+            return None
+        updates, until = [first], time.monotonic() + window
+        while True:
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                updates.append(self.queue.get(timeout=left))
+            except queue.Empty:
+                break
+        return sorted(updates, key=_revision)
 
     def close(self) -> None:
         self.stop_event.set()

@@ -131,17 +131,18 @@ class Watch:
         self.feed.start()
         try:
             while True:
-                update = self.feed.get()
-                if update is None:
+                updates = self.feed.batch()
+                if updates is None:
                     return self.outcome(TIMED_OUT)
-                if update.type == "FAILED" and update.error is not None:
-                    raise update.error
-                if update.type == "NOTICE":
-                    on_notice(str(update.obj.get("message") or ""))
-                    continue
-                handle = follow.on_pod if update.resource == "pods" else follow.on_event
-                for change in handle(update.type, update.obj, self.clock()):
-                    on_change(change)
+                for update in updates:
+                    if update.type == "FAILED" and update.error is not None:
+                        raise update.error
+                    if update.type == "NOTICE":
+                        on_notice(str(update.obj.get("message") or ""))
+                        continue
+                    handle = follow.on_pod if update.resource == "pods" else follow.on_event
+                    for change in handle(update.type, update.obj, self.clock()):
+                        on_change(change)
                 if self.ended():
                     return self.outcome(self.ended())
         finally:
