@@ -186,13 +186,25 @@ def state_changes(before: Dict[Optional[str], ContainerView], after: Dict[Option
     return found
 
 
-def event_change(event: Obj, pod: Obj, views: Dict[Optional[str], ContainerView]) -> Optional[Change]:
-    """The line a new (or recounted) kubelet event makes: a pull started, ended, or failed again."""
+def failed_pulls(events: List[Obj], where: Optional[Tuple[str, str]]) -> int:
+    """How many pulls of one container have failed: the counts of its ``Failed to pull`` events (one
+    object per distinct error, so they add up)."""
+    return sum(count_of(event) for event in events if is_failed_pull(event) and container_of(event) == where)
+
+
+def event_change(event: Obj, pod: Obj, views: Dict[Optional[str], ContainerView], events: List[Obj] = ()) -> Optional[Change]:
+    """The line a new (or recounted) kubelet event makes: a pull started, ended, or failed again.
+
+    The attempt is the pull's number for its container: one more than the pulls that failed
+    before, as the ``Failed`` events count them (or the ``Pulling`` event's own count if higher).
+    """
     where = container_of(event)
     container = where[1] if where else None
-    reason, at, attempt = reason_of(event), last_seen(event), count_of(event)
+    reason, at = reason_of(event), last_seen(event)
     namespace, name = namespace_of(pod), name_of(pod)
     if reason == "Pulling":
+        failed = failed_pulls(list(events), where)
+        attempt = max(count_of(event), failed + 1 if failed else 1)
         text = "pulling" if attempt == 1 else f"pulling (attempt {attempt})"
         return Change(at, namespace, name, container, PULLING, text, attempt=attempt)
     if reason == "Pulled":
@@ -207,6 +219,7 @@ def event_change(event: Obj, pod: Obj, views: Dict[Optional[str], ContainerView]
         view = views.get(container)
         if view is None or not view.cause:
             return None  # the pod's status has not caught up: its failing line follows with the cause
+        attempt = max(count_of(event), failed_pulls(list(events), where))
         return Change(at, namespace, name, container, PULL_FAILED, f"pull failed (attempt {attempt}): {view.cause}",
                       view.cause, attempt=attempt)
     return None
@@ -279,7 +292,7 @@ class Follow:
         views = container_views(pod, self._events_of(pod), now)
         found = state_changes(self.views.get(uid, {}), views, pod, now)
         self.views[uid] = views
-        change = event_change(event, pod, views)
+        change = event_change(event, pod, views, self._events_of(pod))
         if change is not None and not (change.change == PULL_FAILED and found):
             found.insert(0, change)
         return found
