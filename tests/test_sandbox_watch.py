@@ -581,3 +581,28 @@ def test_an_unknown_incident_names_the_built_in_ones():
 
     with pytest.raises(ValueError, match="missing-pull-secret"):
         Sandbox(incident="no-such-incident")
+
+
+def test_a_watch_on_one_named_object_sees_only_it(make_sandbox, watches):
+    sb = make_sandbox(objects=[build_pod("a"), build_pod("b")])
+    stream = watches(sb, PODS + "/a", timeoutSeconds=1)
+    sb.add(build_pod("b", labels={"x": "1"}))
+    sb.add(build_pod("a", labels={"x": "1"}))
+    assert [summary(e) for e in stream.until_end()] == [("ADDED", "a"), ("MODIFIED", "a")]
+
+
+def test_the_incident_hangs_together_and_the_plugin_names_its_cause(make_sandbox, pullmedic):
+    sb = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+    api = api_of(sb)
+    pods = api.list_namespaced_pod(NS).items
+    replica_set = client.AppsV1Api(api.api_client).read_namespaced_replica_set(RS, NS)
+    deployment = client.AppsV1Api(api.api_client).read_namespaced_deployment("web", NS)
+    assert replica_set.metadata.owner_references[0].uid == deployment.metadata.uid
+    assert {pod.metadata.owner_references[0].uid for pod in pods} == {replica_set.metadata.uid}
+    uids = {pod.metadata.uid for pod in pods}
+    assert {event.involved_object.uid for event in api.list_namespaced_event(NS).items} == uids
+    found = pullmedic("why", "-n", NS, "-o", "json", sandbox=sb, expect=1).json()["items"]
+    assert {(item["pod"], item["cause"]) for item in found} == {(pod.metadata.name, "RegistryAuthRequired") for pod in pods}
+    sb.advance_timeline(15)
+    quiet = pullmedic("why", "-n", NS, sandbox=sb)
+    assert quiet.stdout == "" and quiet.stderr.startswith("No pods with image-pull problems")

@@ -216,6 +216,9 @@ class ApiApp:
             return Response(*self._write(verb, target, query, writes.media_type(headers), body))
         accept = headers.get("Accept") or headers.get("accept") or ""
         if verb == "watch":
+            if target.name:
+                fields = [f"metadata.name={target.name}"] + [s for s in query.get("fieldSelector", [])[-1:] if s]
+                query = dict(query, fieldSelector=[",".join(fields)])
             request = watch.parse_request(target.rt, query, accept, self.watch_timeout_seconds)
             stream = watch.WatchStream(self.store, target.rt, target.namespace, request, self.clock,
                                        self.watch_bookmark_seconds)
@@ -226,9 +229,9 @@ class ApiApp:
     @staticmethod
     def _verb(method: str, target: Target, query: verbs.Query) -> str:
         if method == "GET":
-            if target.name:
-                return "get"
-            return "watch" if query.get("watch", [""])[-1] in ("true", "1") else "list"
+            if query.get("watch", [""])[-1] in ("true", "1"):
+                return "watch"  # a named one watches that object (metadata.name, as the server does)
+            return "get" if target.name else "list"
         if method == "DELETE" and target.name:
             return "delete"
         if method == "POST" and not target.name:

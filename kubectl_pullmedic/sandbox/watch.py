@@ -17,12 +17,12 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import kubectl_pullmedic.sandbox.status as status
 from kubectl_pullmedic.sandbox.changes import ADDED, DELETED, MODIFIED, Change, TooOld
 from kubectl_pullmedic.sandbox.resources import ResourceType
-from kubectl_pullmedic.sandbox.store import ObjectStore, Predicate
+from kubectl_pullmedic.sandbox.store import ObjectStore, Predicate, StoredObject
 from kubectl_pullmedic.sandbox.tables import build_table
 from kubectl_pullmedic.sandbox.verbs import Query, TableRequest, list_predicate, table_request
 
@@ -121,33 +121,35 @@ class WatchStream:
         self.bookmark_seconds = bookmark_seconds
         self.epoch = store.changes.drop_epoch  # a drop from now on ends this stream
         self._headers_sent = False
+        # The starting point is fixed now, before the response starts, as the real server
+        # establishes its watch before it answers: a write after the answer is always an event.
+        self._started = monotonic()
+        self._initial: List[StoredObject] = []
+        self._error: Optional[Obj] = None
+        if request.resource_version in ("", "0") or request.send_initial_events:
+            page = store.list_page(rt, self.namespace, request.predicate, 0, "")
+            self._initial, self._revision = page.items, int(page.resource_version)
+        else:
+            self._revision = int(request.resource_version)
+            current = store.changes.revision
+            try:
+                if self._revision > current:
+                    self._error = too_large_status(self._revision, current)
+                else:
+                    store.changes.check_resume(self._revision)
+            except TooOld as error:
+                self._error = expired_status(error)
 
     def __iter__(self) -> Iterator[bytes]:
-        started = self.monotonic()
-        request = self.request
-        if request.resource_version in ("", "0") or request.send_initial_events:
-            revision = yield from self._initial_events()
-        else:
-            revision = int(request.resource_version)
-            current = self.store.changes.revision
-            if revision > current:
-                yield self._line(ERROR, _encode(too_large_status(revision, current)))
-                return
-            try:
-                self.store.changes.check_resume(revision)
-            except TooOld as error:
-                yield self._line(ERROR, _encode(expired_status(error)))
-                return
-        yield from self._follow(revision, started + request.timeout, started)
-
-    def _initial_events(self) -> Iterator[bytes]:
-        page = self.store.list_page(self.rt, self.namespace, self.request.predicate, 0, "")
-        for entry in page.items:
+        if self._error is not None:
+            yield self._line(ERROR, _encode(self._error))
+            return
+        for entry in self._initial:
             yield self._line(ADDED, self._object(entry.raw, entry.resource_version))
-        revision = int(page.resource_version)
+        self._initial = []
         if self.request.send_initial_events and self.request.bookmarks:
-            yield self._bookmark(revision, {INITIAL_EVENTS_END: "true"})
-        return revision
+            yield self._bookmark(self._revision, {INITIAL_EVENTS_END: "true"})
+        yield from self._follow(self._revision, self._started + self.request.timeout, self._started)
 
     def _follow(self, revision: int, deadline: float, started: float) -> Iterator[bytes]:
         bookmark_seconds = max(self.bookmark_seconds, 0.01)
