@@ -156,7 +156,9 @@ def clusters() -> Dict[str, Callable[[], Sandbox]]:
     found = {"scenarios": scenario_objects(NOW)}
     for case in sorted(p.name for p in CASES_DIR.iterdir() if (p / "objects.yaml").is_file()):
         found[f"case:{case}"] = load_file(CASES_DIR / case / "objects.yaml")
-    return {name: (lambda objects=objects: Sandbox(objects=copy.deepcopy(objects), clock=lambda: NOW))
+    # A printed `kubectl get events ... --watch` runs until the server ends the watch: here after 1 s.
+    return {name: (lambda objects=objects: Sandbox(objects=copy.deepcopy(objects), clock=lambda: NOW,
+                                                   watch_timeout_seconds=1))
             for name, objects in found.items()}
 
 

@@ -29,7 +29,7 @@ from kubectl_pullmedic.sandbox.changes import DEFAULT_CAPACITY
 from kubectl_pullmedic.sandbox.httpserver import SandboxHTTPServer
 from kubectl_pullmedic.sandbox.store import ObjectStore, StoredObject
 from kubectl_pullmedic.sandbox.timeline import Timeline
-from kubectl_pullmedic.sandbox.watch import DEFAULT_BOOKMARK_SECONDS
+from kubectl_pullmedic.sandbox.watch import DEFAULT_BOOKMARK_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 Obj = Dict[str, Any]
 Source = Union[Obj, str, Path]
@@ -65,7 +65,9 @@ class Sandbox:
     rules (see ``ForbidRule``). ``allow_anonymous`` defaults to "only without TLS" (see the module
     docstring); ``clock`` fixes "now" for ages and new timestamps. ``latency_ms``, ``forbid`` and
     the objects may be changed while it runs. ``watch_history`` bounds the changes a watch can
-    resume from (older versions get 410); ``watch_bookmark_seconds`` spaces BOOKMARK events.
+    resume from (older versions get 410); ``watch_bookmark_seconds`` spaces BOOKMARK events;
+    ``watch_timeout_seconds`` ends a watch that set no ``timeoutSeconds`` (kube-apiserver's
+    ``--min-request-timeout``, 30 minutes, unless a test wants ``kubectl get -w`` to end).
     ``incident`` adds a scenario with a timeline (a built-in name such as ``missing-pull-secret``,
     a file or a document), run on a ``real`` clock (times ``timeline_speed``) or a ``manual`` one.
     """
@@ -88,6 +90,7 @@ class Sandbox:
         client_ca: Optional[str] = None,
         watch_history: int = DEFAULT_CAPACITY,
         watch_bookmark_seconds: float = DEFAULT_BOOKMARK_SECONDS,
+        watch_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         incident: Optional[Union[str, Path, Obj]] = None,
         timeline_clock: str = "real",
         timeline_speed: float = 1.0,
@@ -114,6 +117,7 @@ class Sandbox:
             latency_ms=latency_ms,
             clock=now,
             watch_bookmark_seconds=watch_bookmark_seconds,
+            watch_timeout_seconds=watch_timeout_seconds,
         )
         self.set_forbid(forbid)
         initial: List[Obj] = loading.scenario_objects(now()) if scenarios else []
