@@ -72,7 +72,15 @@ class Unauthorized(ApiError):
 
 
 class Forbidden(ApiError):
-    """403: RBAC refused a verb on a resource."""
+    """403: RBAC refused a verb on a resource; what it hides is unknown, never absent."""
+
+    unknown = "forbidden"  # the reason a fact it hides is shown with (``unreadable: forbidden``)
+
+
+class NotInDump(Forbidden):
+    """-f: the dump holds no objects of this kind (or of this namespace): unknown, exactly as behind a 403."""
+
+    unknown = "not-in-dump"
 
 
 class NotFound(ApiError):

@@ -10,7 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Mapping, Optional, TextIO
+from typing import Callable, Mapping, Optional, TextIO, Tuple
 
 from .cluster.kubeconfig import Overrides
 
@@ -34,6 +34,7 @@ class Settings:
     # kubectl's other global connection flags (cli-runtime's ConfigFlags): the kubeconfig overrides
     overrides: Overrides = field(default_factory=Overrides)
     verbosity: int = 0  # -v N: 6 and up log every API request to stderr as kubectl does
+    filenames: Tuple[str, ...] = ()  # -f: read these dumps instead of a cluster
     color: Optional[bool] = None  # None: decide from the terminal and NO_COLOR
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)

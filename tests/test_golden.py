@@ -5,7 +5,7 @@ A case is a folder ``tests/cases/<case>/`` holding
 - ``objects.yaml``: the Kubernetes objects the sandbox API server starts with (a v1 List or
   several documents, as ``kubectl get -o yaml`` prints them);
 - ``commands``: one command line per line, the arguments after ``kubectl pullmedic``
-  (blank lines and ``#`` comments are skipped; quoting as in a shell);
+  (blank lines and ``#`` comments are skipped; quoting as in a shell; ``$CASE`` is the case's folder);
 - ``NN-<slug>.out``: what command NN printed: the command line, its exit code, its stderr
   (each line after ``> ``) and then its stdout, verbatim to the end of the file.
 
@@ -131,7 +131,7 @@ def run_case(case: str, home: Path) -> Dict[int, Result]:
         # Only these tokens can differ from run to run; should one ever be printed, it is
         # replaced by a placeholder (the sandbox's random port, its kubeconfig's tmp path, HOME).
         unstable = [(sandbox.kubeconfig_path, "<kubeconfig>"), (f"127.0.0.1:{port}", "127.0.0.1:<port>"),
-                    (str(home), "<home>")]
+                    (str(home), "<home>"), (str(CASES_DIR / case), "$CASE")]
 
         def stable(text: str) -> str:
             for token, placeholder in unstable:
@@ -143,7 +143,8 @@ def run_case(case: str, home: Path) -> Dict[int, Result]:
             stdout, stderr = _Stream(), _Stream()
             settings = Settings(stdout=stdout, stderr=stderr, stdin=_Stream(), environ=dict(environ),
                                 clock=lambda: NOW, color=False)
-            code = main(list(command.argv) + ["--kubeconfig", sandbox.kubeconfig_path], settings)
+            argv = [arg.replace("$CASE", str(CASES_DIR / case)) for arg in command.argv]  # files of the case (-f)
+            code = main(argv + ["--kubeconfig", sandbox.kubeconfig_path], settings)
             results[command.number] = Result(int(code), stable(stdout.getvalue()), stable(stderr.getvalue()))
     return results
 

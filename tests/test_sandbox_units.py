@@ -11,7 +11,7 @@ import yaml
 from kubectl_pullmedic.core.kube import parse_time
 from kubectl_pullmedic.sandbox import SCENARIO_ANCHOR, ForbidRule, parse_documents
 from kubectl_pullmedic.sandbox import loading, resources, status
-from kubectl_pullmedic.sandbox.selection import SelectorError, parse_field_selector, parse_label_selector
+from kubectl_pullmedic.core.selectors import SelectorError, parse_field_selector, parse_label_selector
 from kubectl_pullmedic.sandbox.store import ObjectStore
 from kubectl_pullmedic.sandbox.tables import pod_cells
 from kubectl_pullmedic.sandbox.verbs import delete_options, table_request
@@ -74,7 +74,7 @@ def test_resource_names_resolve_like_kubectl():
     assert resources.resolve("ReplicaSet").qualified == "replicasets.apps"
     assert resources.resolve("cj").qualified_kind == "CronJob.batch"
     with pytest.raises(KeyError):
-        resources.resolve("services")
+        resources.resolve("configmaps")
 
 
 def test_table_media_type_negotiation():

@@ -16,7 +16,7 @@ from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
 from .common import connect, exit_code, scope_of, show, write
-from .options import Duration, KubectlCommand, connection_options, listing_options
+from .options import Duration, KubectlCommand, connection_options, filename_option, listing_options
 
 EXAMPLES = """\
 # See what would be deleted, and what would be kept and why
@@ -35,6 +35,7 @@ kubectl pullmedic clean -A --include-shutdown --dry-run=client
 
 @click.command("clean", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=("name", "json"))
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
 @click.option("--older-than", type=Duration(), metavar="DURATION", help="Only pods evicted at least this long ago (e.g. 1h, 7d).")
@@ -56,6 +57,8 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
     asked. Each delete is guarded by the pod's uid and resourceVersion, so a pod recreated
     under the same name is never deleted.
     """
+    if settings.filenames:
+        raise PullmedicError("clean deletes pods from a cluster: a dump read with -f has nothing to delete")
     cluster = connect(settings, max_connections=concurrency)
     report = engine.plan(cluster, scope_of(settings, cluster), node=node, now=settings.now(),
                          include_rejected=include_rejected, include_jobs=include_jobs, older_than=older_than,

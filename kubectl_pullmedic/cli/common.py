@@ -16,6 +16,12 @@ from .options import output_format
 
 
 def connect(settings: Settings, max_connections: int = 10) -> Cluster:
+    """The cluster of the kubeconfig, or with -f the dump reader (the kubeconfig and connection flags unread)."""
+    if settings.filenames:
+        from ..cluster.dump import DumpCluster
+
+        stdin = getattr(settings.stdin, "buffer", settings.stdin)  # bytes, for gzip and tar on standard input
+        return DumpCluster.read(settings.filenames, settings.namespace, stdin)  # type: ignore[return-value]
     return Cluster.connect(
         kubeconfig=settings.kubeconfig,
         context=settings.context,

@@ -10,7 +10,7 @@ from ..core.evictions.cleanup import GROUP_BY
 from ..engine import evicted as engine
 from ..settings import Settings
 from .common import connect, exit_code, scope_of, show
-from .options import LISTING_FORMATS, KubectlCommand, connection_options, listing_options
+from .options import LISTING_FORMATS, KubectlCommand, connection_options, filename_option, listing_options
 
 EXAMPLES = """\
 # Evicted pods in the current namespace, with what ran short and each container's usage
@@ -26,6 +26,7 @@ kubectl pullmedic evicted -A --node node-3 -o wide
 
 @click.command("evicted", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @click.option("--node", metavar="NODE", help="Only pods that ran on this node.")
 @click.option("--group-by", type=click.Choice(list(GROUP_BY)), help="Count evicted pods per node, resource, owner or namespace.")

@@ -325,6 +325,14 @@ def listing_options(formats: Sequence[str] = ("wide", "json", "yaml")) -> Callab
     return apply
 
 
+def filename_option(func: F) -> F:
+    """-f/--filename: diagnose a dump instead of a cluster (repeatable; a file, a folder, an archive, ``-``)."""
+    return _option("-f", "--filename", "filenames", type=click.Path(), multiple=True, callback=_append, metavar="PATH",
+                   help="Read the objects from this file, folder or archive instead of a cluster: kubectl get -o "
+                        "yaml|json output, a kubectl cluster-info dump (folder or stream), gzip/tar of them; "
+                        "- for standard input (repeatable). No kubeconfig is read.")(func)
+
+
 def _check_certificates(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
     """Refuse a CA file TLS cannot load before any request, in one line."""
     if value:

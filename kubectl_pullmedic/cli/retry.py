@@ -10,13 +10,13 @@ import click
 from ..core.evictions.cleanup import CleanupPlan
 from ..engine import retry as engine
 from ..engine.watch import Watch, WatchQuery
-from ..errors import ExitCode
+from ..errors import ExitCode, PullmedicError
 from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
 from .clean import _confirmed, _progress
 from .common import connect, exit_code, prober_for, scope_of, show, write
-from .options import Duration, KubectlCommand, connection_options, listing_options, probe_options
+from .options import Duration, KubectlCommand, connection_options, filename_option, listing_options, probe_options
 from .watching import follow
 from .why import _parse_target
 
@@ -34,6 +34,7 @@ kubectl pullmedic retry -A --dry-run=client
 
 @click.command("retry", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=("name", "json"))
 @click.argument("retry_target", required=False, metavar="[POD | TYPE/NAME]")
 @click.option("--dry-run", type=click.Choice(["none", "client", "server"]), default="none", is_flag=False, flag_value="client",
@@ -61,6 +62,8 @@ def retry(settings: Settings, retry_target: Optional[str], dry_run: str, yes: bo
     credentials; unless the cause is shown gone (the image exists, the credentials are
     accepted), nothing is deleted (exit 1) unless --force.
     """
+    if settings.filenames:
+        raise PullmedicError("retry deletes pods from a cluster: a dump read with -f has nothing to delete")
     parsed = _parse_target(retry_target, settings)
     cluster = connect(settings, max_connections=max(concurrency, 10))
     scope = scope_of(settings, cluster)

@@ -9,7 +9,8 @@ import click
 from ..engine import secrets_check as engine
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
-from .options import LISTING_FORMATS, KubectlCommand, connection_options, listing_options, probe_options
+from .options import (LISTING_FORMATS, KubectlCommand, connection_options, filename_option, listing_options,
+                      probe_options)
 
 EXAMPLES = """\
 # Check the pull secrets of every pod and workload in the current namespace
@@ -25,6 +26,7 @@ kubectl pullmedic secrets-check -n payments --probe --registry-ca ./corp-ca.pem
 
 @click.command("secrets-check", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @probe_options
 @click.pass_obj

@@ -13,8 +13,9 @@ from ..engine.watch import Watch, WatchQuery
 from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
+from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, listing_options,
+                      probe_options)
 from .watching import follow
-from .options import LISTING_FORMATS, Duration, KubectlCommand, connection_options, listing_options, probe_options
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace
@@ -39,6 +40,7 @@ kubectl pullmedic why deploy/web -n shop --watch --timeout 10m
 
 @click.command("why", cls=KubectlCommand, examples=EXAMPLES)
 @connection_options
+@filename_option
 @listing_options(formats=LISTING_FORMATS)
 @click.argument("target", required=False, metavar="[POD | TYPE/NAME]")
 @click.option("--since", type=Duration(), metavar="DURATION",
@@ -78,6 +80,8 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
     parsed = _parse_target(target, settings)
     if timeout is not None and not watch:
         raise click.UsageError("--timeout needs --watch")
+    if watch and settings.filenames:
+        raise click.UsageError("--watch follows a cluster; a dump read with -f does not change")
     cluster = connect(settings)
     query = WhyQuery(scope_of(settings, cluster), parsed, target or "", settings.now(), since, slow_pull)
     report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))

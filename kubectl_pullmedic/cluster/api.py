@@ -217,7 +217,7 @@ class Cluster:
                 listing.items.extend(self.list_all(resource, name, **selectors))
             except Forbidden as error:
                 listing.warnings.append(error.message)
-                listing.refused[name] = "forbidden"
+                listing.refused[name] = error.unknown
         return listing
 
     # -- writing ---------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def get_each(cluster: Cluster, resource: str, keys: Iterable[Key]) -> Fetched:
         except NotFound:
             continue
         except Forbidden as refused:
-            fetched.refused[(namespace, name)] = "forbidden"
+            fetched.refused[(namespace, name)] = refused.unknown
             fetched.warnings.append(refused.message)
     return fetched
 
@@ -171,7 +171,7 @@ def _readable_part(cluster: Cluster, resource: str, namespace: Optional[str]) ->
     except Forbidden as refused:
         if namespace is None:
             raise
-        return Listing([], [refused.message], {namespace: "forbidden"})
+        return Listing([], [refused.message], {namespace: refused.unknown})
 
 
 def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:

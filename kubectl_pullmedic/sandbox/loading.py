@@ -1,19 +1,17 @@
 """Reading objects from the files ``kubectl get -o yaml|json`` writes, and the built-in scenarios.
 
 A dump from a real cluster loads unchanged: a ``v1 List``, a ``PodList``-style list, single
-objects, or several ``---`` documents. Scenario files are written as if "now" were
+objects, or several ``---`` documents (parsed by ``cluster.dumpfiles``, as ``-f`` reads them). Scenario files are written as if "now" were
 ``SCENARIO_ANCHOR``; loading them moves every timestamp by (now - anchor) so ages look fresh.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-import yaml
-
+from kubectl_pullmedic.cluster.dumpfiles import documents_in, flatten, parse_documents
 from kubectl_pullmedic.core.kube import parse_time
 
 Obj = Dict[str, Any]
@@ -33,57 +31,6 @@ TIMESTAMP_KEYS = frozenset({
 })
 # Free-form maps whose keys are user data, never timestamps.
 OPAQUE_KEYS = frozenset({"labels", "annotations", "data", "stringData", "binaryData"})
-
-
-class _TimestampsAsText(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader that keeps unquoted timestamps as strings, as the API server sends them."""
-
-
-_TimestampsAsText.yaml_implicit_resolvers = {
-    first: [resolver for resolver in resolvers if resolver[0] != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_documents(text: str, source: str = "<text>") -> List[Obj]:
-    """Objects in a JSON or YAML text, lists flattened into their items.
-
-    >>> [o["metadata"]["name"] for o in parse_documents('{"kind":"PodList","apiVersion":"v1",'
-    ...  '"items":[{"metadata":{"name":"a"}}]}')]
-    ['a']
-    """
-    stripped = text.lstrip()
-    documents: Iterable[Any]
-    if stripped.startswith(("{", "[")):
-        try:
-            documents = [json.loads(text)]
-        except json.JSONDecodeError:
-            documents = yaml.load_all(text, Loader=_TimestampsAsText)
-    else:
-        documents = yaml.load_all(text, Loader=_TimestampsAsText)
-    try:
-        return [obj for document in documents if document is not None for obj in _flatten(document, source)]
-    except yaml.YAMLError as error:
-        raise ValueError(f"{source}: not valid YAML or JSON: {error}") from error
-
-
-def _flatten(document: Any, source: str) -> Iterator[Obj]:
-    if isinstance(document, list):
-        for item in document:
-            yield from _flatten(item, source)
-        return
-    if not isinstance(document, dict):
-        raise ValueError(f"{source}: expected Kubernetes objects, found {type(document).__name__}")
-    kind = str(document.get("kind") or "")
-    if "items" in document and (kind == "List" or kind.endswith("List") or not kind):
-        item_kind = kind[: -len("List")] if kind not in ("", "List") else ""
-        for item in document.get("items") or []:
-            if isinstance(item, dict) and item_kind and not item.get("kind"):
-                # Raw API lists leave kind and apiVersion off their items.
-                item = dict(item, kind=item_kind, apiVersion=item.get("apiVersion") or document.get("apiVersion"))
-            yield from _flatten(item, source)
-        return
-    yield document
 
 
 def load_file(path: PathLike) -> List[Obj]:
@@ -182,9 +129,10 @@ def load_incident(source: Union[str, Path, Obj], now: Optional[datetime] = None)
                 raise ValueError(f"no built-in incident {source!r} (there are: {', '.join(incident_names())})")
             path = INCIDENT_DIR / f"{source}.yaml"
         origin = str(path)
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_TimestampsAsText)
+        documents = documents_in(path.read_text(encoding="utf-8"), origin)
+        document = documents[0] if len(documents) == 1 else None
     if not isinstance(document, dict) or not isinstance(document.get("timeline"), dict):
         raise ValueError(f"{origin}: an incident is a v1 List with a timeline: mapping beside its items")
     delta = _since_anchor(now)
-    objects = [shift_timestamps(obj, delta) for obj in _flatten(dict(document, timeline=None), origin)]
+    objects = [shift_timestamps(obj, delta) for obj in flatten(dict(document, timeline=None), origin)]
     return objects, document["timeline"]

@@ -11,80 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from kubectl_pullmedic.core.kube import dig, name_of, namespace_of
+from kubectl_pullmedic.core.selectors import (event_fields, job_fields, meta_fields, namespace_fields, node_fields,
+                                              pod_fields, secret_fields)
 
 Obj = Dict[str, Any]
 FieldSet = Dict[str, str]
 
 SERVED_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
-
-
-def _meta_fields(obj: Obj) -> FieldSet:
-    return {"metadata.name": name_of(obj), "metadata.namespace": namespace_of(obj)}
-
-
-def _text(value: Any, default: str = "") -> str:
-    """A field as the server's field set spells it: Go zero values for missing fields."""
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _pod_fields(pod: Obj) -> FieldSet:
-    fields = _meta_fields(pod)
-    spec = pod.get("spec") or {}
-    status = pod.get("status") or {}
-    fields.update({
-        "spec.nodeName": _text(spec.get("nodeName")),
-        # Defaults the real API server would have filled in on create.
-        "spec.restartPolicy": _text(spec.get("restartPolicy"), "Always"),
-        "spec.schedulerName": _text(spec.get("schedulerName"), "default-scheduler"),
-        "spec.serviceAccountName": _text(spec.get("serviceAccountName"), "default"),
-        "spec.hostNetwork": _text(bool(spec.get("hostNetwork"))),
-        "status.phase": _text(status.get("phase")),
-        "status.podIP": _text(status.get("podIP")),
-        "status.nominatedNodeName": _text(status.get("nominatedNodeName")),
-    })
-    return fields
-
-
-def _event_fields(event: Obj) -> FieldSet:
-    fields = _meta_fields(event)
-    involved = event.get("involvedObject") or {}
-    for key in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"):
-        fields["involvedObject." + key] = _text(involved.get(key))
-    fields.update({
-        "reason": _text(event.get("reason")),
-        "reportingComponent": _text(event.get("reportingComponent")),
-        "source": _text(dig(event, "source", "component")),
-        "type": _text(event.get("type")),
-    })
-    return fields
-
-
-def _secret_fields(secret: Obj) -> FieldSet:
-    fields = _meta_fields(secret)
-    fields["type"] = _text(secret.get("type"))
-    return fields
-
-
-def _node_fields(node: Obj) -> FieldSet:
-    return {
-        "metadata.name": name_of(node),
-        "spec.unschedulable": _text(bool(dig(node, "spec", "unschedulable"))),
-    }
-
-
-def _namespace_fields(namespace: Obj) -> FieldSet:
-    return {"metadata.name": name_of(namespace), "status.phase": _text(dig(namespace, "status", "phase"))}
-
-
-def _job_fields(job: Obj) -> FieldSet:
-    fields = _meta_fields(job)
-    fields["status.successful"] = _text(dig(job, "status", "succeeded"), "0")
-    return fields
 
 
 def _core_field_error(label: str) -> str:
@@ -110,7 +43,7 @@ class ResourceType:
     namespaced: bool
     short_names: Tuple[str, ...] = ()
     categories: Tuple[str, ...] = ()
-    field_set: Callable[[Obj], FieldSet] = _meta_fields
+    field_set: Callable[[Obj], FieldSet] = meta_fields
     field_error: Callable[[str], str] = _default_field_error
 
     @property
@@ -151,18 +84,21 @@ class ResourceType:
 
 
 RESOURCE_TYPES: Tuple[ResourceType, ...] = (
-    ResourceType("pods", "Pod", "", "v1", True, ("po",), ("all",), _pod_fields, _core_field_error),
-    ResourceType("events", "Event", "", "v1", True, ("ev",), (), _event_fields, _core_field_error),
-    ResourceType("secrets", "Secret", "", "v1", True, (), (), _secret_fields, _core_field_error),
+    ResourceType("pods", "Pod", "", "v1", True, ("po",), ("all",), pod_fields, _core_field_error),
+    ResourceType("events", "Event", "", "v1", True, ("ev",), (), event_fields, _core_field_error),
+    ResourceType("secrets", "Secret", "", "v1", True, (), (), secret_fields, _core_field_error),
     ResourceType("serviceaccounts", "ServiceAccount", "", "v1", True, ("sa",)),
-    ResourceType("nodes", "Node", "", "v1", False, ("no",), (), _node_fields, _core_field_error),
-    ResourceType("namespaces", "Namespace", "", "v1", False, ("ns",), (), _namespace_fields,
+    # Served (empty unless loaded) because kubectl cluster-info dump lists them in every namespace.
+    ResourceType("services", "Service", "", "v1", True, ("svc",), ("all",)),
+    ResourceType("replicationcontrollers", "ReplicationController", "", "v1", True, ("rc",), ("all",)),
+    ResourceType("nodes", "Node", "", "v1", False, ("no",), (), node_fields, _core_field_error),
+    ResourceType("namespaces", "Namespace", "", "v1", False, ("ns",), (), namespace_fields,
                  _core_field_error),
     ResourceType("deployments", "Deployment", "apps", "v1", True, ("deploy",), ("all",)),
     ResourceType("replicasets", "ReplicaSet", "apps", "v1", True, ("rs",), ("all",)),
     ResourceType("statefulsets", "StatefulSet", "apps", "v1", True, ("sts",), ("all",)),
     ResourceType("daemonsets", "DaemonSet", "apps", "v1", True, ("ds",), ("all",)),
-    ResourceType("jobs", "Job", "batch", "v1", True, (), ("all",), _job_fields, _job_field_error),
+    ResourceType("jobs", "Job", "batch", "v1", True, (), ("all",), job_fields, _job_field_error),
     ResourceType("cronjobs", "CronJob", "batch", "v1", True, ("cj",), ("all",)),
 )
 

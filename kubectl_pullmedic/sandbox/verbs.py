@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import kubectl_pullmedic.sandbox.status as status
 from kubectl_pullmedic.sandbox.resources import ResourceType
-from kubectl_pullmedic.sandbox.selection import SelectorError, parse_field_selector, parse_label_selector
+from kubectl_pullmedic.core.selectors import SelectorError, parse_field_selector, parse_label_selector
 from kubectl_pullmedic.sandbox.store import ObjectStore, Predicate, StoredObject
 from kubectl_pullmedic.sandbox.tables import build_table
 

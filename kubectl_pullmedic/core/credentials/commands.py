@@ -13,6 +13,19 @@ DOCKER_HUB_SERVER = "https://index.docker.io/v1/"  # kubectl's default --docker-
 _REPLACE = " --dry-run=client -o yaml | kubectl apply -f -"
 
 
+def settle_with(unreadable: str) -> str:
+    """Who can settle a secret that was not read: a refusal needs another account; a dump that left
+    secrets out needs the cluster itself.
+
+    >>> settle_with("forbidden")
+    'with an account that may read secrets'
+    >>> settle_with("not-in-dump")
+    'on the live cluster'
+    """
+    return "on the live cluster" if unreadable == "not-in-dump" else \
+        "with an account that may read secrets"
+
+
 def docker_server(registry: str, docker_hub: bool) -> str:
     """The ``--docker-server`` that writes the key the kubelet looks up for ``registry``."""
     return DOCKER_HUB_SERVER if docker_hub else registry

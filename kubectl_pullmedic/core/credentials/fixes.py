@@ -23,8 +23,9 @@ from ..pulls.imageref import (
     ecr_account_region,
 )
 from .cloud import cloud_registry_role
-from .commands import add_registry_key, create_secret, docker_server, recreate_with_type
+from .commands import add_registry_key, create_secret, docker_server, recreate_with_type, settle_with
 from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE
+from .podcredentials import SecretState
 
 
 
@@ -35,7 +36,7 @@ def _credential_lines(ctx: FixContext) -> List[str]:
         lines = ["Pull secrets of the pod: " + "; ".join(state.describe(registry) for state in creds.secrets)]
     else:
         lines = ["The pod lists no imagePullSecrets"]
-    lines.extend(_settle_secret(ctx, state.name) for state in creds.unreadable_secrets)
+    lines.extend(_settle_secret(ctx, state) for state in creds.unreadable_secrets)
     missed = creds.account_secrets_missed
     if creds.account_unreadable:
         account = creds.service_account
@@ -57,9 +58,10 @@ def _credential_lines(ctx: FixContext) -> List[str]:
 PULL_SECRET_TYPES = (DOCKERCONFIGJSON_TYPE, DOCKERCFG_TYPE)
 
 
-def _settle_secret(ctx: FixContext, name: str) -> str:
+def _settle_secret(ctx: FixContext, state: SecretState) -> str:
     """The command that shows, to someone allowed to read it, whether the secret exists and what it covers."""
-    return (f"Check {name} with an account that may read secrets (its registry keys, no passwords): kubectl get "
+    name = state.name
+    return (f"Check {name} {settle_with(state.unreadable or '')} (its registry keys, no passwords): kubectl get "
             f"secret {name} -n {ctx.namespace} -o jsonpath='{{.data.\\.dockerconfigjson}}' | base64 -d | jq '.auths | keys'")
 
 
@@ -211,7 +213,7 @@ def rate_limited(ctx: FixContext) -> List[str]:
                      "(a paid plan) or pull through a mirror")
     elif ctx.credentials.unreadable_secrets:
         steps.append(f"Whether the pod authenticates to {host} is unknown: its pull secrets could not be read")
-        steps.extend(_settle_secret(ctx, state.name) for state in ctx.credentials.unreadable_secrets)
+        steps.extend(_settle_secret(ctx, state) for state in ctx.credentials.unreadable_secrets)
     else:
         name = _secret_name(ctx)
         steps.append("Authenticate the pulls: " + _create_secret(ctx, name))

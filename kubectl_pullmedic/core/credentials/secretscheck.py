@@ -29,7 +29,7 @@ from .keyring import match_credentials
 from ..pulls.imageref import DOCKERHUB, corrected_reference, parse_image
 from .cloud import cloud_registry_role
 from .findings import ERROR, INFO, WARNING, Finding
-from .commands import add_registry_key, create_secret, docker_server, recreate_with_type
+from .commands import add_registry_key, create_secret, docker_server, recreate_with_type, settle_with
 from ..workloads import OwnerIndex, owner_of, workload_ref
 
 CHECKED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -208,7 +208,7 @@ def _unknown(subject: _Subject, inventory: _Inventory) -> List[Finding]:
         return []
     return [_finding(subject, "SecretUnreadable", WARNING,
                      f'pull secret "{name}" could not be read ({why}): whether it exists and covers the images is '
-                     "unknown", f"check with an account that may read secrets: kubectl get secret {name} -n {namespace} "
+                     "unknown", f"check {settle_with(why)}: kubectl get secret {name} -n {namespace} "
                      "-o jsonpath='{.type}'", secret=name) for name in subject.secret_names]
 
 

@@ -1,4 +1,5 @@
-"""Label and field selectors with the grammar and matching rules of apimachinery.
+"""Label and field selectors with the grammar and matching rules of apimachinery, and the field
+set each kind offers them: one implementation for the sandbox API server and the dump reader (-f).
 
 Label selectors (``k8s.io/apimachinery/pkg/labels``): comma-separated requirements, each one of
 ``key``, ``!key``, ``key=v``, ``key==v``, ``key!=v``, ``key in (a,b)``, ``key notin (a,b)``,
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from .kube import dig, name_of, namespace_of
 
 Labels = Dict[str, str]
 Fields = Dict[str, str]
@@ -198,3 +201,79 @@ def parse_field_selector(text: str) -> List[FieldRequirement]:
         field, operator, value = match.groups()
         requirements.append(FieldRequirement(field, operator == "!=", _unescape(value)))
     return requirements
+
+
+# -- field sets ------------------------------------------------------------------------------
+# What a field selector sees of each kind, as kube-apiserver builds it: pkg/apis/core/v1/conversion.go
+# (pods, nodes, events, namespaces, secrets), pkg/apis/batch/v1/conversion.go (jobs), and
+# apimachinery's DefaultMetaV1FieldSelectorConversion (metadata.name/namespace) for every other kind.
+# Read with ``dig``, so an object of an odd shape has empty fields rather than breaking the list.
+
+
+def _text(value: Any, default: str = "") -> str:
+    """A field as the server's field set spells it: Go zero values for missing fields."""
+    if value is None or isinstance(value, (dict, list)):
+        return default
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def meta_fields(obj: Any) -> Fields:
+    return {"metadata.name": name_of(obj), "metadata.namespace": namespace_of(obj)}
+
+
+def pod_fields(pod: Any) -> Fields:
+    fields = meta_fields(pod)
+    fields.update({
+        "spec.nodeName": _text(dig(pod, "spec", "nodeName")),
+        # Defaults the real API server would have filled in on create.
+        "spec.restartPolicy": _text(dig(pod, "spec", "restartPolicy"), "Always"),
+        "spec.schedulerName": _text(dig(pod, "spec", "schedulerName"), "default-scheduler"),
+        "spec.serviceAccountName": _text(dig(pod, "spec", "serviceAccountName"), "default"),
+        "spec.hostNetwork": _text(bool(dig(pod, "spec", "hostNetwork"))),
+        "status.phase": _text(dig(pod, "status", "phase")),
+        "status.podIP": _text(dig(pod, "status", "podIP")),
+        "status.nominatedNodeName": _text(dig(pod, "status", "nominatedNodeName")),
+    })
+    return fields
+
+
+def event_fields(event: Any) -> Fields:
+    fields = meta_fields(event)
+    for key in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"):
+        fields["involvedObject." + key] = _text(dig(event, "involvedObject", key))
+    fields.update({
+        "reason": _text(dig(event, "reason")),
+        "reportingComponent": _text(dig(event, "reportingComponent")),
+        "source": _text(dig(event, "source", "component")),
+        "type": _text(dig(event, "type")),
+    })
+    return fields
+
+
+def secret_fields(secret: Any) -> Fields:
+    fields = meta_fields(secret)
+    fields["type"] = _text(dig(secret, "type"))
+    return fields
+
+
+def node_fields(node: Any) -> Fields:
+    return {"metadata.name": name_of(node), "spec.unschedulable": _text(bool(dig(node, "spec", "unschedulable")))}
+
+
+def namespace_fields(namespace: Any) -> Fields:
+    return {"metadata.name": name_of(namespace), "status.phase": _text(dig(namespace, "status", "phase"))}
+
+
+def job_fields(job: Any) -> Fields:
+    fields = meta_fields(job)
+    fields["status.successful"] = _text(dig(job, "status", "succeeded"), "0")
+    return fields
+
+
+# resource -> its field set; any other kind has meta_fields.
+FIELD_SETS: Mapping[str, Callable[[Any], Fields]] = {
+    "pods": pod_fields, "events": event_fields, "secrets": secret_fields, "nodes": node_fields,
+    "namespaces": namespace_fields, "jobs": job_fields,
+}

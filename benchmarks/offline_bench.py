@@ -1,0 +1,80 @@
+"""Benchmark: `why -A -f` and `evicted -A -f` on a large dump, against reading the same files at all.
+
+    python benchmarks/offline_bench.py [--pods 50000]
+
+Writes a synthetic cluster in the layout of `kubectl cluster-info dump --output-directory`
+(per-namespace pods.json and events.json, nodes.json; indented as kubectl writes), and its tar.gz,
+then prints each command's time and peak resident memory, those of `python -c json.load(...)` of
+every file (the floor: a dump is read whole, so memory follows its size, not its problems), and
+those of the same commands live, on the sandbox serving the same objects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tarfile
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import Obj, cluster, peak_rss_mb, sandbox_process, timed  # noqa: E402
+
+PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
+
+
+def write_info_dump(objects: List[Obj], root: Path) -> int:
+    """The cluster-info folder of ``objects``; its size in bytes."""
+    lists: Dict[str, Dict[str, List[Obj]]] = defaultdict(lambda: defaultdict(list))
+    for obj in objects:
+        lists[obj["metadata"].get("namespace", "")][obj["kind"]].append(obj)
+    root.mkdir()
+    nodes = [{"metadata": {"name": f"node-{i}", "labels": {"kubernetes.io/os": "linux"}}} for i in range(20)]
+    (root / "nodes.json").write_text(json.dumps({"kind": "NodeList", "apiVersion": "v1", "items": nodes}, indent=4))
+    size = (root / "nodes.json").stat().st_size
+    for namespace, kinds in lists.items():
+        folder = root / namespace if namespace else root
+        folder.mkdir(exist_ok=True)
+        for kind, items in kinds.items():
+            path = folder / f"{kind.lower()}s.json"
+            path.write_text(json.dumps({"kind": f"{kind}List", "apiVersion": "v1", "metadata": {}, "items": items}, indent=4))
+            size += path.stat().st_size
+    return size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pods", type=int, default=50000)
+    args = parser.parse_args()
+    objects = cluster(args.pods, args.pods // 25, args.pods // 5, evicted=args.pods // 50)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "dump"
+        size = write_info_dump(objects, folder)
+        archive = Path(tmp) / "dump.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(folder, arcname="dump")
+        print(f"offline: {args.pods} pods, {args.pods // 25} failing, {args.pods // 50} evicted, {args.pods // 5} events; "
+              f"folder {size / 1e6:.0f} MB, tar.gz {archive.stat().st_size / 1e6:.1f} MB")
+        files = [str(path) for path in folder.rglob("*.json")]
+        floor = [sys.executable, "-c", "import json, sys\nkept = [json.load(open(p)) for p in sys.argv[1:]]", *files]
+        seconds, _ = timed(floor)
+        print(f"{'json.load of every file (floor)':40} {seconds:6.2f} s  peak RSS {peak_rss_mb(floor):7.1f} MB")
+        for command in (["why", "-A", "-o", "json", "-f", str(folder)], ["evicted", "-A", "-o", "json", "-f", str(folder)],
+                        ["why", "-A", "-o", "json", "-f", str(archive)]):
+            seconds, result = timed([PLUGIN, *command])
+            shown = " ".join(command[:-1] + [Path(command[-1]).name])
+            print(f"pullmedic {shown:30} {seconds:6.2f} s  peak RSS {peak_rss_mb([PLUGIN, *command]):7.1f} MB"
+                  f"  (exit {result.returncode}, {len(json.loads(result.stdout)['items'])} items)")
+    with sandbox_process(objects, 0) as kubeconfig:  # the same objects, live
+        for command in (["why", "-A", "-o", "json"], ["evicted", "-A", "-o", "json"]):
+            seconds, result = timed([PLUGIN, *command, "--kubeconfig", kubeconfig])
+            peak = peak_rss_mb([PLUGIN, *command, "--kubeconfig", kubeconfig])
+            print(f"pullmedic {' '.join(command) + ' (live)':30} {seconds:6.2f} s  peak RSS {peak:7.1f} MB"
+                  f"  (exit {result.returncode}, {len(json.loads(result.stdout)['items'])} items)")
+
+
+if __name__ == "__main__":
+    main()
