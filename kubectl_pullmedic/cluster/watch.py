@@ -31,10 +31,11 @@ from urllib.parse import urlencode
 from .. import __version__
 from ..core.kube import dig, name_of, namespace_of, uid_of
 from ..errors import ApiError, ClusterUnreachable, Gone, Unauthorized
-from .api import CONNECT_TIMEOUT, MAX_LIST_RESTARTS, Cluster, Obj, _path
+from .api import CONNECT_TIMEOUT, Cluster, Obj, _path
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
 STREAM_SECONDS = (300, 600)  # timeoutSeconds asked per watch request, chosen at random as client-go does
+LIST_RESTARTS = 3  # a list whose continue token expires (410) starts again, this many times at most
 BATCH_SECONDS = 0.2  # updates arriving this close together are put back in the server's order
 READ_SLACK = 30.0  # past timeoutSeconds with nothing read, the connection is taken to be dead
 
@@ -88,26 +89,34 @@ class Stream:
 
     def list(self) -> List[Obj]:
         """Every object now, paged; the list's resourceVersion is where the watch starts."""
-        items: List[Obj] = []
-        token, version = "", ""
-        for _ in range(MAX_LIST_RESTARTS + 1):
-            items, token, version = [], "", ""
+        for attempt in range(LIST_RESTARTS + 1):
             try:
-                while True:
-                    body = self.cluster._request("GET", _path(self.spec.resource, self.spec.namespace),
-                                                 self._query(limit="500", **({"continue": token} if token else {})))
-                    page = body.get("items") if isinstance(body, dict) else None
-                    items.extend(item for item in page or [] if isinstance(item, dict))
-                    version = version or str(dig(body, "metadata", "resourceVersion") or "")
-                    token = dig(body, "metadata", "continue")
-                    if not isinstance(token, str) or not token:
-                        break
+                items, version = self._list_once()
                 break
-            except Gone:
-                continue  # the continue token expired: list again from the start
+            except Gone:  # the continue token expired: list again from the start
+                if attempt == LIST_RESTARTS:
+                    raise
         self.version = version
         self.known = {_key(item): (str(dig(item, "metadata", "resourceVersion") or ""), _stub(item)) for item in items}
         return items
+
+    def _list_once(self) -> Tuple[List[Obj], str]:
+        path, resource = _path(self.spec.resource, self.spec.namespace), self.spec.resource
+        items: List[Obj] = []
+        version, token, tokens = "", "", set()
+        while True:
+            body = self.cluster._request("GET", path, self._query(limit="500", **({"continue": token} if token else {})))
+            page = body.get("items") if isinstance(body, dict) else None
+            if not isinstance(page, (list, type(None))):
+                raise ApiError(f"the API server answered a list without items (GET {path})", 200)
+            items.extend(item for item in page or [] if isinstance(item, dict))
+            version = version or str(dig(body, "metadata", "resourceVersion") or "")
+            token = dig(body, "metadata", "continue")
+            if not isinstance(token, str) or not token:
+                return items, version
+            if token in tokens:
+                raise ApiError(f"the API server repeated a continue token listing {resource}; stopped rather than loop", 0)
+            tokens.add(token)
 
     def relist(self) -> None:
         """After 410 Gone: list again and report only the differences from what was known."""
