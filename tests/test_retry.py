@@ -131,3 +131,16 @@ def test_probe_lets_the_deletes_through_once_the_tag_exists(pullmedic, make_sand
                        "--dry-run=server", sandbox=sandbox)
     assert f"Cause gone: {image}: the image exists and the pod's credentials are accepted" in result.stdout
     assert deletes(sandbox) == ["web-7d4b9c-a1", "web-7d4b9c-b2"]
+
+
+def test_completion_offers_the_pods_in_pull_backoff_then_workloads(make_sandbox):
+    from kubectl_pullmedic.cli.app import cli
+    from kubectl_pullmedic.cli.completion import complete_words
+
+    sandbox = make_sandbox(objects=objects())
+    words = ["retry", "--kubeconfig", sandbox.kubeconfig_path, "-n", "shop"]
+    pods = [(item.value, item.help) for item in complete_words(cli, words + [""]).items]
+    assert pods == [("lonely", "ErrImagePull"), ("web-7d4b9c-a1", "ImagePullBackOff"),
+                    ("web-7d4b9c-b2", "ImagePullBackOff")]
+    assert [item.value for item in complete_words(cli, words + ["deploy/"]).items] == ["deploy/web"]
+    assert [item.value for item in complete_words(cli, words + ["--dry-run", ""]).items] == ["none", "client", "server"]

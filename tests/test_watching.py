@@ -9,6 +9,7 @@ import pytest
 
 from conftest import build_event, build_pod
 from kubectl_pullmedic.core import watching as w
+from kubectl_pullmedic.core.pulls.pulled import go_seconds, pulled_seconds
 
 NOW = datetime(2030, 1, 1, 0, 5, tzinfo=timezone.utc)
 IMAGE = "registry.example.com/web:1.2"
@@ -49,10 +50,10 @@ def kinds(changes):
 
 
 def test_pull_times_are_read_from_the_kubelets_pulled_message():
-    assert w.pulled_seconds(f'Successfully pulled image "{IMAGE}" in 3.2s (3.2s including waiting). Image size: 1 bytes.') \
+    assert pulled_seconds(f'Successfully pulled image "{IMAGE}" in 3.2s (3.2s including waiting). Image size: 1 bytes.') \
         == (3.2, 3.2)
-    assert w.pulled_seconds(f'Successfully pulled image "{IMAGE}" in 1m2.5s') == (62.5, None)
-    assert w.go_seconds("1h1m") == 3660 and w.go_seconds("3.2") is None
+    assert pulled_seconds(f'Successfully pulled image "{IMAGE}" in 1m2.5s') == (62.5, None)
+    assert go_seconds("1h1m") == 3660 and go_seconds("3.2") is None
 
 
 def test_a_pod_already_running_at_the_start_is_not_followed_without_a_target():
@@ -193,3 +194,16 @@ def test_a_pod_being_deleted_counts_as_deleted_and_its_replacement_may_come_befo
     assert kinds(follow.on_pod("ADDED", new, NOW)) == ["replaced"]
     assert follow.on_pod("DELETED", terminating, NOW) == []
     assert [o.pod for o in follow.outstanding()] == ["web-7d4b9c-q2x8z"]
+
+
+def test_a_rollout_replaces_the_old_pods_with_the_new_replicasets():
+    """For a workload target every pod of the workload stands in for the others: new pods of a new
+    ReplicaSet (kubectl set image) come first, then the old ones are deleted."""
+    old = backoff_pod("web-7d4b9c-x2x5q", "u1")
+    follow = w.Follow(follow_all=True, group=lambda pod: "deploy/web")
+    follow.start([old], [], NOW)
+    new = running(rs_pod("web-5f6a7b-n3w9z", "u2"))
+    new["metadata"]["ownerReferences"][0].update(name="web-5f6a7b", uid="rs2-uid")
+    assert kinds(follow.on_pod("ADDED", new, NOW)) == ["added", "running"]
+    assert [(c.change, c.text) for c in follow.on_pod("DELETED", old, NOW)] == [("replaced", "replaced by web-5f6a7b-n3w9z")]
+    assert follow.outstanding() == []

@@ -11,7 +11,6 @@ deleted is followed into the pod that replaces it (same controller uid).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, List, Optional, Set, Tuple
@@ -20,15 +19,12 @@ from .diagnose import diagnose_pods
 from .kube import Obj, dig, iter_containers, name_of, namespace_of, owner_reference, uid_of
 from .podevents import EventIndex, container_of, count_of, involved, is_failed_pull, last_seen, message_of, reason_of
 from .podhealth import waiting_reason
+from .pulls.pulled import pulled_seconds, spoken_seconds
 
 FAILING, CAUSE_CHANGED, PULL_FAILED = "failing", "cause-changed", "pull-failed"
 PULLING, PULLED, RUNNING, COMPLETED, WAITING, EXITED = "pulling", "pulled", "running", "completed", "waiting", "exited"
 DELETED, REPLACED, ADDED = "deleted", "replaced", "added"
 
-_PULLED_RE = re.compile(r'^Successfully pulled image "[^"]*" in (?P<took>(?:[0-9.]+[a-zµ]+)+)'
-                        r'(?: \((?P<waited>(?:[0-9.]+[a-zµ]+)+) including waiting\))?')
-_GO_PART_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
-_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _STARTING = ("ContainerCreating", "PodInitializing")
 _UNKNOWN_EVENTS_KEPT = 2000  # events of pods not seen yet (they can arrive before their pod), oldest dropped
 
@@ -93,46 +89,6 @@ class ContainerView:
     reason: str = ""  # the waiting or terminated reason
     cause: Optional[str] = None
     summary: str = ""
-
-
-def go_seconds(text: str) -> Optional[float]:
-    """Seconds in a Go ``time.Duration`` as the kubelet prints it.
-
-    >>> go_seconds("3.2s"), go_seconds("1m2.5s"), go_seconds("512ms"), go_seconds("soon")
-    (3.2, 62.5, 0.512, None)
-    """
-    parts = _GO_PART_RE.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text:
-        return None
-    return round(sum(float(number) * _GO_UNITS[unit] for number, unit in parts), 6)
-
-
-def pulled_seconds(message: str) -> Tuple[Optional[float], Optional[float]]:
-    """(pull time, time including the wait in the node's pull queue) from a ``Pulled`` event.
-
-    >>> pulled_seconds('Successfully pulled image "web:1" in 3.2s (9.7s including waiting). Image size: 7 bytes.')
-    (3.2, 9.7)
-    >>> pulled_seconds('Container image "web:1" already present on machine')
-    (None, None)
-    """
-    match = _PULLED_RE.match(message)
-    if not match:
-        return None, None
-    return go_seconds(match.group("took")), go_seconds(match.group("waited")) if match.group("waited") else None
-
-
-def spoken_seconds(seconds: float) -> str:
-    """``3.2 s``, ``512 ms``, ``2 min 5 s``.
-
-    >>> spoken_seconds(3.2), spoken_seconds(0.512), spoken_seconds(125)
-    ('3.2 s', '512 ms', '2 min 5 s')
-    """
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def container_views(pod: Obj, events: List[Obj], now: datetime) -> Dict[Optional[str], ContainerView]:
@@ -236,11 +192,14 @@ class Follow:
     ``member`` says whether a pod is in the watch's target at all (the scope is the server's
     business); a member is followed from the start when it is not yet running (or has a problem),
     or, for a target (``follow_all``), always; later, when it shows a problem or is new, and a new
-    pod of the controller of a deleted followed pod is its replacement.
+    pod of the group (``group``) of a deleted followed pod is its replacement.
     """
 
     member: Callable[[Obj], bool] = lambda pod: True
     follow_all: bool = False
+    # Pods that stand in for each other: a deleted one is replaced by a new one of the same group
+    # (its controller; for a workload target, any pod of the workload, as a rollout replaces them).
+    group: Callable[[Obj], Optional[str]] = lambda pod: controller_uid(pod)
     pods: Dict[str, Obj] = field(default_factory=dict)  # uid -> the pod as last seen (followed ones)
     views: Dict[str, Dict[Optional[str], ContainerView]] = field(default_factory=dict)
     events: Dict[str, Dict[str, Obj]] = field(default_factory=dict)  # pod uid -> event key -> event
@@ -326,13 +285,16 @@ class Follow:
     # -- bookkeeping -----------------------------------------------------------------------
 
     def _joins(self, pod: Obj, kind: str, now: datetime) -> bool:
-        """A pod not followed yet: of the target, and new (ADDED), in trouble, or a replacement."""
-        controller = controller_uid(pod)
-        if controller and controller in self.waiting_for_replacement:
+        """A pod not followed yet joins as a replacement; else, of the target, when it is new (a target's,
+        or a sibling of a followed pod) or shows a problem."""
+        group = self.group(pod)
+        if group and group in self.waiting_for_replacement:
             return True
         if not self.member(pod):
             return False
-        return kind == "ADDED" or not all(_settled(view) for view in container_views(pod, [], now).values())
+        if kind == "ADDED" and (self.follow_all or (group and group in {self.group(p) for p in self.pods.values()})):
+            return True
+        return any(view.cause for view in container_views(pod, [], now).values())
 
     def _deleted(self, pod: Obj, now: datetime) -> List[Change]:
         uid = uid_of(pod)
@@ -340,7 +302,7 @@ class Follow:
         self.pods.pop(uid, None)
         self.views.pop(uid, None)
         self.events.pop(uid, None)
-        controller = controller_uid(pod)
+        controller = self.group(pod)
         waiting = self.replacements.get(controller or "", [])
         if controller and waiting:
             return [self._replaced(pod, waiting.pop(0), now)]
@@ -350,7 +312,7 @@ class Follow:
 
     def _pair(self, pod: Obj, now: datetime) -> List[Change]:
         """A new pod of a controller: the replacement of a deleted pod of it, if one is waiting."""
-        controller = controller_uid(pod)
+        controller = self.group(pod)
         if not controller:
             return []
         deleted = self.waiting_for_replacement.get(controller)

@@ -102,7 +102,10 @@ class Watch:
         pods, events = lists[0], [event for listed in lists[1:] for event in listed]
         mine = self._target_pods(pods)
         members = Members(self.cluster, self.query.target, mine, intermediates, self.query.pods)
-        self.follow = Follow(member=members, follow_all=bool(self.query.target) and not self.query.pods)
+        workload = bool(self.query.target) and self.query.target[0] != "Pod" and not self.query.pods
+        self.follow = Follow(member=members, follow_all=bool(self.query.target) and not self.query.pods,
+                             group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
+                             else controller_uid)
         self.follow.start(pods, events, self.clock())
         return self.follow
 
