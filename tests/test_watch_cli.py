@@ -167,3 +167,11 @@ def test_ctrl_c_ends_the_watch_with_130_and_no_traceback(incident):
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "Still not running when interrupted: 2 containers" in stdout
+
+
+def test_events_refused_the_watch_goes_on_from_pod_status(pullmedic, make_sandbox):
+    incident = make_sandbox(incident="missing-pull-secret", timeline_clock="manual", forbid=["list:events", "watch:events"])
+    when_watching(incident, *the_fix(incident), streams=1)
+    result = pullmedic("why", "deploy/web", "-n", NS, "-w", "--timeout", "30s", sandbox=incident)
+    assert "following pod status only" in result.stderr
+    assert change_lines(result.stdout) == [f"{PODS[0]}  web  running", f"{PODS[1]}  web  running"]

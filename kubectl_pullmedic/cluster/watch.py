@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 from .. import __version__
 from ..core.kube import dig, name_of, namespace_of, uid_of
-from ..errors import ApiError, ClusterUnreachable, Gone, Unauthorized
+from ..errors import ApiError, ClusterUnreachable, Forbidden, Gone, Unauthorized
 from .api import CONNECT_TIMEOUT, Cluster, Obj, _path
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
@@ -295,10 +295,23 @@ class Feed:
         self.stop_event = threading.Event()
         self.streams = [Stream(cluster, spec, self.queue, self.stop_event, deadline) for spec in specs]
         self.deadline = deadline
+        self.warnings: List[str] = []
 
-    def list_all(self) -> List[List[Obj]]:
-        """Each stream's initial list, in the order of the specs."""
-        return [stream.list() for stream in self.streams]
+    def list_all(self, optional: Tuple[str, ...] = ()) -> List[List[Obj]]:
+        """Each stream's initial list, in the order of the specs. A stream of an ``optional`` resource
+        that RBAC refuses is dropped (an empty list) and said in ``warnings``: events are evidence, not
+        the subject, so a watch goes on from pod status, as ``why`` does."""
+        lists: List[List[Obj]] = []
+        for stream in list(self.streams):
+            try:
+                lists.append(stream.list())
+            except Forbidden as refused:
+                if stream.spec.resource not in optional:
+                    raise
+                self.streams.remove(stream)
+                self.warnings.append(f"{refused.message}; following pod status only")
+                lists.append([])
+        return lists
 
     def start(self) -> "Feed":
         for stream in self.streams:

@@ -98,7 +98,7 @@ class Watch:
         intermediates: List[Obj] = []
         if self.query.target and self.query.target[0] in INTERMEDIATES and not self.query.pods:
             intermediates = pods_for_target(self.cluster, Scope(self.namespace), *self.query.target)[1]
-        lists = self.feed.list_all()
+        lists = self.feed.list_all(optional=("events",))
         pods, events = lists[0], [event for listed in lists[1:] for event in listed]
         mine = self._target_pods(pods)
         members = Members(self.cluster, self.query.target, mine, intermediates, self.query.pods)
@@ -131,6 +131,8 @@ class Watch:
         follow = self.follow or self.open()
         if self.ended():
             return self.outcome(self.ended())
+        for warning in dict.fromkeys(self.feed.warnings):
+            on_notice(warning)
         self.feed.start()
         try:
             while True:
