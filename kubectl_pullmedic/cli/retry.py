@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 
 import click
 
-from ..core.evictions.cleanup import CleanupPlan
+from ..core.evictions.cleanup import DELETED, FAILED, GONE, CleanupPlan
 from ..engine import retry as engine
 from ..engine.watch import Watch, WatchQuery
 from ..errors import ExitCode, PullmedicError
@@ -88,7 +88,10 @@ def retry(settings: Settings, retry_target: Optional[str], dry_run: str, yes: bo
         show(settings, stopped.report)
         return ExitCode.INTERRUPTED
     show(settings, report)
+    failed = any(o.result == FAILED for o in report.outcomes or ())
     if watch is None:
-        return ExitCode.PARTIAL if any(o.result == "failed" for o in report.outcomes or ()) else ExitCode.OK
-    watch.follow.forget(frozenset(o.item.uid for o in report.outcomes or () if o.result != "deleted"))
-    return follow(settings, watch, "and their replacements", timeout)
+        return ExitCode.PARTIAL if failed else ExitCode.OK
+    # A pod whose delete was skipped (it changed) or failed is not followed; one already gone is.
+    watch.follow.forget(frozenset(o.item.uid for o in report.outcomes or () if o.result not in (DELETED, GONE)))
+    code = follow(settings, watch, "and their replacements", timeout)
+    return ExitCode.PARTIAL if failed and code == ExitCode.OK else code

@@ -63,6 +63,6 @@ def apply(cluster: Cluster, report: RetryReport, *, workers: int,
     try:
         done = clean.apply(cluster, cleaning, workers=workers, on_done=on_done)
     except DeletesInterrupted as stopped:
-        stopped.report = replace(report, outcomes=stopped.outcomes)
+        stopped.report = replace(report, outcomes=stopped.outcomes, warnings=[])
         raise
-    return replace(report, outcomes=done.outcomes)
+    return replace(report, outcomes=done.outcomes, warnings=[])  # the plan's warnings were shown with it
