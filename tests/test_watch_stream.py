@@ -92,3 +92,31 @@ def test_the_request_timeout_does_not_end_a_stream(make_sandbox):
         feed.close()
     assert [(u.type, u.obj["metadata"]["name"]) for u in got] == [("ADDED", "p1")]
     assert feed.streams[0].reconnects == 0
+
+
+def test_a_410_status_on_the_watch_request_relists(make_sandbox, tmp_path):
+    """Some API servers (and proxies) answer a too-old resourceVersion with HTTP 410 instead of an
+    ERROR event: the same relist. Through the fault proxy, which answers the first watch with 410;
+    the deadline bounds the next watch (timeoutSeconds), which the proxy forwards once it ends."""
+    import json as _json
+
+    from fault_proxy import FaultProxy
+
+    sandbox = make_sandbox(objects=[build_pod("p0", "shop", uid="u0")])
+    gone = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Expired", "code": 410,
+            "message": "too old resource version: 1 (2)"}
+    with FaultProxy(sandbox, tmp_path) as proxy:
+        proxy.add("GET", r"/pods\?.*watch=1", status=410, body=_json.dumps(gone).encode(),
+                  headers={"Content-Type": "application/json"})
+        cluster = Cluster.connect(kubeconfig=proxy.kubeconfig_path, context=None, namespace=None, environ={})
+        feed = Feed(cluster, [WatchSpec("pods", "shop")], deadline=time.monotonic() + 1.5)
+        try:
+            feed.list_all()
+            sandbox.add(build_pod("p1", "shop", uid="u1"))  # made before the relist: reported by it
+            feed.start()
+            got = collect(feed, 1, seconds=8)
+        finally:
+            feed.close()
+    assert any(u.type == "NOTICE" and "410 Gone" in u.obj["message"] for u in got)
+    assert [(u.type, u.obj["metadata"]["name"]) for u in got if u.type != "NOTICE"] == [("ADDED", "p1")]
+    assert feed.streams[0].relists == 1 and proxy.count("GET", r"/pods\?.*watch=1") >= 1
