@@ -175,3 +175,11 @@ def test_events_refused_the_watch_goes_on_from_pod_status(pullmedic, make_sandbo
     result = pullmedic("why", "deploy/web", "-n", NS, "-w", "--timeout", "30s", sandbox=incident)
     assert "following pod status only" in result.stderr
     assert change_lines(result.stdout) == [f"{PODS[0]}  web  running", f"{PODS[1]}  web  running"]
+
+
+def test_without_a_target_the_pods_with_problems_are_followed(pullmedic, incident):
+    when_watching(incident, *the_fix(incident))
+    result = pullmedic("why", "-n", NS, "-w", "--timeout", "30s", sandbox=incident)
+    assert "Watching 2 pods until they run" in result.stderr
+    assert {line for line in change_lines(result.stdout) if line.endswith("running")} == {
+        f"{pod}  web  running" for pod in PODS}

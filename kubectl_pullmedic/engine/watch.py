@@ -95,35 +95,26 @@ class Watch:
 
     def open(self) -> Follow:
         """List every stream and decide which pods are followed."""
+        query = self.query
+        workload = bool(query.target) and query.target[0] != "Pod" and not query.pods
+        mine: Optional[List[Obj]] = None
         intermediates: List[Obj] = []
-        if self.query.target and self.query.target[0] in INTERMEDIATES and not self.query.pods:
-            intermediates = pods_for_target(self.cluster, Scope(self.namespace), *self.query.target)[1]
+        if workload and query.target[0] in RESOURCE_OF_KIND:
+            try:  # the target's pods, as ``why TARGET`` finds them (the owner chain decides)
+                mine, intermediates = pods_for_target(self.cluster, Scope(self.namespace), *query.target)
+            except NotFound:
+                mine = []
         lists = self.feed.list_all(optional=("events",))
         pods, events = lists[0], [event for listed in lists[1:] for event in listed]
-        mine = self._target_pods(pods)
-        members = Members(self.cluster, self.query.target, mine, intermediates, self.query.pods)
-        workload = bool(self.query.target) and self.query.target[0] != "Pod" and not self.query.pods
-        self.follow = Follow(member=members, follow_all=bool(self.query.target) and not self.query.pods,
+        if mine is None:
+            mine = [pod for pod in pods if (uid_of(pod) in query.pods if query.pods else
+                                            not query.target or name_of(pod) == query.target[1])]
+        members = Members(self.cluster, query.target, mine, intermediates, query.pods)
+        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods,
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
         self.follow.start(pods, events, self.clock())
         return self.follow
-
-    def _target_pods(self, pods: List[Obj]) -> List[Obj]:
-        """The pods the target names now (as ``why TARGET`` finds them), read from the list just made."""
-        if self.query.pods:
-            return [pod for pod in pods if uid_of(pod) in self.query.pods]
-        if not self.query.target:
-            return pods
-        kind, name = self.query.target
-        if kind == "Pod":
-            return [pod for pod in pods if name_of(pod) == name]
-        if kind not in RESOURCE_OF_KIND:
-            return []
-        try:
-            return pods_for_target(self.cluster, Scope(self.namespace), kind, name)[0]
-        except NotFound:
-            return []
 
     def run(self, on_change: Callable[[Change], None], on_notice: Callable[[str], None] = lambda text: None) -> WatchOutcome:
         """Follow until settled, the deadline, or Ctrl-C (``KeyboardInterrupt`` carries no outcome: ask
