@@ -22,12 +22,13 @@ PULL_ERROR = ('Failed to pull image "registry.example.com/shop/web:{tag}": rpc e
               '"registry.example.com/shop/web:{tag}": registry.example.com/shop/web:{tag}: not found')
 
 
-def pod(name: str, namespace: str, *, failing: bool = False, evicted: bool = False) -> Obj:
+def pod(name: str, namespace: str, *, failing: bool = False, evicted: bool = False, node: str = "") -> Obj:
     uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{name}"))
     tag = "1.0" if not failing else "1.0-typo"
     metadata = {"name": name, "namespace": namespace, "uid": uid, "creationTimestamp": "2029-12-31T23:00:00Z",
                 "labels": {"app": name.rsplit("-", 1)[0]}}
-    spec = {"nodeName": f"node-{hash(name) % 20}", "containers": [{"name": "web", "image": f"registry.example.com/shop/web:{tag}"}]}
+    spec = {"nodeName": node or f"node-{hash(name) % 20}",
+            "containers": [{"name": "web", "image": f"registry.example.com/shop/web:{tag}"}]}
     if evicted:
         status = {"phase": "Failed", "reason": "Evicted",
                   "message": "The node was low on resource: memory. Threshold quantity: 100Mi, available: 80Mi. "
@@ -74,9 +75,24 @@ def cluster(pods: int, failing: int, events: int, evicted: int = 0, namespaces: 
     return objects
 
 
+def node(name: str) -> Obj:
+    """A Ready node as the kubelet reports it, with the images it holds (what makes real nodes large)."""
+    images = [{"names": [f"registry.example.com/shop/img-{i}@sha256:{i:064x}", f"registry.example.com/shop/img-{i}:1.0"],
+               "sizeBytes": 10_000_000 + i} for i in range(20)]
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+                                                             "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                                                        "kubernetes.io/arch": "amd64"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                       "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"},
+                       "allocatable": {"cpu": "7800m", "memory": "31Gi", "pods": "110", "ephemeral-storage": "95Gi"},
+                       "nodeInfo": {"operatingSystem": "linux", "architecture": "amd64", "kubeletVersion": "v1.31.0",
+                                    "containerRuntimeVersion": "containerd://1.7.20"},
+                       "images": images}}
+
+
 @contextmanager
-def sandbox_process(objects: List[Obj], latency_ms: int) -> Iterator[str]:
-    """The sandbox in its own process (so it does not share a GIL with what is measured)."""
+def sandbox_process(objects: List[Obj], latency_ms: int, tls: "tuple[str, str] | None" = None) -> Iterator[str]:
+    """The sandbox in its own process (so it does not share a GIL with what is measured); HTTPS with ``tls``."""
     with tempfile.TemporaryDirectory() as directory:
         dump = os.path.join(directory, "objects.json")
         with open(dump, "w") as handle:
@@ -84,7 +100,7 @@ def sandbox_process(objects: List[Obj], latency_ms: int) -> Iterator[str]:
         kubeconfig = os.path.join(directory, "kubeconfig")
         server = subprocess.Popen(
             [sys.executable, "-m", "kubectl_pullmedic.sandbox", "--objects", dump, "--latency-ms", str(latency_ms),
-             "--kubeconfig", kubeconfig],
+             "--kubeconfig", kubeconfig, *(["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else [])],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             assert server.stdout is not None
@@ -105,3 +121,12 @@ def peak_rss_mb(command: List[str]) -> float:
     """Peak resident memory of one command, from GNU time."""
     result = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True)
     return int(result.stderr.strip().splitlines()[-1]) / 1024
+
+
+def measured(command: List[str]) -> "tuple[float, float, int]":
+    """(wall seconds, peak RSS in MB, exit code) of one run, from GNU time; its output is thrown away."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *command],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seconds, kilobytes = report.read().split()[-2:]
+    return float(seconds), int(kilobytes) / 1024, result.returncode

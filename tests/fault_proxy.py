@@ -11,7 +11,12 @@ applies to its next ``count`` requests (None: all). What it does:
 - ``reset=True``: read the request, then reset the connection (RST) before any response;
 - ``body=`` alone: forward, then replace the sandbox's body with these bytes (a malformed answer);
 - ``repeat_continue=True``: forward, and answer a page requested with ``continue=X`` with
-  ``continue: X`` again, as a broken server or proxy would.
+  ``continue: X`` again, as a broken server or proxy would;
+- ``reset_after=N``: forward, send the headers and the body's first N bytes, then reset (a
+  connection lost mid-body);
+- ``trickle=N``: forward, then send the sandbox's answer (headers at once, the whole length
+  announced) at N bytes a second; ``rule.sent`` counts the body bytes written before the client
+  hung up or the body ended.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,7 +47,11 @@ class Rule:
     body: Optional[bytes] = None
     reset: bool = False
     repeat_continue: bool = False
+    trickle: Optional[int] = None
+    reset_after: Optional[int] = None
     hits: int = 0
+    sent: int = 0
+    size: int = 0  # the length of the trickled body
 
     def take(self, method: str, path: str) -> bool:
         if self.method not in ("*", method) or not re.search(self.pattern, path):
@@ -133,7 +143,13 @@ class FaultProxy:
                     if sent:
                         document.setdefault("metadata", {})["continue"] = sent[0]
                     data = json.dumps(document).encode()
-                self._send(status, headers, data)
+                if rule is not None and rule.reset_after is not None:
+                    self._send(status, headers, data[:rule.reset_after], length=len(data))
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                self._send(status, headers, data, rule.trickle if rule is not None else None, rule)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _any
 
@@ -149,15 +165,30 @@ class FaultProxy:
                 connection.close()
                 return response.status, kept, data
 
-            def _send(self, status: int, headers: Dict[str, str], data: bytes) -> None:
+            def _send(self, status: int, headers: Dict[str, str], data: bytes,
+                      trickle: Optional[int] = None, rule: Optional[Rule] = None, length: Optional[int] = None) -> None:
                 self.send_response(status)
                 headers = dict(headers)
                 headers.setdefault("Content-Type", "application/json")
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(len(data) if length is None else length))
                 self.end_headers()
-                self.wfile.write(data)
+                if not trickle or rule is None:
+                    self.wfile.write(data)
+                    return
+                self.wfile.flush()
+                rule.size = len(data)
+                step = max(trickle // 10, 1)  # a tenth of a second's worth at a time
+                for start in range(0, len(data), step):
+                    try:
+                        self.wfile.write(data[start:start + step])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up: what was sent is counted
+                        self.close_connection = True
+                        return
+                    rule.sent += len(data[start:start + step])
+                    time.sleep(0.1)
 
             def finish(self) -> None:
                 try:

@@ -137,10 +137,10 @@ def other_tools_in(text: str) -> List[str]:
 
 
 def fixes_in(document: Any) -> Iterable[str]:
-    """Every string under a ``fix`` key (a list of steps, or one step)."""
+    """Every string under a ``fix`` key (a list of steps, or one step), and a pattern's ``checks``."""
     if isinstance(document, dict):
         for key, value in document.items():
-            if key == "fix":
+            if key in ("fix", "checks"):
                 yield from ([value] if isinstance(value, str) else [v for v in value if isinstance(v, str)])
             else:
                 yield from fixes_in(value)
@@ -267,6 +267,8 @@ def parse(command: str) -> Parsed:
         kind, slash, name = rest[0].partition("/")
         if parsed.action.startswith("create secret"):
             parsed.kind, parsed.name, rest = "secret", rest[0], rest[1:]
+        elif parsed.action in ("cordon", "uncordon"):
+            parsed.kind, parsed.name, rest = "node", rest[0], rest[1:]
         elif slash:
             parsed.kind, parsed.name, rest = kind, name, rest[1:]
         elif len(rest) > 1:
@@ -383,6 +385,9 @@ def check_change(command: str, old: Optional[Obj], new: Optional[Obj]) -> List[s
             problems.append("the patch's fields are not in the object")
         problems.extend(f'a real server refuses it: strict decoding error: unknown field "{field}"'
                         for field in unknown_fields(patch, "V1" + new["kind"]))
+    elif parsed.action in ("cordon", "uncordon"):
+        if bool((new.get("spec") or {}).get("unschedulable")) != (parsed.action == "cordon"):
+            problems.append(f"node {parsed.name} is not {parsed.action}ed")
     elif parsed.action == "rollout restart":
         template = ((new.get("spec") or {}).get("template") or {}).get("metadata") or {}
         if "kubectl.kubernetes.io/restartedAt" not in (template.get("annotations") or {}):

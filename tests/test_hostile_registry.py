@@ -88,7 +88,8 @@ ANSWER = {
     "errors-not-a-list": "pull access to app denied (HTTP 401): the repository may not exist, "
                          "or these credentials lack pull permission",
     "errors-not-a-list-404": "tag 1.0 does not exist in app",
-    "blob-location-bad-host": "",  # the config blob unreadable: the platform left unsaid, no guess
+    "blob-location-bad-host": "the registry redirected the image's config blob to a URL that cannot be requested "
+                              "(Invalid IPv6 URL): the node's runtime cannot download it either",
 }
 
 
@@ -151,3 +152,45 @@ def test_basic_credentials_go_to_a_plain_http_realm_only_on_the_registry_s_own_o
         assert asked == [None] and result.auth == "withheld", (asked, result)
         assert result.error == (f"credentials withheld: http://127.0.0.1:{realm.server_port} "
                                 "is plain HTTP on another port than the registry's")
+
+
+BLOB_MANIFEST = (200, {"Content-Type": IMAGE}, b'{"config":{"digest":"' + CONFIG.encode() + b'","size":2}}')
+
+
+@pytest.mark.parametrize("location, error", [
+    ("http://[evil/blob", "(Invalid IPv6 URL)"),
+    ("//[::1/blob", "(Invalid IPv6 URL)"),
+    ("http://[]/blob", "('' does not appear to be an IPv4 or IPv6 address)"),
+    ("http://host:99999/blob", "(Port out of range 0-65535)"),
+    ("http://user:pw@/blob", "(not an http(s) URL)"),
+    ("ftp://storage.example/blob", "(not an http(s) URL)"),
+    ("http://ev il/blob", "where the registry redirected it: cannot reach ev il: not a valid host name"),
+    ("http://a..b/blob", "where the registry redirected it: cannot reach a..b: not a valid host name"),
+    ("http://user:s3cret@[v1.x]/blob?sig=SIGNATURE", "where the registry redirected it: cannot reach [v1.x]: "
+                                                    "not a valid host name"),
+])
+def test_a_blob_redirect_with_a_bad_host_is_that_probe_s_one_line_error(registry, location, error):
+    hostile = registry({("*", "/v2/app/manifests/"): BLOB_MANIFEST,
+                        ("GET", "/v2/app/blobs/"): (307, {"Location": location}, b""), **V2_OK})
+    fine = registry({("*", "/v2/other/manifests/"): MISSING, **V2_OK})
+    results = probe_many([_target(f"127.0.0.1:{hostile.server_port}/app:1.0"),
+                          _target(f"127.0.0.1:{fine.server_port}/other:1.0")], environ={})
+    assert error in results[0].error and "\n" not in results[0].error, results[0].error
+    assert "s3cret" not in results[0].error and "SIGNATURE" not in results[0].error
+    assert results[0].manifest_found and results[0].platform_ok is None
+    assert results[1].error == "tag 1.0 does not exist in other"
+
+
+@pytest.mark.parametrize("realm, error", [
+    ("http://[evil/token", "the registry's token realm is not a usable URL (Invalid IPv6 URL)"),
+    ("http://host:99999/token", "the registry's token realm is not a usable URL (Port out of range 0-65535)"),
+    ("http://ev il/token", "cannot ask the token realm the registry named: cannot reach ev il: not a valid host name"),
+    ("http://bob:pw@a..b/token", "cannot ask the token realm the registry named: cannot reach a..b: not a valid host name"),
+])
+def test_a_token_realm_with_a_bad_host_is_that_probe_s_one_line_error(registry, realm, error):
+    hostile = registry({("*", "/v2/"): (401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}, b"")})
+    fine = registry({("*", "/v2/other/manifests/"): MISSING, **V2_OK})
+    results = probe_many([_target(f"127.0.0.1:{hostile.server_port}/app:1.0"),
+                          _target(f"127.0.0.1:{fine.server_port}/other:1.0")], environ={})
+    assert results[0].error.startswith(error) and "\n" not in results[0].error, results[0].error
+    assert results[1].error == "tag 1.0 does not exist in other"

@@ -18,6 +18,7 @@ from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
 from conftest import LineReader, build_event, build_pod
+from kubectl_pullmedic.sandbox.resources import resolve
 
 Obj = Dict[str, Any]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -405,6 +406,8 @@ def test_kubectl_get_pods_watch_prints_each_change(make_sandbox, kubectl_lines):
     assert process.poll() is None  # still watching
     watched = [r for r in sb.requests if r.query.get("watch") == "true"]
     assert watched and watched[0].query["resourceVersion"] == "2"  # from the list's version
+    sb.drop_watches()  # kubectl get -w does not watch again: a cut stream ends it
+    assert process.wait(timeout=10) == 0 and lines.next() is None
 
 
 def test_kubectl_get_events_watch_with_event_types(make_sandbox, kubectl_lines):
@@ -459,8 +462,14 @@ def test_the_missing_secret_incident_runs_on_a_manual_clock(make_sandbox, watche
     assert sb.advance_timeline(0.1) == ["secret-created"]
     assert summary(secrets.event()) == ("ADDED", "regcred")
     assert pod_states(sb) == dict.fromkeys(pods, "ImagePullBackOff")  # the back-off still runs
+    apps = client.AppsV1Api(api_of(sb).api_client)
+    assert not apps.read_namespaced_deployment("web", NS).status.ready_replicas
     assert sb.advance_timeline(10) == ["pods-pull"]
     assert pod_states(sb) == dict.fromkeys(pods, "running")
+    deployment = apps.read_namespaced_deployment("web", NS).status  # the controllers count them ready
+    assert (deployment.ready_replicas, deployment.available_replicas, deployment.unavailable_replicas) == (2, 2, None)
+    assert [(c.type, c.status) for c in deployment.conditions] == [("Available", "True")]
+    assert apps.read_namespaced_replica_set(RS, NS).status.ready_replicas == 2
     modified = stream.events(2)
     assert [summary(e) for e in modified] == [("MODIFIED", pods[0]), ("MODIFIED", pods[1])]
     assert all(e["object"]["status"]["phase"] == "Running" for e in modified)
@@ -519,7 +528,7 @@ def test_the_replicaset_replaces_a_deleted_pod_which_fails_then_runs_once_the_se
     assert len(api.list_namespaced_pod(NS).items) == 2
 
 
-def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, kubectl_lines):
+def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, kubectl_lines, kubectl):
     sb = make_sandbox(incident="missing-pull-secret", timeline_speed=10)  # 15 s of timeline in 1.5 s
     process, lines = kubectl_lines(sb, "get", "pods", "-n", NS, "-w")
     seen = [lines.next(timeout=20).split() for _ in range(5)]
@@ -528,6 +537,8 @@ def test_a_real_clock_timeline_is_seen_by_kubectl_get_pods_watch(make_sandbox, k
     assert [(row[1], row[2]) for row in seen[3:]] == [("1/1", "Running"), ("1/1", "Running")]
     assert [what for _, what in sb.timeline.log][:2] == ["secret-created", "pods-pull"]
     assert process.poll() is None
+    rollout = kubectl(sb, "rollout", "status", "deployment/web", "-n", NS, "--timeout=20s")
+    assert 'deployment "web" successfully rolled out' in rollout.stdout
 
 
 def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sandbox):
@@ -544,7 +555,8 @@ def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sand
                 {"name": "force-b", "after": "pull-b", "at": "1s",
                  "pull": {"namespace": "lab", "pod": "b", "outcome": "succeed"}},
                 {"name": "drop-a", "at": "10s", "delete": {"kind": "pod", "namespace": "lab", "name": "a"}},
-                {"name": "gone", "when": {"absent": "pod/lab/a"}, "create": build_pod("c", "lab")},
+                {"name": "gone", "when": {"absent": "pod/lab/a"},
+                 "create": build_pod("c", "lab", waiting_reason="ContainerCreating")},
             ],
         },
     }
@@ -557,6 +569,9 @@ def test_a_timeline_document_with_after_when_patch_delete_and_outcomes(make_sand
     assert sb.advance_timeline(1) == ["force-b"] and sb.get("pod", "lab", "b")["status"]["phase"] == "Running"
     assert sb.advance_timeline(10) == ["drop-a", "gone"]
     assert sb.get("pod", "lab", "a") is None and sb.get("pod", "lab", "c") is not None
+    failed = sb.timeline.pull("lab", "c", outcome="fail")  # a test's own pull, outside the steps
+    assert failed["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ErrImagePull"
+    assert sb.timeline.pull("lab", "c")["status"]["phase"] == "Running"  # no rule for c: it succeeds
     with pytest.raises(ValueError, match="manual"):
         make_sandbox(incident=document).advance_timeline(1)
 
@@ -606,3 +621,51 @@ def test_the_incident_hangs_together_and_the_plugin_names_its_cause(make_sandbox
     sb.advance_timeline(15)
     quiet = pullmedic("why", "-n", NS, sandbox=sb)
     assert quiet.stdout == "" and quiet.stderr.startswith("No pods with image-pull problems")
+
+
+def test_a_watch_that_falls_behind_the_history_ends_with_410(make_sandbox, watches):
+    sb = make_sandbox(objects=[build_pod("a")], watch_history=2)
+    stream = watches(sb, PODS, resourceVersion=sb.resource_version)
+    sb.add_all([build_pod(f"burst-{i}") for i in range(200)])  # one burst, far more than the history holds
+    events = stream.until_end()
+    assert {e["type"] for e in events[:-1]} <= {"ADDED"}  # what it read before it fell behind
+    assert events[-1]["type"] == "ERROR" and events[-1]["object"]["code"] == 410
+
+
+def test_a_sandbox_started_again_streams_again(make_sandbox, watches):
+    sb = make_sandbox(objects=[build_pod("a")])
+    sb.stop()
+    sb.start()
+    assert [summary(e) for e in watches(sb, PODS, timeoutSeconds=1).until_end()] == [("ADDED", "a")]
+
+
+def test_retry_every_makes_failing_pods_pull_again_until_the_secret_exists(make_sandbox):
+    document = {
+        "apiVersion": "v1", "kind": "List",
+        "items": [build_pod("a", "lab", waiting_reason="ErrImagePull"), build_pod("b", "lab")],
+        "timeline": {"pulls": [{"namespace": "lab", "needsSecret": "regcred", "retryEvery": "10s",
+                                "error": "no basic auth credentials"}]},
+    }
+    sb = make_sandbox(incident=document, timeline_clock="manual")
+
+    def attempts() -> Tuple[int, int]:
+        counts = {"Pulling": 0, "Pulled": 0}
+        for entry in sb.store.list_page(resolve("events"), "lab", None, 0, "").items:
+            event = entry.decode()
+            if event["involvedObject"]["name"] == "a" and event["reason"] in counts:
+                counts[event["reason"]] += event["count"]
+        return counts["Pulling"], counts["Pulled"]
+
+    sb.advance_timeline(9.5)
+    assert attempts() == (0, 0)
+    sb.advance_timeline(0.5)
+    assert attempts() == (1, 0)
+    assert sb.get("pod", "lab", "a")["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    sb.advance_timeline(20)
+    assert attempts() == (3, 0)
+    sb.add({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred", "namespace": "lab"}})
+    sb.advance_timeline(10)
+    assert attempts() == (4, 1) and sb.get("pod", "lab", "a")["status"]["phase"] == "Running"
+    sb.advance_timeline(60)
+    assert attempts() == (4, 1)  # a running pod pulls no more
+    assert [what for _, what in sb.timeline.log if what.startswith("pull b")] == []  # b was running all along

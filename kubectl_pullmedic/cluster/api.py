@@ -21,7 +21,9 @@ from ..core.kube import dig
 from ..errors import (ApiError, ClusterUnreachable, Conflict, Forbidden, Gone, NamespaceNotFound, NotFound,
                       PodNotFound, Unauthorized)
 from .kubeconfig import Connection, Overrides, load_connection
+from .paging import DEFAULT_PAGE_SIZE, walk
 from .requestlog import RequestLog
+from .transport import RESET_WAIT, Deadline, DeadlineExceeded, read_body, retry_after, retrying, transport_reason, was_reset
 
 Obj = Dict[str, Any]
 
@@ -41,20 +43,12 @@ RESOURCES: Mapping[str, Tuple[str, bool]] = {
     "cronjobs": ("/apis/batch/v1", True),
 }
 
-DEFAULT_PAGE_SIZE = 500
-MAX_LIST_RESTARTS = 3
 # Without --request-timeout: connecting gives up after 30 s, as client-go's dialer does
 # (transport/cache.go, net.Dialer{Timeout: 30 * time.Second}), and a server that accepted the
 # connection gives up after 60 s without sending a byte; kubectl would wait forever there.
 # --request-timeout=N bounds the whole request instead; --request-timeout=0 lifts the 60 s.
 CONNECT_TIMEOUT = 30.0
 READ_TIMEOUT = 60.0
-# client-go (rest/request.go): a 429/5xx with Retry-After is retried up to 10 times after the seconds
-# asked (capped here); a GET whose connection was reset is retried as if told Retry-After: 1.
-MAX_RETRIES = 10
-MAX_RETRY_WAIT = 10.0
-RESET_WAIT = 1.0
-sleep = time.sleep  # the one wait between retries; tests replace it
 
 
 @dataclass
@@ -144,46 +138,11 @@ class Cluster:
         field_selector: Optional[str] = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Iterator[List[Obj]]:
-        """Yield a list page by page (``limit`` + ``continue``), so memory stays bounded.
-
-        When a continue token expires (410 Gone) the list starts again from the beginning and
-        skips the objects already yielded, so a caller sees each object once.
-        """
-        seen: set = set()
-        restarts = 0
-        token: Optional[str] = None
-        tokens: set = set()
-        while True:
-            query = {"limit": str(page_size)}
-            if label_selector:
-                query["labelSelector"] = label_selector
-            if field_selector:
-                query["fieldSelector"] = field_selector
-            if token:
-                query["continue"] = token
-            try:
-                body = self._request("GET", _path(resource, namespace), query)
-            except Gone:
-                if restarts >= MAX_LIST_RESTARTS:
-                    raise
-                restarts, token = restarts + 1, None
-                continue
-            items = body.get("items") if isinstance(body, dict) else body
-            if not isinstance(body, dict) or not isinstance(items, (list, type(None))):
-                raise ApiError(f"the API server answered a list without items (GET {_path(resource, namespace)})", 200)
-            items = [item for item in items or [] if isinstance(item, dict)]
-            if restarts:
-                items = [item for item in items if _identity(item) not in seen]
-            seen.update(_identity(item) for item in items)
-            if items:
-                yield items
-            token = dig(body, "metadata", "continue")  # a list's metadata may be anything a broken server sends
-            if not isinstance(token, str) or not token:
-                return
-            if token in tokens:
-                raise ApiError(f"the API server repeated a continue token listing {resource}"
-                               + (f' in namespace "{namespace}"' if namespace else "") + "; stopped rather than loop", 0)
-            tokens.add(token)
+        """Yield a list page by page (``limit`` + ``continue``), so memory stays bounded (see ``paging``)."""
+        query = {key: value for key, value in (("labelSelector", label_selector), ("fieldSelector", field_selector)) if value}
+        path = _path(resource, namespace)
+        what = resource + (f' in namespace "{namespace}"' if namespace else "")
+        return walk(lambda asked: self._request("GET", path, asked), path, what, query, page_size)
 
     def list_all(self, resource: str, namespace: Optional[str], **selectors: Any) -> List[Obj]:
         return [item for page in self.list_pages(resource, namespace, **selectors) for item in page]
@@ -258,43 +217,50 @@ class Cluster:
             payload = json.dumps(body).encode()
         # Retried as client-go does: reads, and deletes guarded by preconditions (never a second object).
         retryable = method == "GET" or (method == "DELETE" and bool((body or {}).get("preconditions")))
-        for attempt in range(MAX_RETRIES + 1):
-            response, wait = self._attempt(method, url, path, headers, payload, retryable and attempt < MAX_RETRIES)
-            if wait is None:
-                break
-            sleep(wait)
-        if response.status >= 400:
-            raise self._api_error(method, path, response.status, response.data)
+        deadline = Deadline(self._request_timeout)
         try:
-            return json.loads(response.data)
+            status, data = retrying(lambda may_retry: self._attempt(method, url, path, headers, payload, may_retry, deadline),
+                                    retryable, deadline)
+        except DeadlineExceeded:
+            raise ClusterUnreachable(f"the API server at {self.connection.shown_server} did not finish answering "
+                                     f"{method} {path} within {self._request_timeout:g}s (--request-timeout)") from None
+        if status >= 400:
+            raise self._api_error(method, path, status, data)
+        try:
+            return json.loads(data)
         except ValueError as error:
             raise ApiError(
                 f"the API server at {self.connection.shown_server} answered {method} {path} with something that is not JSON",
-                response.status,
+                status,
             ) from error
 
     def _attempt(self, method: str, url: str, path: str, headers: Any, payload: Optional[bytes],
-                 may_retry: bool) -> Tuple[Any, Optional[float]]:
-        """One request: the response, and seconds to wait before retrying it (None: do not)."""
+                 may_retry: bool, deadline: Deadline) -> Tuple[Optional[Tuple[int, bytes]], Optional[float]]:
+        """One request: (status, body), and seconds to wait before retrying it (None: do not)."""
         if self._log:
             self._log.request(method, url, headers.items())
         started = time.monotonic()
+        left = deadline.remaining()
+        timeout = self._timeout if left is None else self._urllib3.Timeout(total=left)
         try:
             response = self.connection.pool.request(
-                method, url, body=payload, headers=headers, timeout=self._timeout, preload_content=True
+                method, url, body=payload, headers=headers, timeout=timeout, preload_content=False
             )
-        except self._urllib3.exceptions.HTTPError as error:
+            data = read_body(response, deadline)
+        except (DeadlineExceeded, self._urllib3.exceptions.HTTPError) as error:
             if self._log:
                 self._log.response(method, url, "", time.monotonic() - started, ())
-            if may_retry and method == "GET" and _was_reset(error):
+            if isinstance(error, DeadlineExceeded):
+                raise
+            if may_retry and method == "GET" and was_reset(error):
                 return None, RESET_WAIT
             raise self._unreachable(method, path, error) from error
         if self._log:
             self._log.response(method, url, f"{response.status} {response.reason or ''}".strip(),
                                time.monotonic() - started, response.headers.items())
         if may_retry and (response.status == 429 or response.status >= 500):
-            return response, _retry_after(response.headers.get("Retry-After"))
-        return response, None
+            return (response.status, data), retry_after(response.headers.get("Retry-After"))
+        return (response.status, data), None
 
     def _unreachable(self, method: str, path: str, error: Exception) -> ClusterUnreachable:
         reason = getattr(error, "reason", None) or error
@@ -310,7 +276,7 @@ class Cluster:
             limit = self._request_timeout or CONNECT_TIMEOUT
             return ClusterUnreachable(f"cannot reach the API server at {server}: no connection within {limit:g}s",
                                       hint=self._context_hint())
-        return ClusterUnreachable(f"cannot reach the API server at {server}: {_transport_reason(error)}",
+        return ClusterUnreachable(f"cannot reach the API server at {server}: {transport_reason(error)}",
                                   hint=self._context_hint())
 
     def _api_error(self, method: str, path: str, status: int, data: bytes) -> ApiError:
@@ -349,10 +315,6 @@ def _path(resource: str, namespace: Optional[str], name: Optional[str] = None) -
     return path
 
 
-def _identity(item: Obj) -> str:
-    return str(dig(item, "metadata", "uid") or f"{dig(item, 'metadata', 'namespace')}/{dig(item, 'metadata', 'name')}")
-
-
 def pod_name(obj: Obj) -> str:
     return str(dig(obj, "metadata", "name") or "")
 
@@ -366,35 +328,3 @@ def similar_names(name: str, candidates: List[str], limit: int = 3) -> List[str]
     prefixed = sorted(c for c in candidates if c.startswith(name) and c != name)
     close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
     return list(dict.fromkeys(prefixed + close))[:limit]
-
-
-def _retry_after(value: Optional[str]) -> Optional[float]:
-    """Whole seconds from Retry-After, as client-go reads it, capped: ``"120"`` → 10.0, ``"soon"`` → None."""
-    text = (value or "").strip()
-    return min(float(int(text)), MAX_RETRY_WAIT) if text.isdigit() else None
-
-
-def _was_reset(error: Exception) -> bool:
-    """A connection reset or closed before any answer (client-go's IsConnectionReset / IsProbableEOF)."""
-    text = str(getattr(error, "reason", None) or error).lower()
-    return any(words in text for words in ("connection reset", "remote end closed", "connection aborted",
-                                            "connection broken", "eof occurred"))
-
-
-def _transport_reason(error: Exception) -> str:
-    """The innermost cause of a urllib3 failure, in a few words a user recognises."""
-    reason = getattr(error, "reason", None) or error
-    text = str(reason)
-    lowered = text.lower()
-    for needle, words in (
-        ("connection refused", "connection refused"),
-        ("name or service not known", "no such host"),
-        ("nodename nor servname", "no such host"),
-        ("failed to resolve", "no such host"),
-        ("certificate verify failed", "TLS certificate not trusted (certificate verify failed)"),
-        ("timed out", "timed out"),
-        ("connection reset", "connection reset by peer"),
-    ):
-        if needle in lowered:
-            return words
-    return text.split(": ", 1)[-1] if ": " in text else text

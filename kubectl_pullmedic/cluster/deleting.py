@@ -7,13 +7,21 @@ deleted it, which is what was wanted.
 
 At most ``workers`` deletes are in flight and the next is submitted only when one ends, so
 Ctrl-C stops the submitting at once: the deletes already sent finish, no new one starts, and
-``DeletesInterrupted`` carries what was done.
+``DeletesInterrupted`` carries what was done. A worker looks for the signal just before it
+sends (through the signal's wakeup pipe, written by the C handler the moment SIGINT arrives,
+before Python's main thread gets to raise ``KeyboardInterrupt``), so a delete handed to a
+worker but not yet sent is abandoned rather than sent after the signal.
 """
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from .api import Cluster
 from ..core.evictions.cleanup import DELETED, FAILED, GONE, SKIPPED, CleanupItem, DeleteOutcome
@@ -39,7 +47,9 @@ def delete_pods(
 ) -> List[DeleteOutcome]:
     """Delete each item once; outcomes come back in the order given."""
 
-    def one(item: CleanupItem) -> DeleteOutcome:
+    def one(item: CleanupItem, stopped: Callable[[], bool]) -> Optional[DeleteOutcome]:
+        if stopped():
+            return None  # Ctrl-C came before this one was sent: it never will be
         if not item.uid:
             return DeleteOutcome(item, SKIPPED, "no uid to guard the delete with")
         try:
@@ -53,15 +63,19 @@ def delete_pods(
             return DeleteOutcome(item, FAILED, error.message)
         return DeleteOutcome(item, DELETED)
 
-    outcomes: Dict[int, DeleteOutcome] = {}
+    outcomes: Dict[int, Optional[DeleteOutcome]] = {}
     waiting = iter(enumerate(items))
     running: Dict[Future, int] = {}
     interrupted = False
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items) or 1))) as pool:
+    with _interrupt_seen() as signalled, ThreadPoolExecutor(max_workers=max(1, min(workers, len(items) or 1))) as pool:
+        stop = threading.Event()
+
+        def stopped() -> bool:
+            return stop.is_set() or signalled()
 
         def submit_next() -> None:
             for position, item in waiting:
-                running[pool.submit(one, item)] = position
+                running[pool.submit(one, item, stopped)] = position
                 return
 
         for _ in range(max(1, workers)):
@@ -71,14 +85,48 @@ def delete_pods(
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     outcome = outcomes[running.pop(future)] = future.result()
-                    if interrupted:
+                    if interrupted or outcome is None:
                         continue
                     if on_done is not None:
                         on_done(outcome)
                     submit_next()
             except KeyboardInterrupt:
                 interrupted = True  # let the deletes in flight finish; start no other
-    ordered = [outcomes[position] for position in sorted(outcomes)]
+                stop.set()
+    ordered = [outcome for _, outcome in sorted(outcomes.items()) if outcome is not None]
     if interrupted:
         raise DeletesInterrupted(ordered)
     return ordered
+
+
+@contextmanager
+def _interrupt_seen() -> Iterator[Callable[[], bool]]:
+    """A check, callable from any thread, of whether SIGINT has arrived since entering.
+
+    The signal's wakeup pipe gets its byte from the C-level handler at once, where the
+    ``KeyboardInterrupt`` waits for the main thread to hold the interpreter. Outside the main
+    thread (no wakeup fd can be set there), the check is always false and the caller's own
+    flag is what stops the workers.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread
+        os.close(read_end), os.close(write_end)
+        yield lambda: False
+        return
+    os.set_blocking(read_end, False)
+    seen, lock = [False], threading.Lock()
+
+    def check() -> bool:
+        with lock:
+            while not seen[0] and select.select([read_end], [], [], 0)[0]:
+                seen[0] = signal.SIGINT in os.read(read_end, 64)  # one byte per signal: its number
+        return seen[0]
+
+    try:
+        yield check
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(read_end), os.close(write_end)

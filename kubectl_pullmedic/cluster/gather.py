@@ -12,7 +12,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .api import Cluster, Listing, Obj
 from ..core.diagnose import ClusterFacts
-from ..core.kube import dig, namespace_of, pull_facts, pull_secret_names, service_account_in, uid_of
+from ..core.credentials.podgroups import PodGroups
+from ..core.kube import dig, namespace_of, pull_secret_names, service_account_in, uid_of
 from ..core.workloads import OwnerIndex, pods_of_workload
 from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthorized
 
@@ -21,6 +22,7 @@ from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthor
 WARNING_POD_EVENTS = "type=Warning,involvedObject.kind=Pod"
 POD_EVENTS = "involvedObject.kind=Pod"
 PULL_PROGRESS_EVENTS = ("type=Normal,involvedObject.kind=Pod,reason=Pulling", "type=Normal,involvedObject.kind=Pod,reason=Pulled")
+PULLED_EVENTS = PULL_PROGRESS_EVENTS[1]
 
 
 @dataclass
@@ -42,9 +44,11 @@ def pods_matching(
     field_selector: Optional[str] = None,
     observe: Callable[[Obj], None] = lambda pod: None,
     shape: Callable[[Obj], Obj] = lambda pod: pod,
+    sink: Optional[Callable[[Obj], None]] = None,
 ) -> Listing:
     """The pods in scope for which ``keep`` is true, filtered page by page (and cut to ``shape`` as they
-    arrive, so a page is dropped before the next); ``observe`` sees every pod.
+    arrive, so a page is dropped before the next); ``observe`` sees every pod. With ``sink``, the kept
+    pods go there instead of into the listing (which then carries only the warnings).
 
     Cluster-wide, a refused list falls back to namespace-by-namespace lists (see
     ``Cluster.collect``), and the namespaces RBAC hides become warnings.
@@ -53,15 +57,22 @@ def pods_matching(
         observe(pod)
         return keep(pod)
 
+    def taken(pods: Iterable[Obj]) -> List[Obj]:
+        if sink is None:
+            return [shape(pod) for pod in pods if kept(pod)]
+        for pod in pods:
+            if kept(pod):
+                sink(shape(pod))
+        return []
+
     selectors = {"label_selector": scope.label_selector, "field_selector": field_selector}
     try:
-        return Listing([shape(pod) for page in cluster.list_pages("pods", scope.namespace, **selectors)
-                        for pod in page if kept(pod)])
+        return Listing([pod for page in cluster.list_pages("pods", scope.namespace, **selectors) for pod in taken(page)])
     except Forbidden:
         if scope.namespace is not None:
             raise
     fallback = cluster.collect("pods", None, **selectors)
-    return Listing([shape(pod) for pod in fallback.items if kept(pod)], fallback.warnings)
+    return Listing(taken(fallback.items), fallback.warnings)
 
 
 def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector: str = WARNING_POD_EVENTS) -> Listing:
@@ -91,6 +102,19 @@ def warning_events_for(cluster: Cluster, pods: List[Obj], scope: Scope, selector
         prefix = "" if isinstance(failed, Forbidden) else "cannot list events: "
         listing.warnings.append(f"{prefix}{failed.message}; diagnosing from pod status only")
     return listing
+
+
+def events_seen(cluster: Cluster, scope: Scope, selector: str, observe: Callable[[Obj], None]) -> None:
+    """Every event ``selector`` picks in scope, shown to ``observe`` page by page and not kept. Context
+    only (where the same images pulled fine): a refusal or a failure loses the hint, nothing else."""
+    try:
+        for page in cluster.list_pages("events", scope.namespace, field_selector=selector):
+            for event in page:
+                observe(event)
+    except Unauthorized:
+        raise
+    except (ApiError, ClusterUnreachable):
+        return
 
 
 Key = Tuple[Optional[str], str]
@@ -155,7 +179,7 @@ def with_kind(items: Iterable[Obj], kind: str) -> List[Obj]:
 class SecretsInput:
     """What ``secrets-check`` reads: pods, workload templates, secrets and service accounts."""
 
-    pods: List[Obj] = field(default_factory=list)
+    pods: PodGroups = field(default_factory=PodGroups)  # one entry per distinct template, not per pod
     workloads: List[Obj] = field(default_factory=list)
     secrets: List[Obj] = field(default_factory=list)
     service_accounts: List[Obj] = field(default_factory=list)
@@ -186,8 +210,8 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
         gathered.warnings.extend(listing.warnings)
         return listing.items
 
-    gathered.pods = take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed"),
-                                       shape=pull_facts))
+    take(pods_matching(cluster, scope, keep=lambda pod: _phase(pod) not in ("Succeeded", "Failed"),
+                       sink=gathered.pods.add))
     for resource, kind in WORKLOAD_KINDS:
         gathered.workloads.extend(with_kind(take(cluster.collect(resource, scope.namespace, label_selector=scope.label_selector)), kind))
     for resource in ("secrets", "serviceaccounts"):
@@ -197,7 +221,7 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
     present = {(_meta(s, "namespace"), _meta(s, "name")) for s in gathered.secrets}
     wanted = {
         (_meta(obj, "namespace"), name)
-        for obj in gathered.pods + gathered.workloads + gathered.service_accounts
+        for obj in [group.facts for group in gathered.pods] + gathered.workloads + gathered.service_accounts
         for name in pull_secret_names(obj)
     }
     for name in sorted({name for key, name in wanted - present}):
@@ -305,9 +329,25 @@ def owner_index_for(cluster: Cluster, pods: List[Obj]) -> Tuple[OwnerIndex, List
     return OwnerIndex(replicasets=replicasets.items, jobs=jobs.items), replicasets.warnings + jobs.warnings
 
 
+# More named nodes than this are read with one paged list (kept: the named ones) rather than a GET each:
+# 3,000 failing pods spread over 5,000 nodes are 3,000 round trips one by one, ten pages listed.
+MANY_NODES = 50
+
+
 def nodes_by_name(cluster: Cluster, names: Iterable[str]) -> Tuple[Dict[str, Obj], Dict[str, str], List[str]]:
-    """The named nodes (empty names skipped), the ones refused with why, and the warnings."""
-    fetched = get_each(cluster, "nodes", {(None, name) for name in names if name})
+    """The named nodes (empty names skipped), the ones refused with why, and the warnings.
+
+    A node missing from the list is absent, as a 404 says; when the list is refused, each is
+    asked for by name, since RBAC may allow ``get`` without ``list``.
+    """
+    wanted = {name for name in names if name}
+    if len(wanted) > MANY_NODES:
+        try:
+            return ({_meta(node, "name"): node for page in cluster.list_pages("nodes", None) for node in page
+                     if _meta(node, "name") in wanted}, {}, [])  # filtered page by page: only the named are kept
+        except Forbidden:
+            pass
+    fetched = get_each(cluster, "nodes", {(None, name) for name in wanted})
     return ({name: node for (_, name), node in fetched.found.items()},
             {name: why for (_, name), why in fetched.refused.items()}, fetched.warnings)
 

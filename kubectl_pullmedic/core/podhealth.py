@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Iterable, List, Optional, Tuple, Union
 
 from .evictions.parse import is_evicted
@@ -68,10 +69,18 @@ def running_repositories(pod: Any) -> List[Tuple[str, str]]:
         return []
     found = []
     for _, spec, status in iter_containers(pod):
-        ref = parse_image(spec.get("image"))
-        if dig(status, "state", "running") is not None and ref.valid:
-            found.append((ref.registry, ref.repository))
+        image = spec.get("image")
+        repository = _repository_of(image) if isinstance(image, str) and dig(status, "state", "running") is not None else None
+        if repository is not None:
+            found.append(repository)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _repository_of(image: str) -> Optional[Tuple[str, str]]:
+    """(registry, repository) of a valid reference: parsed once per distinct image of a large list."""
+    ref = parse_image(image)
+    return (ref.registry, ref.repository) if ref.valid else None
 
 
 def describe_healthy(pod: Any, events: Union[EventIndex, Iterable[Any]], *, now: datetime) -> HealthNote:

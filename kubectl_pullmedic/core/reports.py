@@ -13,6 +13,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 from .credentials.findings import Finding, has_errors
 from .diagnosis import Diagnosis, DiagnosisGroup
 from .evictions.cleanup import FAILED, CleanupPlan, DeleteOutcome, EvictedPod, EvictionGroup
+from .patterns import Pattern
 from .podhealth import HealthNote
 from .probing.plan import DiagnosisKey
 from .probing.results import ProbeResult
@@ -52,6 +53,7 @@ class WhyReport:
     warnings: List[str] = field(default_factory=list)
     leftovers: List[DiagnosisGroup] = field(default_factory=list)  # old evictions: pods to clean up
     targeted: bool = False  # a POD or TYPE/NAME was asked about: leftovers are explained too
+    patterns: List[Pattern] = field(default_factory=list)  # what failing pods share: a node, a registry, ...
 
     @property
     def found_problems(self) -> bool:

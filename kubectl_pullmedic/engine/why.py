@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..cluster import gather
 from ..cluster.api import Cluster, Obj
 from ..cluster.gather import Scope
 from ..core import causes
 from ..core.diagnose import ClusterFacts, describe_healthy, diagnose_pods, facts_needed, group_diagnoses, has_problem
-from ..core.podhealth import running_repositories
 from ..core.evictions.context import is_critical
 from ..core.kube import name_of, namespace_of, uid_of
 from ..core.diagnosis import Diagnosis
+from ..core.patterns import find_patterns, wants_pull_history
+from ..core.working import WorkingImages
 from ..core.podevents import EventIndex
 from ..core.pulls.progress import SLOW_PULL_AFTER, may_be_pulling, pulls_by_node
 from ..core.probing.plan import DiagnosisKey, ProbeTarget, diagnosis_targets, facts_for_probing
@@ -44,15 +45,16 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
     warnings: List[str] = []
     intermediates: List[Obj] = []
     slow = query.slow_pull_after
-    running_images: Set[Tuple[str, str]] = set()
+    working = WorkingImages()  # what runs and pulled fine: typo suggestions and the patterns across pods
     if query.target:
         pods, intermediates = gather.pods_for_target(cluster, scope, *query.target)
-        running_images.update(image for pod in pods for image in running_repositories(pod))
+        for pod in pods:
+            working.add_pod(pod)
         # A few pods asked about by name: all their events, so a pull still running is seen too.
         events = gather.warning_events_for(cluster, pods, scope, gather.POD_EVENTS)
     else:
         listing = gather.pods_matching(cluster, scope, keep=lambda pod: has_problem(pod) or may_be_pulling(pod),
-                                       observe=lambda pod: running_images.update(running_repositories(pod)))
+                                       observe=working.add_pod)
         pods, warnings = listing.items, list(listing.warnings)
         events = gather.warning_events_for(cluster, [pod for pod in pods if has_problem(pod)], scope)
         starting = [pod for pod in pods if not has_problem(pod)]
@@ -61,9 +63,11 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
             events.items += progress.items
             events.warnings += progress.warnings
     warnings += events.warnings
+    for event in events.items:
+        working.add_event(event)
     index = EventIndex(events.items)
     running = pulls_by_node(pods, index)  # every pod read, for "N other pulls on this node"
-    facts = ClusterFacts(running_images=frozenset(running_images))
+    facts = ClusterFacts(running_images=working.running_images)
     diagnoses = diagnose_pods(pods, index, now=now, facts=facts, slow_pull_after=slow, running=running)
     needed = facts_needed(diagnoses) | (facts_for_probing(diagnoses) if prober else set())
     diagnosed = {d.pod_uid for d in diagnoses}
@@ -76,6 +80,8 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
             preempted = {d.node or "" for d in diagnoses if d.cause == causes.PREEMPTED_BY_KUBELET}
             facts = replace(facts, peers=gather.pods_on_nodes(cluster, preempted, keep=is_critical))
         diagnoses = diagnose_pods(concerned, index, now=now, facts=facts, slow_pull_after=slow, running=running)
+        for node in (facts.nodes or {}).values():
+            working.add_node(node)
     probes: Dict[DiagnosisKey, ProbeResult] = {}
     if prober:
         targets = diagnosis_targets(diagnoses, pods, facts.secrets or {})
@@ -90,10 +96,15 @@ def why(cluster: Cluster, query: WhyQuery, prober: Optional[Prober] = None) -> W
         except OverflowError:  # --since longer than the calendar: everything is within it
             start = datetime.min.replace(tzinfo=now.tzinfo)
         diagnoses = [d for d in diagnoses if _seen_within(d, start)]
-    live = group_diagnoses([d for d in diagnoses if not d.leftover])
+    current = [d for d in diagnoses if not d.leftover]
+    patterns = find_patterns(current, working, now)
+    if wants_pull_history(patterns):  # one more list, only to sharpen a node or registry pattern that shows
+        gather.events_seen(cluster, scope, gather.PULLED_EVENTS, working.add_event)
+        patterns = find_patterns(current, working, now)
+    live = group_diagnoses(current)
     leftovers = group_diagnoses([d for d in diagnoses if d.leftover])
     return WhyReport(Where(scope.namespace), subject, diagnoses, live, healthy, probes, warnings, leftovers,
-                     targeted=query.target is not None)
+                     targeted=query.target is not None, patterns=patterns)
 
 
 def _seen_within(diagnosis: Diagnosis, start: datetime) -> bool:

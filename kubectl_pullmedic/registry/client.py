@@ -73,9 +73,11 @@ class RegistryClient:
             return self._pool_for(url).request(
                 method, url, headers=headers or {}, redirect=False, timeout=self._timeout
             )
+        except urllib3.exceptions.LocationValueError as error:  # a host a registry made up: "a..b", "ev il"
+            raise Unreachable(f"cannot reach {shown_netloc(url)}: not a valid host name") from error
         except urllib3.exceptions.SSLError as error:
             cause = error.args[0] if error.args else error
-            netloc = urlsplit(url).netloc
+            netloc = shown_netloc(url)
             if isinstance(cause, ssl.SSLCertVerificationError):
                 detail = cause.verify_message or str(cause)
                 raise Unreachable(
@@ -85,10 +87,10 @@ class RegistryClient:
             raise Unreachable(f"TLS with {netloc} failed: {detail}", "tls") from error
         except urllib3.exceptions.ProxyError as error:
             raise Unreachable(
-                f"cannot reach {urlsplit(url).netloc} through the proxy {self.proxy}: {_network_reason(error)}"
+                f"cannot reach {shown_netloc(url)} through the proxy {self.proxy}: {_network_reason(error)}"
             ) from error
         except urllib3.exceptions.HTTPError as error:
-            raise Unreachable(f"cannot reach {urlsplit(url).netloc}: {_network_reason(error)}") from error
+            raise Unreachable(f"cannot reach {shown_netloc(url)}: {_network_reason(error)}") from error
 
     def registry(self, method: str, path: str, accept: str = "") -> urllib3.BaseHTTPResponse:
         headers = {"Accept": accept} if accept else {}
@@ -115,6 +117,15 @@ def _proxy_pool(proxy: str, ssl_context: ssl.SSLContext) -> urllib3.ProxyManager
         login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         headers = urllib3.make_headers(proxy_basic_auth=login)
     return urllib3.ProxyManager(without_userinfo(proxy), proxy_headers=headers, ssl_context=ssl_context, retries=False)
+
+
+def shown_netloc(url: str) -> str:
+    """Host and port of a URL, never its login (a redirect or realm may carry one).
+
+    >>> shown_netloc("https://user:pw@storage.example.com:8443/blob?sig=x")
+    'storage.example.com:8443'
+    """
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def _network_reason(error: Exception) -> str:

@@ -30,7 +30,7 @@ import json
 import os
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin
 
 import urllib3
 
@@ -53,7 +53,7 @@ from ..core.probing.rules import (
     registry_endpoint,
     url_problem,
 )
-from .client import RegistryClient, Unreachable, ssl_context_with
+from .client import RegistryClient, Unreachable, shown_netloc, ssl_context_with
 
 _MAX_TAG_PAGES = 20
 _MAX_BLOB_REDIRECTS = 3
@@ -175,12 +175,15 @@ def _bearer_token(
             result.fail(refusal)
         else:
             headers["Authorization"] = _basic(credentials)
-    response = client.fetch("GET", realm + ("&" if "?" in realm else "?") + urlencode(query), headers)
+    try:
+        response = client.fetch("GET", realm + ("&" if "?" in realm else "?") + urlencode(query), headers)
+    except Unreachable as failure:
+        raise Unreachable(f"cannot ask the token realm the registry named: {failure.message}", failure.kind) from failure
     anonymous = "Authorization" not in headers
     if response.status in (401, 403):
         result.auth = result.auth or ("anonymous" if anonymous else "refused")
         who = "anonymous access" if anonymous else f'the credentials of user "{user}"'
-        result.fail(f"the token service {urlsplit(realm).netloc} refused {who} (HTTP {response.status})")
+        result.fail(f"the token service {shown_netloc(realm)} refused {who} (HTTP {response.status})")
         return
     try:
         body = json.loads(response.data.decode("utf-8"))
@@ -190,7 +193,7 @@ def _bearer_token(
     if response.status != 200 or not isinstance(token, str):
         result.auth = result.auth or "anonymous"
         result.fail(
-            f"the token service {urlsplit(realm).netloc} answered HTTP {response.status} without a token"
+            f"the token service {shown_netloc(realm)} answered HTTP {response.status} without a token"
         )
         return
     client.authorization = "Bearer " + token
@@ -271,13 +274,22 @@ def _image_platform(client: RegistryClient, repository: str, path: str, head: ur
         if response.status not in (301, 302, 303, 307, 308) or not location:
             break
         # Blobs often live in object storage behind a signed URL: follow it without credentials.
+        # A runtime follows the same redirect, so one that cannot be followed fails the pull too.
+        # The URL is not printed: a signed URL carries its signature.
         try:
             target = urljoin(client.base + path, location)
-        except ValueError:
-            return ""
-        if url_problem(target):
-            return ""
-        response = client.fetch("GET", target)
+        except ValueError as error:
+            target, problem = "", str(error).splitlines()[0] if str(error) else "not a URL"
+        else:
+            problem = url_problem(target)
+        if problem:
+            raise Unreachable(f"the registry redirected the image's config blob to a URL that cannot be requested "
+                              f"({problem}): the node's runtime cannot download it either")
+        try:
+            response = client.fetch("GET", target)
+        except Unreachable as failure:
+            raise Unreachable(f"cannot read the image's config blob where the registry redirected it: {failure.message}",
+                              failure.kind) from failure
     if response.status != 200:
         return ""
     try:

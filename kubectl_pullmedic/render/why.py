@@ -11,11 +11,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from . import documents, tables
 from ..core.diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, PullEvidence
+from ..core.patterns import Pattern
 from ..core.reports import HealthyPod, WhyReport
 from ..core.pulls.wordings import Ambiguity
 from ..core.durations import human_duration
 from ..core.serialize import as_document
 from ..core.probing.plan import DiagnosisKey
+from .patterns import pattern_note, patterns_block
 from .probe import probe_footer, probe_sentence
 from .view import Rendered, View, nothing_found, warnings_text
 from ..core.probing.results import ProbeResult
@@ -30,7 +32,7 @@ def render_report(report: WhyReport, view: View) -> Rendered:
     out = Rendered(stderr=warnings_text(report.warnings))
     if view.output in ("json", "yaml"):
         out.stdout = document(report.diagnoses, healthy_documents(report.healthy), view.output, report.probes,
-                              report.warnings)
+                              report.warnings, report.patterns)
     elif not report.diagnoses and not report.healthy:
         out.stderr += nothing_found(report.where, report.subject)
     else:
@@ -39,7 +41,10 @@ def render_report(report: WhyReport, view: View) -> Rendered:
         if report.groups:
             blocks.append(table(report.groups, now=view.now, wide=wide, all_namespaces=all_namespaces,
                                 no_headers=view.no_headers, color=view.color))
-            blocks.append(explanations(report.groups, now=view.now, color=view.color, probes=report.probes))
+            if report.patterns:
+                blocks.append(patterns_block(report.patterns, now=view.now, color=view.color))
+            blocks.append(explanations(report.groups, now=view.now, color=view.color, probes=report.probes,
+                                       patterns=report.patterns))
         if report.leftovers:
             blocks.append(_leftover_heading(report) + table(report.leftovers, now=view.now, wide=wide,
                                                            all_namespaces=all_namespaces,
@@ -61,12 +66,15 @@ def _leftover_heading(report: WhyReport) -> str:
 
 
 def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fmt: str, probes: Optional[Probes] = None,
-             warnings: Sequence[str] = ()) -> str:
-    """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``.
+             warnings: Sequence[str] = (), patterns: Sequence[Pattern] = ()) -> str:
+    """``-o json|yaml``: a DiagnosisList; pods found healthy are listed under ``healthy``, what failing
+    pods share under ``patterns`` (with the pods each covers).
 
     With ``--probe`` each probed diagnosis carries the registry's answer under ``probe``.
     """
-    extra = {"healthy": list(notes)} if notes else {}
+    extra: Dict[str, Any] = {"healthy": list(notes)} if notes else {}
+    if patterns:
+        extra["patterns"] = list(patterns)
     probes = probes or {}
     items = []
     for diagnosis in diagnoses:
@@ -124,10 +132,11 @@ def _later(now: datetime, seconds: int) -> datetime:
     return now + timedelta(seconds=seconds)
 
 
-def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool, probes: Optional[Probes] = None) -> str:
+def explanations(groups: Sequence[DiagnosisGroup], *, now: datetime, color: bool, probes: Optional[Probes] = None,
+                 patterns: Sequence[Pattern] = ()) -> str:
     """One block per finding: cause, the registry's words, the evidence, back-off, the fix."""
     probes = probes or {}
-    text = "\n".join(_explain(group, now, color, probes) for group in groups)
+    text = "\n".join(_explain(group, now, color, probes, patterns) for group in groups)
     return text + ("\n" + probe_footer(list(probes.values())) if probes else "")
 
 
@@ -145,7 +154,7 @@ def _containers_text(group: DiagnosisGroup) -> str:
     return f"{len(names)} containers ({', '.join(names[:3])}{more})"
 
 
-def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) -> str:
+def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes, patterns: Sequence[Pattern] = ()) -> str:
     first = group.diagnoses[0]
     one_pod = group.pod_count == 1
     subject = f"{first.namespace}/{first.pod}" if one_pod else f"{first.namespace}: {group.pod_count} pods of {group.owner or 'no owner'}"
@@ -156,6 +165,9 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes) 
     ) if part]
     lines = [tables.style(subject, "bold", color) + (f"  ({', '.join(where)})" if where else "")]
     lines.append(_field("Cause", f"{tables.style(first.cause, CAUSE_STYLE, color)}: {first.summary}"))
+    note = pattern_note(group, patterns, now)
+    if note:
+        lines.append(_field("Pattern", note))
     if first.image:
         lines.append(_field("Image", _reference(first)))
     if first.message:

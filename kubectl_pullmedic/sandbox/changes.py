@@ -105,6 +105,11 @@ class ChangeLog:
             self._drop_epoch += 1
             self._condition.notify_all()
 
+    def reopen(self) -> None:
+        """The server starts (again): watches stream."""
+        with self._condition:
+            self._closed = False
+
     # ----- readers ------------------------------------------------------------------------
 
     @property

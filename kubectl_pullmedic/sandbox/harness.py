@@ -137,6 +137,7 @@ class Sandbox:
     # ----- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> "Sandbox":
+        self.store.changes.reopen()
         self._server = SandboxHTTPServer(self.app, self._port, self._tls, self._verbose, self._client_ca)
         self.url = self._server.url
         self.app.server_address = f"127.0.0.1:{self._server.port}"

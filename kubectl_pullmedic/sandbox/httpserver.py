@@ -97,6 +97,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # as a Go server's listen backlog; 5 drops bursts of parallel connects for 1 s
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ from kubectl_pullmedic.sandbox.store import ObjectStore, rfc3339
 
 Obj = Dict[str, Any]
 PODS, EVENTS = resolve("pods"), resolve("events")
+REPLICASETS, DEPLOYMENTS = resolve("replicasets"), resolve("deployments")
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's utilrand alphabet
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
 
@@ -161,3 +162,50 @@ def replacement(replica_set: Obj, node: str, now: datetime) -> Obj:
     status = {"phase": "Pending", "conditions": _conditions(unready, stamp), "containerStatuses": containers,
               "qosClass": "BestEffort"}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status}
+
+
+def _ready(pod: Obj) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in as_list(dig(pod, "status", "conditions")))
+
+
+def _write_status(store: ObjectStore, obj: Obj, status: Obj) -> None:
+    """Store a new status; counts of zero are left out, as Go's omitempty leaves them."""
+    status = {key: value for key, value in status.items() if value != 0 or key == "replicas"}
+    if status != obj.get("status"):
+        store.put(dict(obj, status=status))
+
+
+def refresh_workload(store: ObjectStore, namespace: str, replica_set_name: str, now: datetime) -> None:
+    """The ReplicaSet's and its Deployment's ready counts after their pods changed, as their
+    controllers write them (``kubectl get deploy`` READY, ``kubectl rollout status``)."""
+    rs_entry = store.get(REPLICASETS, namespace, replica_set_name)
+    if rs_entry is None:
+        return
+    owned = [e.decode() for e in store.list_page(PODS, namespace, None, 0, "").items]
+    owned = [pod for pod in owned if (controller_of(pod) or {}).get("uid") == rs_entry.uid]
+    ready = sum(1 for pod in owned if _ready(pod))
+    replica_set = rs_entry.decode()
+    _write_status(store, replica_set, dict(replica_set.get("status") or {}, replicas=len(owned),
+                                           fullyLabeledReplicas=len(owned), readyReplicas=ready,
+                                           availableReplicas=ready))
+    owner = controller_of(replica_set) or {}
+    deployment_entry = store.get(DEPLOYMENTS, namespace, str(owner.get("name"))) if owner.get("kind") == "Deployment" else None
+    if deployment_entry is None:
+        return
+    deployment = deployment_entry.decode()
+    wanted = int(dig(deployment, "spec", "replicas", default=1) or 0)
+    available = ready >= wanted
+    stamp = rfc3339(now)
+    condition = {"type": "Available", "status": "True" if available else "False",
+                 "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+                 "message": "Deployment has minimum availability." if available
+                 else "Deployment does not have minimum availability.",
+                 "lastUpdateTime": stamp, "lastTransitionTime": stamp}
+    old = next((c for c in as_list(dig(deployment, "status", "conditions")) if c.get("type") == "Available"), None)
+    if old is not None and old.get("status") == condition["status"]:
+        condition = old
+    others = [c for c in as_list(dig(deployment, "status", "conditions")) if c.get("type") != "Available"]
+    _write_status(store, deployment, dict(
+        deployment.get("status") or {}, replicas=len(owned), updatedReplicas=len(owned), readyReplicas=ready,
+        availableReplicas=ready, unavailableReplicas=max(wanted - ready, 0),
+        observedGeneration=dig(deployment, "metadata", "generation", default=1), conditions=[condition] + others))

@@ -18,8 +18,10 @@ thing: ``create`` (or replace) an object, ``patch`` one (a merge patch: ``{kind,
 name, merge}``), ``delete`` one (``{kind, namespace, name}``), or ``pull``: one pull attempt for
 the matching pods that are not running, whose outcome the ``pulls`` rules decide (a rule with
 ``needsSecret`` fails while that secret is absent; one without always fails; no rule: the pull
-succeeds) unless the step says ``outcome: succeed|fail``. A pod of a listed ReplicaSet that is
-deleted (by anyone) is replaced at once, and the replacement's first pull follows the rules.
+succeeds) unless the step says ``outcome: succeed|fail``; a rule with ``retryEvery: 10s`` also
+makes each failing pod it covers try again that often, as the kubelet's back-off does. A pod of
+a listed ReplicaSet that is deleted (by anyone) is replaced at once, and the replacement's first
+pull follows the rules.
 
 The clock is real (scaled by ``speed``) or manual: ``advance(seconds)`` moves a manual one, and
 ``run_step(name)`` runs a step now whatever its trigger, so tests need not sleep.
@@ -27,10 +29,8 @@ The clock is real (scaled by ``speed``) or manual: ``advance(seconds)`` moves a 
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -40,114 +40,9 @@ from kubectl_pullmedic.core.kube import as_list, dig
 from kubectl_pullmedic.sandbox.changes import DELETED, TooOld
 from kubectl_pullmedic.sandbox.resources import resolve
 from kubectl_pullmedic.sandbox.store import ObjectStore
+from kubectl_pullmedic.sandbox.timelinespec import PullRule, Step, parse
 
 Obj = Dict[str, Any]
-ACTIONS = ("create", "patch", "delete", "pull")
-REPLICASETS = resolve("replicasets")
-
-
-def seconds(value: Any) -> float:
-    """``5s``, ``1m30s``, ``1.5``, ``250ms`` as seconds.
-
-    >>> seconds("1m30s"), seconds(2), seconds("250ms")
-    (90.0, 2.0, 0.25)
-    """
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    text = str(value).strip()
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
-    if not parts or "".join(n + u for n, u in parts) != text.replace(" ", ""):
-        raise ValueError(f"a timeline time is like 5s, 1m30s or 250ms, not {value!r}")
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(number) * scale[unit] for number, unit in parts)
-
-
-def _ref(text: str) -> Tuple[str, str, str]:
-    """``secret/shop/regcred`` (or ``node/NAME``) as (resource, namespace, name)."""
-    parts = str(text).split("/")
-    if len(parts) not in (2, 3):
-        raise ValueError(f"an object reference is KIND/NAMESPACE/NAME or KIND/NAME, not {text!r}")
-    rt = resolve(parts[0])
-    return rt.resource, parts[1] if len(parts) == 3 else "", parts[-1]
-
-
-@dataclass
-class Step:
-    name: str
-    action: str
-    spec: Any
-    at: float = 0.0
-    after: str = ""
-    when: Optional[Tuple[str, str, str, str]] = None  # ("exists"|"absent", resource, namespace, name)
-    due: Optional[float] = None  # timeline time it runs at, once known
-    ran_at: Optional[float] = None
-
-
-@dataclass(frozen=True)
-class PullRule:
-    namespace: str
-    pod: str = ""
-    replica_set: str = ""
-    needs_secret: str = ""
-    error: str = "rpc error: code = Unknown desc = failed to pull and unpack image: 401 Unauthorized"
-    seconds: float = 2.0
-
-    def matches(self, pod: Obj) -> bool:
-        metadata = pod.get("metadata") or {}
-        owner = kubelet.controller_of(pod) or {}
-        return (metadata.get("namespace") == self.namespace
-                and (not self.pod or metadata.get("name") == self.pod)
-                and (not self.replica_set or owner.get("name") == self.replica_set))
-
-
-def _step(raw: Obj, position: int) -> Step:
-    if not isinstance(raw, dict):
-        raise ValueError(f"timeline step {position} is not a mapping")
-    actions = [name for name in ACTIONS if name in raw]
-    if len(actions) != 1:
-        raise ValueError(f"timeline step {raw.get('name', position)!r} needs exactly one of {', '.join(ACTIONS)}")
-    when = None
-    if raw.get("when") is not None:
-        condition = raw["when"]
-        if not isinstance(condition, dict) or len(condition) != 1 or next(iter(condition)) not in ("exists", "absent"):
-            raise ValueError("a step's when is {exists: KIND/NS/NAME} or {absent: KIND/NS/NAME}")
-        kind, target = next(iter(condition.items()))
-        when = (kind, *_ref(target))
-    step = Step(str(raw.get("name") or f"step-{position}"), actions[0], raw[actions[0]],
-                at=seconds(raw.get("at", 0)), after=str(raw.get("after") or ""), when=when)
-    if not step.after and step.when is None:
-        step.due = step.at
-    return step
-
-
-def _list(document: Obj, key: str) -> List[Any]:
-    value = document.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ValueError(f"a timeline's {key} is a list")
-    return value
-
-
-def parse(document: Obj) -> Tuple[List[Step], List[PullRule], List[Tuple[str, str]]]:
-    """The steps, pull rules and recreating ReplicaSets of a ``timeline:`` mapping."""
-    if not isinstance(document, dict):
-        raise ValueError("a timeline is a mapping with steps, pulls and replicaSets")
-    steps = [_step(raw, index) for index, raw in enumerate(_list(document, "steps"))]
-    names = [step.name for step in steps]
-    if len(set(names)) != len(names):
-        raise ValueError("timeline step names must be unique")
-    unknown = [step.after for step in steps if step.after and step.after not in names]
-    if unknown:
-        raise ValueError(f"a step runs after an unknown step: {unknown[0]}")
-    rules = [PullRule(namespace=str(rule["namespace"]), pod=str(rule.get("pod") or ""),
-                      replica_set=str(rule.get("replicaSet") or ""), needs_secret=str(rule.get("needsSecret") or ""),
-                      error=str(rule.get("error") or PullRule.error), seconds=seconds(rule.get("seconds", 2)))
-             for rule in _list(document, "pulls")]
-    replica_sets = [tuple(str(text).split("/", 1)) for text in _list(document, "replicaSets")]
-    if any(len(pair) != 2 for pair in replica_sets):
-        raise ValueError("a timeline's replicaSets are NAMESPACE/NAME")
-    return steps, rules, [(pair[0], pair[1]) for pair in replica_sets]
 
 
 class Timeline:
@@ -165,6 +60,7 @@ class Timeline:
         self._thread: Optional[threading.Thread] = None
         self.log: List[Tuple[float, str]] = []  # (timeline time, what happened), for tests and demos
         self.ran: List[str] = []  # the steps in the order they ran
+        self._retries: Dict[str, Tuple[str, str, float]] = {}  # pod uid -> (namespace, name, next attempt)
 
     # ----- the clock and the runner ----------------------------------------------------
 
@@ -175,6 +71,7 @@ class Timeline:
         return (time.monotonic() - self._started) * self.speed
 
     def start(self) -> None:
+        self._stop.clear()
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="pullmedic-timeline", daemon=True)
         self._thread.start()
@@ -191,10 +88,10 @@ class Timeline:
             self.store.changes.wait_past(self._seen, self._wait_seconds())
 
     def _wait_seconds(self) -> float:
-        due = [step.due for step in self.steps if step.ran_at is None and step.due is not None]
-        if self.manual or not due:
+        upcoming = self._next_due(float("inf"))
+        if self.manual or upcoming is None:
             return 0.1
-        return min(max((min(due) - self.time()) / max(self.speed, 1e-6), 0.0), 0.1)
+        return min(max((upcoming[0] - self.time()) / max(self.speed, 1e-6), 0.0), 0.1)
 
     # ----- what tests call ------------------------------------------------------------
 
@@ -207,12 +104,11 @@ class Timeline:
             first = len(self.ran)
             while True:
                 self.settle()
-                due = sorted((step.due, index) for index, step in enumerate(self.steps)
-                             if step.ran_at is None and step.due is not None and step.due <= target)
-                if not due:
+                upcoming = self._next_due(target)
+                if upcoming is None:
                     break
-                self._manual_time = max(self._manual_time, due[0][0])
-                self._execute(self.steps[due[0][1]])
+                self._manual_time = max(self._manual_time, upcoming[0])
+                self._run_due(upcoming)
             self._manual_time = target
             self.settle()
             return self.ran[first:]
@@ -237,11 +133,11 @@ class Timeline:
             for _ in range(1000):  # reactions write too; stop if a scenario loops
                 changed = self._react()
                 self._trigger()
-                due = [step for step in self.steps
-                       if step.ran_at is None and step.due is not None and step.due <= self.time()]
-                for step in sorted(due, key=lambda s: s.due or 0.0):
-                    self._execute(step)
-                if not changed and not due:
+                self._schedule_retries()
+                upcoming = self._next_due(self.time())
+                if upcoming is not None:
+                    self._run_due(upcoming)
+                elif not changed:
                     return
 
     def pull(self, namespace: str, pod: str, outcome: str = "") -> Obj:
@@ -253,6 +149,39 @@ class Timeline:
             return self._pull(entry.decode(), outcome)
 
     # ----- internals -------------------------------------------------------------------
+
+    def _next_due(self, until: float) -> Optional[Tuple[float, int, Any]]:
+        """The earliest step or back-off retry due by ``until``: (time, 0, step index) or (time, 1, uid)."""
+        due: List[Tuple[float, int, Any]] = [
+            (step.due, 0, index) for index, step in enumerate(self.steps)
+            if step.ran_at is None and step.due is not None and step.due <= until]
+        due.extend((when, 1, uid) for uid, (_, _, when) in self._retries.items() if when <= until)
+        return min(due, key=lambda item: (item[0], item[1])) if due else None
+
+    def _run_due(self, item: Tuple[float, int, Any]) -> None:
+        if item[1] == 0:
+            self._execute(self.steps[item[2]])
+            return
+        namespace, name, when = self._retries.pop(item[2])
+        entry = self.store.get(kubelet.PODS, namespace, name)
+        if entry is None or entry.uid != item[2]:
+            return
+        pod = self._pull(entry.decode(), "")
+        rule = self._rule(pod)
+        if rule is not None and rule.retry_every > 0 and not _running(pod):
+            self._retries[entry.uid] = (namespace, name, when + rule.retry_every)
+
+    def _schedule_retries(self) -> None:
+        """Give every failing pod of a rule with ``retryEvery`` its next attempt, as the kubelet's back-off."""
+        for rule in self.rules:
+            if rule.retry_every <= 0:
+                continue
+            for entry in self.store.list_page(kubelet.PODS, rule.namespace, None, 0, "").items:
+                if entry.uid in self._retries:
+                    continue
+                pod = entry.decode()
+                if self._rule(pod) is rule and not _running(pod):
+                    self._retries[entry.uid] = (rule.namespace, pod["metadata"]["name"], self.time() + rule.retry_every)
 
     def _named(self, name: str) -> Step:
         for step in self.steps:
@@ -299,7 +228,7 @@ class Timeline:
         namespace = str(dig(deleted, "metadata", "namespace", default=""))
         if owner.get("kind") != "ReplicaSet" or (namespace, owner.get("name")) not in self.replica_sets:
             return
-        entry = self.store.get(REPLICASETS, namespace, str(owner.get("name")))
+        entry = self.store.get(kubelet.REPLICASETS, namespace, str(owner.get("name")))
         if entry is None:
             return
         replica_set = entry.decode()
@@ -331,7 +260,14 @@ class Timeline:
         error = rule.error if rule else PullRule.error
         took = rule.seconds if rule else PullRule.seconds
         self.log.append((self.time(), f"pull {pod['metadata']['name']}: {'succeeds' if succeeds else 'fails'}"))
-        return kubelet.pull(self.store, pod, succeeds, error, took, self.now())
+        pulled = kubelet.pull(self.store, pod, succeeds, error, took, self.now())
+        self._refresh_owner(pulled)
+        return pulled
+
+    def _refresh_owner(self, pod: Obj) -> None:
+        owner = kubelet.controller_of(pod) or {}
+        if owner.get("kind") == "ReplicaSet":
+            kubelet.refresh_workload(self.store, str(pod["metadata"]["namespace"]), str(owner.get("name")), self.now())
 
     def _do_create(self, obj: Obj) -> None:
         self.store.put(dict(obj))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from ..kube import Obj, dig, iter_containers, name_of, namespace_of, pull_secret_names, service_account_in
 from .dockerconfig import (
@@ -26,6 +26,7 @@ from .dockerconfig import (
     parse_pull_secret,
 )
 from .keyring import match_credentials
+from .podgroups import PodGroups, pod_groups
 from ..pulls.imageref import DOCKERHUB, corrected_reference, parse_image
 from .cloud import cloud_registry_role
 from .findings import ERROR, INFO, WARNING, Finding
@@ -66,7 +67,7 @@ class _Inventory:
 
 
 def check_pull_secrets(
-    pods: Sequence[Obj],
+    pods: Union[PodGroups, Iterable[Obj]],
     workloads: Sequence[Obj],
     secrets: Sequence[Obj],
     service_accounts: Sequence[Obj],
@@ -74,7 +75,7 @@ def check_pull_secrets(
     now: datetime,
     unreadable: Mapping[str, Mapping[str, str]] = {},
 ) -> List[Finding]:
-    """Findings for every workload template and pod; see the module docstring.
+    """Findings for every workload template and pod (``pods`` grouped as ``PodGroups``, or a list); see the module docstring.
 
     ``workloads`` items carry their ``kind``. ReplicaSets and Jobs among them are not
     checked themselves (their Deployment or CronJob is) but lead a pod to its workload, so
@@ -89,19 +90,28 @@ def check_pull_secrets(
         by_workload[(subject.namespace, subject.workload)] = _check_subject(subject, inventory, now)
     findings = [finding for group in by_workload.values() for finding in group]
     index = OwnerIndex(others=[w for w in workloads if w.get("kind") in ("ReplicaSet", "Job")])
-    for pod in pods:
-        owner = owner_of(pod, index)
-        spec = dig(pod, "spec", default={})
-        subject = _Subject(
-            namespace_of(pod), f"pod/{name_of(pod)}", spec, tuple(pull_secret_names(pod)), ""
-        )
-        pod_findings = _check_subject(subject, inventory, now)
-        pod_findings.extend(_missed_account_secrets(subject, inventory, has_controller=owner is not None))
-        reported = by_workload.get((subject.namespace, workload_ref(*owner)), []) if owner else []
-        already = {(f.code, f.container, f.image, f.secret) for f in reported}
-        findings.extend(f for f in pod_findings if (f.code, f.container, f.image, f.secret) not in already)
+    for group in pod_groups(pods):
+        # The pods of a group differ only in name, so the first answers whether any has a finding.
+        for pod in group.pods():
+            found = _pod_findings(pod, index, by_workload, inventory, now)
+            if not found:
+                break
+            findings.extend(found)
     # Rows in kubectl's order (namespace, then name); a workload's findings keep their own order.
     return sorted(findings, key=lambda f: (f.namespace, f.workload))
+
+
+def _pod_findings(pod: Obj, index: OwnerIndex, by_workload: Mapping[Tuple[str, str], List[Finding]],
+                  inventory: _Inventory, now: datetime) -> List[Finding]:
+    """A pod's own findings: what its workload's template does not already report."""
+    owner = owner_of(pod, index)
+    spec = dig(pod, "spec", default={})
+    subject = _Subject(namespace_of(pod), f"pod/{name_of(pod)}", spec, tuple(pull_secret_names(pod)), "")
+    pod_findings = _check_subject(subject, inventory, now)
+    pod_findings.extend(_missed_account_secrets(subject, inventory, has_controller=owner is not None))
+    reported = by_workload.get((subject.namespace, workload_ref(*owner)), []) if owner else []
+    already = {(f.code, f.container, f.image, f.secret) for f in reported}
+    return [f for f in pod_findings if (f.code, f.container, f.image, f.secret) not in already]
 
 
 def _template_subjects(workloads: Sequence[Obj], inventory: _Inventory) -> List[_Subject]:

@@ -10,7 +10,7 @@ the target (never in repr or a document) and is handed only to the prober.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from .. import causes as c
 from ..diagnosis import Diagnosis
@@ -22,6 +22,7 @@ from ..credentials.dockerconfig import (
     parse_pull_secret,
 )
 from ..credentials.keyring import match_credentials
+from ..credentials.podgroups import PodGroups, pod_groups
 from ..workloads import workload_ref
 
 TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -57,7 +58,7 @@ class ProbeTarget:
 
 
 def probe_targets(
-    pods: Sequence[Obj], workloads: Sequence[Obj], secrets: Sequence[Obj], service_accounts: Sequence[Obj]
+    pods: Union[PodGroups, Iterable[Obj]], workloads: Sequence[Obj], secrets: Sequence[Obj], service_accounts: Sequence[Obj]
 ) -> List[ProbeTarget]:
     """``secrets-check``: one target per distinct (image, credentials), first workload that uses it named."""
     secret_by_key = {(namespace_of(s), name_of(s)): s for s in secrets}
@@ -78,8 +79,8 @@ def probe_targets(
             account = account_by_key.get((namespace_of(workload), service_account_of(workload)))
             names = pull_secret_names(workload) or (pull_secret_names(account) if account else [])
             add(namespace_of(workload), workload_ref(kind, name_of(workload)), {"spec": pod_spec_of(workload)}, names)
-    for pod in pods:
-        add(namespace_of(pod), f"pod/{name_of(pod)}", pod, pull_secret_names(pod))
+    for group in pod_groups(pods):  # the pods of a group ask the same questions: the first names them
+        add(namespace_of(group.facts), f"pod/{name_of(group.facts)}", group.facts, pull_secret_names(group.facts))
     return list(targets.values())
 
 

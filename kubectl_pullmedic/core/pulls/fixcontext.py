@@ -101,4 +101,9 @@ def restart(ctx: FixContext) -> str:
 
 def debug_node(ctx: FixContext, image: str, command: str) -> str:
     """A command run on the pod's node through a node debugging pod (host network, host fs at /host)."""
-    return f"kubectl debug node/{ctx.node_name} -it --image={image} -- {command}"
+    return on_node(ctx.node_name, image, command)
+
+
+def on_node(node: str, image: str, command: str) -> str:
+    """A command run on a node through a node debugging pod (host network, host fs at /host)."""
+    return f"kubectl debug node/{node} -it --image={image} -- {command}"

@@ -10,6 +10,8 @@ digest) means ``latest``. Users rarely see these defaults, and a surprising numb
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
@@ -184,6 +186,11 @@ def parse_image(image: Any) -> ImageRef:
     >>> parse_image("MyApp:1").error
     'invalid reference format: repository name (library/MyApp) must be lowercase'
     """
+    # A cluster runs few distinct images on many pods: each is parsed once (an ImageRef is immutable).
+    return _parse_text(image) if isinstance(image, str) else _parse(image)
+
+
+def _parse(image: Any) -> ImageRef:
     text = image if isinstance(image, str) else ""
     if not text:
         return _invalid(text, "invalid reference format", "the image name is empty")
@@ -220,6 +227,10 @@ def parse_image(image: Any) -> ImageRef:
         library_added=library_added,
         tag_defaulted=tag_defaulted,
     )
+
+
+
+_parse_text = functools.lru_cache(maxsize=4096)(_parse)
 
 
 def _invalid(text: str, error: str, hint: Optional[str] = None) -> ImageRef:
