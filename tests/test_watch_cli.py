@@ -130,7 +130,8 @@ def test_json_streams_one_document_per_change(pullmedic, incident):
     pulled = next(d for d in changes if d["change"] == "pulled")
     assert pulled["seconds"] == 2.4 and pulled["at"].endswith("Z")
     assert documents[-1] == {"apiVersion": "pullmedic/v1", "kind": "WatchResult", "ended": "settled", "following": 2,
-                             "outstanding": [], "relists": 0, "reconnects": 0, "settled": True}
+                             "outstanding": [], "relists": 0, "reconnects": 0, "deleted": 0,
+                             "settled": True}
 
 
 def test_retry_after_the_fix_deletes_the_pods_and_reports_the_replacements_running(pullmedic, incident):
@@ -183,3 +184,14 @@ def test_without_a_target_the_pods_with_problems_are_followed(pullmedic, inciden
     assert "Watching 2 pods until they run" in result.stderr
     assert {line for line in change_lines(result.stdout) if line.endswith("running")} == {
         f"{pod}  web  running" for pod in PODS}
+
+
+def test_a_bare_pod_deleted_while_watched_ends_the_watch(pullmedic, make_sandbox):
+    from conftest import build_pod
+
+    sandbox = make_sandbox(objects=[build_pod("lonely", NS, uid="lonely-uid", phase="Pending",
+                                              waiting_reason="ImagePullBackOff")])
+    when_watching(sandbox, lambda: sandbox.remove("Pod", NS, "lonely"))
+    result = pullmedic("why", "lonely", "-n", NS, "-w", "--timeout", "30s", sandbox=sandbox)
+    assert change_lines(result.stdout) == ["lonely  -  deleted"]
+    assert result.stdout.endswith("Nothing left to watch: the followed pods were deleted, and nothing recreated them.\n")

@@ -75,6 +75,7 @@ class WatchOutcome:
     outstanding: List[Outstanding]
     relists: int = 0  # lists made again after 410 Gone
     reconnects: int = 0  # streams opened again after they were cut
+    deleted: int = 0  # followed pods deleted during the watch
 
     @property
     def settled(self) -> bool:

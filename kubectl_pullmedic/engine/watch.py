@@ -158,5 +158,5 @@ class Watch:
         follow = self.follow or Follow()
         return WatchOutcome(ended, follow.following, follow.outstanding(),
                             sum(stream.relists for stream in self.feed.streams),
-                            sum(stream.reconnects for stream in self.feed.streams))
+                            sum(stream.reconnects for stream in self.feed.streams), len(follow.gone))
 

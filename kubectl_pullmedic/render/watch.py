@@ -60,6 +60,8 @@ def outcome_text(outcome: WatchOutcome, view: View, all_namespaces: bool, waited
                     "settled": outcome.settled}
         return json.dumps(document, separators=(",", ":")) + "\n"
     if outcome.settled:
+        if not outcome.following and outcome.deleted:
+            return "Nothing left to watch: the followed pods were deleted, and nothing recreated them.\n"
         if not outcome.following:
             return "Nothing to watch: no pod in question is waiting for an image.\n"
         pods = "1 pod" if outcome.following == 1 else f"{outcome.following} pods"
