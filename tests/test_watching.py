@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -207,3 +208,14 @@ def test_a_rollout_replaces_the_old_pods_with_the_new_replicasets():
     assert kinds(follow.on_pod("ADDED", new, NOW)) == ["added", "running"]
     assert [(c.change, c.text) for c in follow.on_pod("DELETED", old, NOW)] == [("replaced", "replaced by web-5f6a7b-n3w9z")]
     assert follow.outstanding() == []
+
+
+def test_a_watch_line_neutralises_what_the_cluster_wrote():
+    from kubectl_pullmedic.render.view import View
+    from kubectl_pullmedic.render.watch import change_line
+
+    change = w.Change(NOW, "shop", "web\x1b]0;pwned\x07", "app", "failing", "ImageNotFound: \x1b[2Jgone\u202e", "ImageNotFound")
+    line = change_line(change, View(), all_namespaces=True)
+    assert line == "00:05:00  shop/web^[]0;pwned\\x07  app  ImageNotFound: ^[[2Jgone\\u202e\n"
+    document = change_line(change, View(output="json"), all_namespaces=True)
+    assert "\x1b" not in document and json.loads(document)["pod"] == "web\x1b]0;pwned\x07"
