@@ -15,7 +15,7 @@ from kubectl_pullmedic import __version__
 from conftest import KUBECTL
 
 SECRET_PASSWORD = "s3cr3t-do-not-print"
-COMMANDS = ["why", "evicted", "clean", "secrets-check", "demo"]
+COMMANDS = ["why", "retry", "evicted", "clean", "secrets-check", "demo"]
 
 
 def entry_point() -> Path:
