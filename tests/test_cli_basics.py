@@ -132,6 +132,9 @@ def test_demo_walks_through_every_command(pullmedic):
                  "$ kubectl pullmedic clean -A --dry-run=client", "$ kubectl pullmedic secrets-check -n payments"):
         assert step in result.stdout
     assert "kubectl set image deployment/storefront nginx=nginx:latest -n shop" in result.stdout
+    followed = result.stdout.split("$ kubectl pullmedic why deploy/web -n storefront --watch --timeout 1m\n", 1)[1]
+    assert "web-6f7d8c9b5-k7x2p  web  running" in followed
+    assert "Every followed container is running or completed (2 pods)." in followed
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(pullmedic, scenario_sandbox):

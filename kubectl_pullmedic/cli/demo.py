@@ -33,7 +33,8 @@ def demo(ctx: click.Context, keep_running: bool) -> int:
     Starts a small Kubernetes API server on 127.0.0.1 loaded with real-world failure
     scenarios (tag typos, missing credentials, rate limits, DNS, TLS, wrong architecture,
     full disks, evictions), then runs why, evicted, clean --dry-run and secrets-check
-    against it exactly as you would against your cluster.
+    against it exactly as you would against your cluster; last, why --watch follows a
+    scripted fix (a missing pull secret created) until the pods run.
     """
     from ..sandbox import Sandbox
 
@@ -46,12 +47,29 @@ def demo(ctx: click.Context, keep_running: bool) -> int:
             code = funnel.run(group, argv, _fresh(settings))
             if code not in (ExitCode.OK, ExitCode.FINDINGS):
                 return code
+        code = _follow_a_fix(group, settings)
+        if code not in (ExitCode.OK, ExitCode.FINDINGS):
+            return code
         write(settings.stdout, f"\nThe sandbox's kubeconfig: {sandbox.kubeconfig_path}\n")
         if keep_running:
             write(settings.stdout, "Serving until Ctrl-C; try: kubectl --kubeconfig "
                            f"{sandbox.kubeconfig_path} get pods -A\n")
             _wait_forever()
     return ExitCode.OK
+
+
+FIX_TITLE = ("A fix followed to the running pods: the missing pull secret appears (scripted), the pods pull and run",
+             ["why", "deploy/web", "-n", "storefront", "--watch", "--timeout", "1m"])
+
+
+def _follow_a_fix(group: click.Command, settings: Settings) -> int:
+    """``why --watch`` on an incident whose timeline fixes it (run four times faster than real time)."""
+    from ..sandbox import Sandbox
+
+    title, args = FIX_TITLE
+    with Sandbox(incident="missing-pull-secret", timeline_speed=4.0) as incident:
+        write(settings.stdout, f"\n# {title}\n$ kubectl pullmedic {' '.join(args)}\n")
+        return funnel.run(group, args + ["--kubeconfig", incident.kubeconfig_path], _fresh(settings))
 
 
 def _fresh(settings: Settings) -> Settings:
