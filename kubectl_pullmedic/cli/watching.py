@@ -4,15 +4,23 @@ then how it ended; the exit code says whether everything followed now runs."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Optional
+from typing import Optional, Tuple
 
-from ..engine.watch import INTERRUPTED, Watch
+from ..engine.watch import INTERRUPTED, Watch, WatchQuery
 from ..errors import ExitCode
 from ..render.view import View
 from ..render.watch import change_line, header, notice_line, outcome_text
 from ..settings import Settings
-from .common import write
+from .common import connect, scope_of, write
 from .options import output_format
+
+
+def watch_after(settings: Settings, target: Optional[Tuple[str, str]], target_text: Optional[str],
+                timeout: Optional[timedelta]) -> ExitCode:
+    """``why --watch``: after the diagnosis, follow its pods (its own connection: one cluster, one scope)."""
+    cluster = connect(settings)
+    watch = Watch(cluster, WatchQuery(scope_of(settings, cluster), target, timeout), settings.now)
+    return follow(settings, watch, f"of {target_text}" if target_text else "", timeout)
 
 
 def follow(settings: Settings, watch: Watch, what: str, timeout: Optional[timedelta]) -> ExitCode:

@@ -9,13 +9,12 @@ import click
 
 from ..core.workloads import parse_workload_arg
 from ..engine import why as engine
-from ..engine.watch import Watch, WatchQuery
 from ..engine.why import WhyQuery
 from ..settings import Settings
 from .common import connect, exit_code, prober_for, scope_of, show
 from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, listing_options,
                       probe_options)
-from .watching import follow
+from .watching import watch_after
 
 EXAMPLES = """\
 # Every pod with an image-pull problem or eviction in the current namespace
@@ -87,8 +86,7 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
     report = engine.why(cluster, query, prober_for(settings, probe, insecure_registries, registry_ca))
     show(settings, report)
     if watch:
-        return follow(settings, Watch(cluster, WatchQuery(query.scope, parsed, timeout), settings.now),
-                      f"of {target}" if target else "", timeout)
+        return watch_after(settings, parsed, target, timeout)
     return exit_code(report.found_problems, report.warnings)
 
 
