@@ -26,16 +26,13 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import urlencode
 
-from .. import __version__
 from ..core.kube import dig, name_of, namespace_of, uid_of
 from ..errors import ApiError, ClusterUnreachable, Forbidden, Gone, Unauthorized
-from .api import CONNECT_TIMEOUT, Cluster, Obj, _path
+from .api import Cluster, Obj
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
 STREAM_SECONDS = (300, 600)  # timeoutSeconds asked per watch request, chosen at random as client-go does
-LIST_RESTARTS = 3  # a list whose continue token expires (410) starts again, this many times at most
 BATCH_SECONDS = 0.2  # updates arriving this close together are put back in the server's order
 READ_SLACK = 30.0  # past timeoutSeconds with nothing read, the connection is taken to be dead
 
@@ -88,35 +85,17 @@ class Stream:
     # -- listing ---------------------------------------------------------------------------
 
     def list(self) -> List[Obj]:
-        """Every object now, paged; the list's resourceVersion is where the watch starts."""
-        for attempt in range(LIST_RESTARTS + 1):
-            try:
-                items, version = self._list_once()
-                break
-            except Gone:  # the continue token expired: list again from the start
-                if attempt == LIST_RESTARTS:
-                    raise
-        self.version = version
+        """Every object now, paged (``Cluster.list_pages``: a continue token that expired restarts the
+        list, a repeated one stops it); the list's resourceVersion is where the watch starts."""
+        metadata: Obj = {}
+        items = [item for page in self.cluster.list_pages(self.spec.resource, self.spec.namespace,
+                                                          label_selector=self.spec.label_selector,
+                                                          field_selector=self.spec.field_selector,
+                                                          on_metadata=metadata.update)
+                 for item in page]
+        self.version = str(metadata.get("resourceVersion") or "")
         self.known = {_key(item): (str(dig(item, "metadata", "resourceVersion") or ""), _stub(item)) for item in items}
         return items
-
-    def _list_once(self) -> Tuple[List[Obj], str]:
-        path, resource = _path(self.spec.resource, self.spec.namespace), self.spec.resource
-        items: List[Obj] = []
-        version, token, tokens = "", "", set()
-        while True:
-            body = self.cluster._request("GET", path, self._query(limit="500", **({"continue": token} if token else {})))
-            page = body.get("items") if isinstance(body, dict) else None
-            if not isinstance(page, (list, type(None))):
-                raise ApiError(f"the API server answered a list without items (GET {path})", 200)
-            items.extend(item for item in page or [] if isinstance(item, dict))
-            version = version or str(dig(body, "metadata", "resourceVersion") or "")
-            token = dig(body, "metadata", "continue")
-            if not isinstance(token, str) or not token:
-                return items, version
-            if token in tokens:
-                raise ApiError(f"the API server repeated a continue token listing {resource}; stopped rather than loop", 0)
-            tokens.add(token)
 
     def relist(self) -> None:
         """After 410 Gone: list again and report only the differences from what was known."""
@@ -175,7 +154,7 @@ class Stream:
                 reason = error.message
             except (ClusterUnreachable, OSError, ValueError) as error:
                 reason = getattr(error, "message", None) or str(error) or type(error).__name__
-            except self.cluster._urllib3.exceptions.HTTPError as error:
+            except self.cluster.transport_error as error:
                 reason = str(error) or type(error).__name__
             if self.stop_event.is_set():
                 return
@@ -200,8 +179,8 @@ class Stream:
             seconds = max(1, min(seconds, int(self.deadline - time.monotonic()) + 1))
         query = self._query(watch="1", allowWatchBookmarks="true", timeoutSeconds=str(seconds),
                             **({"resourceVersion": self.version} if self.version else {}))
-        path = _path(self.spec.resource, self.spec.namespace)
-        response = self._open(path, query, seconds)
+        response = self.cluster.open_stream(self.spec.resource, self.spec.namespace, query, seconds + READ_SLACK)
+        self._response = response
         try:
             for line in _lines(response):
                 if self.stop_event.is_set():
@@ -233,33 +212,6 @@ class Stream:
             self._response = None
             response.release_conn()
         return True
-
-    def _open(self, path: str, query: Dict[str, str], seconds: int) -> Any:
-        """The streaming GET, through the cluster's pool and credentials; an error status raises."""
-        cluster = self.cluster
-        url = cluster.connection.server + path + "?" + urlencode(query)
-        headers = cluster._urllib3.HTTPHeaderDict({"Accept": "application/json",
-                                                   "User-Agent": f"kubectl-pullmedic/{__version__}"})
-        for name, value in cluster.connection.request_headers():
-            headers.add(name, value)
-        if cluster._log:
-            cluster._log.request("GET", url, headers.items())
-        started = time.monotonic()
-        timeout = cluster._urllib3.Timeout(connect=CONNECT_TIMEOUT, read=seconds + READ_SLACK)
-        try:
-            response = cluster.connection.pool.request("GET", url, headers=headers, timeout=timeout,
-                                                       preload_content=False, retries=False)
-        except cluster._urllib3.exceptions.HTTPError as error:
-            raise cluster._unreachable("GET", path, error) from error
-        if cluster._log:
-            cluster._log.response("GET", url, f"{response.status} {response.reason or ''}".strip(),
-                                  time.monotonic() - started, response.headers.items())
-        if response.status >= 400:
-            data = response.read()
-            response.release_conn()
-            raise cluster._api_error("GET", path, response.status, data)
-        self._response = response
-        return response
 
     def _query(self, **extra: str) -> Dict[str, str]:
         query = {key: value for key, value in (("labelSelector", self.spec.label_selector),
