@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from kubectl_pullmedic import __version__
 from conftest import KUBECTL
 
 SECRET_PASSWORD = "s3cr3t-do-not-print"
-COMMANDS = ["why", "evicted", "clean", "secrets-check", "demo"]
+COMMANDS = ["why", "retry", "evicted", "clean", "secrets-check", "demo"]
 
 
 def entry_point() -> Path:
@@ -132,6 +133,16 @@ def test_demo_walks_through_every_command(pullmedic):
                  "$ kubectl pullmedic clean -A --dry-run=client", "$ kubectl pullmedic secrets-check -n payments"):
         assert step in result.stdout
     assert "kubectl set image deployment/storefront nginx=nginx:latest -n shop" in result.stdout
+    incident = result.stdout.split("$ kubectl pullmedic why deploy/web -n storefront\n", 1)[1]
+    diagnosed, fixed = incident.split("secret/regcred created\n", 1)
+    assert "RegistryAuthRequired" in diagnosed and "kubectl create secret docker-registry regcred" in diagnosed
+    followed = fixed.split("$ kubectl pullmedic retry deploy/web -n storefront --yes --timeout 1m\n", 1)[1]
+    assert 'pod "web-6f7d8c9b5-k7x2p" deleted from storefront namespace' in followed
+    assert re.search(r"web-6f7d8c9b5-k7x2p  -  replaced by (web-6f7d8c9b5-\w+)\n", followed)
+    replacement = re.search(r"replaced by (web-6f7d8c9b5-\w+)", followed).group(1)
+    assert f"{replacement}  web  running" in followed
+    assert "Every followed container is running or completed (2 pods)." in followed
+    assert "s3cr3t-do-not-print" not in result.stdout
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(pullmedic, scenario_sandbox):

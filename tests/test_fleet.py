@@ -283,6 +283,10 @@ def test_bad_combinations_and_unknown_contexts(run):
     both = run("why", "--context", "prod-eu", "--all-contexts", expect=2)
     assert both.stderr.startswith("error: --context and --all-contexts cannot be combined\n")
     assert "error: invalid value for '--parallel': 0 is not in the range" in run("why", "--all-contexts", "--parallel", "0", expect=2).stderr
+    for args in (["why", "--watch", "--context", "prod-eu,prod-us"],
+                 ["retry", "--context", "prod-eu", "--context", "prod-us", "-A"]):  # never one picked silently
+        refused = run(*args, expect=2)
+        assert refused.stderr.startswith(f"error: {'--watch' if '--watch' in args else 'retry'} works in one context")
     dump = run("why", "--all-contexts", "-f", "-", stdin="", expect=2)
     assert dump.stderr.startswith("error: -f/--filename reads no cluster: it cannot be combined with several contexts")
     unknown = run("evicted", "--context", "prod-eu,nowhere", expect=4)

@@ -57,7 +57,7 @@ def _objects():
 COMMANDS = [
     ("why", "-n", "shop"), ("why", "-n", "shop", "-o", "wide"), ("why", "web-1", "-n", "shop"),
     ("evicted", "-n", "shop"), ("evicted", "-n", "shop", "-o", "wide"), ("evicted", "-n", "shop", "--group-by", "owner"),
-    ("clean", "-n", "shop", "--dry-run=client"), ("secrets-check", "-n", "shop"), ("secrets-check", "-n", "shop", "-o", "wide"),
+    ("clean", "-n", "shop", "--dry-run=client"), ("retry", "-n", "shop", "--dry-run=client"), ("secrets-check", "-n", "shop"), ("secrets-check", "-n", "shop", "-o", "wide"),
     ("why", "-n", "shop", "-o", "name"), ("why", "-n", "shop", "-o", "jsonpath={.items[*].message}"),
     ("why", "-n", "shop", "-o", "custom-columns=POD:.pod,MESSAGE:.message"),
     ("evicted", "-n", "shop", "-o", "jsonpath={range .items[*]}{.eviction.message}{\"\\n\"}{end}"),

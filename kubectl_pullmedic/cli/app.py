@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import clean, demo, evicted, secrets_check, why
+from . import clean, demo, evicted, retry, secrets_check, why
 from .completion import completion_command
 from .options import KubectlGroup, global_options, settings_of
 
@@ -27,5 +27,6 @@ def cli(ctx: click.Context) -> None:
     settings_of(ctx)
 
 
-for command in (why.why, evicted.evicted, clean.clean, secrets_check.secrets_check, demo.demo, completion_command):
+for command in (why.why, retry.retry, evicted.evicted, clean.clean, secrets_check.secrets_check, demo.demo,
+                completion_command):
     cli.add_command(command)

@@ -111,7 +111,8 @@ def cobra_output(completions: Completions) -> str:
 
 
 def _dynamic_candidates(param: click.Parameter, settings: Settings, incomplete: str) -> List[CompletionItem]:
-    completer = _OPTION_COMPLETERS.get(param.name or "") if isinstance(param, click.Option) else _complete_targets
+    completer = _OPTION_COMPLETERS.get(param.name or "") if isinstance(param, click.Option) \
+        else _ARGUMENT_COMPLETERS.get(param.name or "", _complete_targets)
     if completer is None:
         return []
     try:
@@ -183,6 +184,14 @@ def _pod_summary(pod: Dict[str, Any]) -> str:
     return str(dig(pod, "status", "reason") or dig(pod, "status", "phase") or "")
 
 
+def _complete_backoff_targets(settings: Settings, incomplete: str) -> List[CompletionItem]:
+    """``retry``: the pods in pull back-off first (all pods when none is), or ``TYPE/NAME``."""
+    items = _complete_targets(settings, incomplete)
+    stuck = [item for item in items if item.help in ("ErrImagePull", "ImagePullBackOff")]
+    return stuck or items
+
+
+_ARGUMENT_COMPLETERS: Dict[str, Completer] = {"retry_target": _complete_backoff_targets}
 _OPTION_COMPLETERS: Dict[str, Completer] = {
     "namespace": _complete_namespaces,
     "contexts": _complete_contexts,  # --context

@@ -38,6 +38,12 @@ def contexts_of(settings: Settings) -> List[str]:
     return names
 
 
+def one_context(settings: Settings, what: str) -> None:
+    """What acts on one cluster (``retry``, ``why --watch``) refuses several contexts rather than pick one."""
+    if settings.all_contexts or len(settings.contexts) > 1:
+        raise click.UsageError(f"{what} works in one context: name one with --context")
+
+
 def per_context(settings: Settings, read: Callable[[Cluster, Scope], Any], *, max_connections: int = 10,
                 clusters: Optional[Dict[str, Cluster]] = None) -> Any:
     """``read(cluster, scope)`` in the one context, or in each of several, merged into one report.

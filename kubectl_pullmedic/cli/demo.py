@@ -33,7 +33,8 @@ def demo(ctx: click.Context, keep_running: bool) -> int:
     Starts a small Kubernetes API server on 127.0.0.1 loaded with real-world failure
     scenarios (tag typos, missing credentials, rate limits, DNS, TLS, wrong architecture,
     full disks, evictions), then runs why, evicted, clean --dry-run and secrets-check
-    against it exactly as you would against your cluster.
+    against it exactly as you would against your cluster; last, an incident is
+    followed from why to its fix and retry until the pods run.
     """
     from ..sandbox import Sandbox
 
@@ -46,11 +47,46 @@ def demo(ctx: click.Context, keep_running: bool) -> int:
             code = funnel.run(group, argv, _fresh(settings))
             if code not in (ExitCode.OK, ExitCode.FINDINGS):
                 return code
+        code = _follow_a_fix(group, settings)
+        if code not in (ExitCode.OK, ExitCode.FINDINGS):
+            return code
         write(settings.stdout, f"\nThe sandbox's kubeconfig: {sandbox.kubeconfig_path}\n")
         if keep_running:
             write(settings.stdout, "Serving until Ctrl-C; try: kubectl --kubeconfig "
                            f"{sandbox.kubeconfig_path} get pods -A\n")
             _wait_forever()
+    return ExitCode.OK
+
+
+INCIDENT_STEPS = (
+    ("An incident: a Deployment's pods cannot pull, and why says what to create",
+     ["why", "deploy/web", "-n", "storefront"]),
+    ("The fix, as why printed it (the sandbox creates the secret as this command would)",
+     ["kubectl", "create", "secret", "docker-registry", "regcred", "--docker-server=registry.example.com",
+      "--docker-username=ci-bot", "--docker-password=<token>", "-n", "storefront"]),
+    ("No waiting out the back-off: retry replaces the pods and follows them until they run",
+     ["retry", "deploy/web", "-n", "storefront", "--yes", "--timeout", "1m"]),
+)
+
+
+def _follow_a_fix(group: click.Command, settings: Settings) -> int:
+    """An incident from diagnosis to running pods: ``why``, the fix it prints, then ``retry``.
+
+    The incident's sandbox runs its timeline by hand, so the secret appears exactly when the
+    transcript shows the command that creates it.
+    """
+    from ..sandbox import Sandbox
+
+    with Sandbox(incident="missing-pull-secret", timeline_clock="manual") as incident:
+        for title, args in INCIDENT_STEPS:
+            if args[0] == "kubectl":
+                write(settings.stdout, f"\n# {title}\n$ {' '.join(args)}\nsecret/regcred created\n")
+                incident.run_timeline_step("secret-created")
+                continue
+            write(settings.stdout, f"\n# {title}\n$ kubectl pullmedic {' '.join(args)}\n")
+            code = funnel.run(group, args + ["--kubeconfig", incident.kubeconfig_path], _fresh(settings))
+            if code not in (ExitCode.OK, ExitCode.FINDINGS):
+                return code
     return ExitCode.OK
 
 

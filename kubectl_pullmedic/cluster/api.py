@@ -13,7 +13,7 @@ import difflib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional, TextIO, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import quote, urlencode
 
 from .. import __version__
@@ -137,12 +137,13 @@ class Cluster:
         label_selector: Optional[str] = None,
         field_selector: Optional[str] = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        on_metadata: Callable[[Obj], None] = lambda meta: None,
     ) -> Iterator[List[Obj]]:
         """Yield a list page by page (``limit`` + ``continue``), so memory stays bounded (see ``paging``)."""
         query = {key: value for key, value in (("labelSelector", label_selector), ("fieldSelector", field_selector)) if value}
         path = _path(resource, namespace)
         what = resource + (f' in namespace "{namespace}"' if namespace else "")
-        return walk(lambda asked: self._request("GET", path, asked), path, what, query, page_size)
+        return walk(lambda asked: self._request("GET", path, asked), path, what, query, page_size, on_metadata)
 
     def list_all(self, resource: str, namespace: Optional[str], **selectors: Any) -> List[Obj]:
         return [item for page in self.list_pages(resource, namespace, **selectors) for item in page]
@@ -206,11 +207,45 @@ class Cluster:
 
     # -- transport -------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Obj] = None) -> Obj:
-        url = self.connection.server + path + ("?" + urlencode(query) if query else "")
+    def open_stream(self, resource: str, namespace: Optional[str], query: Mapping[str, str], read_seconds: float) -> Any:
+        """A streaming GET (a watch) through the same pool and credentials: the open response, to be read
+        as it arrives and released by the caller. Not retried and not bound by ``--request-timeout`` (a
+        watch is meant to stay open); ``read_seconds`` without a byte means the connection is dead.
+        An error status raises as ``_request`` does; reading may raise ``transport_error``."""
+        path = _path(resource, namespace)
+        url = self.connection.server + path + "?" + urlencode(query)
+        headers = self._headers()
+        if self._log:
+            self._log.request("GET", url, headers.items())
+        started = time.monotonic()
+        try:
+            response = self.connection.pool.request("GET", url, headers=headers, preload_content=False, retries=False,
+                                                    timeout=self._urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_seconds))
+        except self._urllib3.exceptions.HTTPError as error:
+            raise self._unreachable("GET", path, error) from error
+        if self._log:
+            self._log.response("GET", url, f"{response.status} {response.reason or ''}".strip(),
+                               time.monotonic() - started, response.headers.items())
+        if response.status >= 400:
+            data = response.read()
+            response.release_conn()
+            raise self._api_error("GET", path, response.status, data)
+        return response
+
+    @property
+    def transport_error(self) -> type:
+        """What reading an open stream raises when the connection fails (urllib3's HTTPError)."""
+        return self._urllib3.exceptions.HTTPError
+
+    def _headers(self) -> Any:
         headers = self._urllib3.HTTPHeaderDict({"Accept": "application/json", "User-Agent": f"kubectl-pullmedic/{__version__}"})
         for name, value in self.connection.request_headers():
             headers.add(name, value)
+        return headers
+
+    def _request(self, method: str, path: str, query: Optional[Mapping[str, str]] = None, body: Optional[Obj] = None) -> Obj:
+        url = self.connection.server + path + ("?" + urlencode(query) if query else "")
+        headers = self._headers()
         payload = None
         if body is not None:
             headers["Content-Type"] = "application/json"

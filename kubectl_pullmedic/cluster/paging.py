@@ -18,8 +18,12 @@ MAX_LIST_RESTARTS = 3
 
 
 def walk(fetch: Callable[[Mapping[str, str]], Any], path: str, what: str, query: Mapping[str, str],
-         page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[List[Obj]]:
-    """Yield the pages ``fetch(query)`` answers for GET ``path``; ``what`` names the list in errors."""
+         page_size: int = DEFAULT_PAGE_SIZE, on_metadata: Callable[[Obj], None] = lambda meta: None,
+         ) -> Iterator[List[Obj]]:
+    """Yield the pages ``fetch(query)`` answers for GET ``path``; ``what`` names the list in errors.
+
+    ``on_metadata`` sees each page's list metadata (a watch starts from its ``resourceVersion``).
+    """
     seen: set = set()
     restarts = 0
     token: Optional[str] = None
@@ -39,6 +43,8 @@ def walk(fetch: Callable[[Mapping[str, str]], Any], path: str, what: str, query:
         if not isinstance(body, dict) or not isinstance(items, (list, type(None))):
             raise ApiError(f"the API server answered a list without items (GET {path})", 200)
         items = [item for item in items or [] if isinstance(item, dict)]
+        if isinstance(body.get("metadata"), dict):
+            on_metadata(body["metadata"])
         if restarts:
             items = [item for item in items if identity(item) not in seen]
         seen.update(identity(item) for item in items)

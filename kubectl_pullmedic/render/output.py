@@ -16,7 +16,8 @@ from dataclasses import replace
 from typing import Any, Callable, Dict, Type
 
 from ..core.reports import CleanReport, EvictedReport, SecretsReport, WhyReport
-from . import evicted, names, secrets, templates, why
+from ..core.retrying import RetryReport
+from . import evicted, names, retry, secrets, templates, why
 from .safe import neutralise, safe_report
 from .view import Rendered, View, warnings_text
 
@@ -25,6 +26,7 @@ VIEWS: Dict[Type[Any], Callable[[Any, View], Rendered]] = {
     EvictedReport: evicted.render_evicted,
     CleanReport: evicted.render_clean,
     SecretsReport: secrets.render_report,
+    RetryReport: retry.render_retry,
 }
 
 NAMES: Dict[Type[Any], Callable[[Any], str]] = {
