@@ -9,49 +9,33 @@ service account. The namespace is ``--namespace``, else the context's, else ``de
 The client's own merger lets the *last* ``current-context`` win, so that one choice is made
 here before the client's loader is called.
 
-kubectl's global connection flags (``Overrides``) are applied to the chosen context's cluster
-and user before the client's loader sees them, with client-go's rules
-(``tools/clientcmd/client_config.go``, ``getCluster``/``getAuthInfo``): ``--cluster``/``--user``
-pick another kubeconfig entry; ``--certificate-authority`` or ``--insecure-skip-tls-verify``
-replace both the kubeconfig's CA and its skip flag; ``--server`` drops the kubeconfig's
-``tls-server-name`` unless ``--tls-server-name`` is given; a client certificate or key replaces its
-``-data`` twin. The user's exec credential plugin is run before the loader (``execplugin.py``),
-and only when no token, basic auth or client certificate is set, as client-go's exec
-authenticator does.
+kubectl's global connection flags (``Overrides``, ``overrides.py``) are applied to the chosen
+context's cluster and user before the client's loader sees them. The user's exec credential
+plugin is run before the loader (``execplugin.py``), and only when no token, basic auth or
+client certificate is set, as client-go's exec authenticator does.
+
+The merged files are parsed once per content (``_merged``): ``--all-contexts`` connects to
+every context of one kubeconfig, and re-parsing it (pure-Python YAML) for each was most of the
+CPU time of 20 contexts.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
-from urllib.parse import quote, urlsplit
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from .execplugin import exec_credentials
+from .overrides import Overrides, impersonation_headers, readable, with_cluster_overrides, with_user_overrides
 
 IN_CLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 _IMPORTING = threading.Lock()  # the client imports itself in a circle: contexts read at once import it once
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """kubectl's global connection flags (cli-runtime ``genericclioptions/config_flags.go``)."""
-
-    cluster: Optional[str] = None
-    user: Optional[str] = None
-    server: Optional[str] = None
-    token: Optional[str] = None
-    impersonate: Optional[str] = None
-    impersonate_uid: Optional[str] = None
-    impersonate_groups: Tuple[str, ...] = ()
-    certificate_authority: Optional[str] = None
-    client_certificate: Optional[str] = None
-    client_key: Optional[str] = None
-    insecure_skip_tls_verify: bool = False
-    tls_server_name: Optional[str] = None
-    disable_compression: bool = False
 
 
 @dataclass
@@ -186,7 +170,7 @@ def load_connection(
                 paths, context, overrides, configuration, stderr)
         else:
             context_name, context_namespace = _load_in_cluster(context, environ, configuration, overrides)
-            impersonation, compression = _impersonation(_with_user_overrides({}, overrides), ""), True
+            impersonation, compression = impersonation_headers(with_user_overrides({}, overrides), ""), True
     except ConfigException as error:
         raise ConfigError(f"invalid kubeconfig ({', '.join(paths) or 'in-cluster'}): {error}") from error
     except yaml.YAMLError as error:
@@ -209,19 +193,12 @@ def load_connection(
 
 def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overrides, configuration: Any,
                      stderr: Optional[TextIO]) -> tuple:
-    from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader, KubeConfigMerger
+    from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader
 
-    documents: Dict[str, Any] = {}
-    merged = ConfigNode("kube-config", {"clusters": [], "contexts": [], "users": []})
     if paths:
-        try:
-            merger = KubeConfigMerger(os.pathsep.join(paths))
-        except (AttributeError, KeyError, TypeError) as error:
-            # The client's merger indexes whatever YAML it finds; a wrong shape surfaces like this.
-            raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): malformed ({error!r})") from error
-        if merger.config is None:
-            raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): no configuration found")
-        merged, documents = merger.config, merger.config_files
+        merged, documents = _merged(paths)
+    else:
+        merged, documents = ConfigNode("kube-config", {"clusters": [], "contexts": [], "users": []}), {}
     current = next((doc.get("current-context") for doc in documents.values() if doc.get("current-context")), None)
     chosen = context or current
     contexts = _entries(merged, "contexts")
@@ -241,12 +218,12 @@ def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overri
         raise ConfigError(f'auth info "{overrides.user}" does not exist')
     if overrides.cluster and cluster_entry is None and overrides.server:
         raise ConfigError(f'cluster "{overrides.cluster}" does not exist')
-    cluster = _with_cluster_overrides(_section(cluster_entry, "cluster"), overrides, user_name)
+    cluster = with_cluster_overrides(_section(cluster_entry, "cluster"), overrides, user_name)
     if not cluster.get("server"):
         raise ConfigError(f'no server found for cluster "{cluster_name}"')
-    user = _with_user_overrides(_section(user_entry, "user"), overrides, user_name)
+    user = with_user_overrides(_section(user_entry, "user"), overrides, user_name)
     cluster_path, user_path = getattr(cluster_entry, "path", None), getattr(user_entry, "path", None)
-    impersonation = _impersonation(user, user_name)
+    impersonation = impersonation_headers(user, user_name)
     if "exec" in user:
         user = exec_credentials(user, user_path, ConfigNode("cluster", cluster), stderr)
     name = chosen or "(flags)"
@@ -264,6 +241,46 @@ def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overri
     return chosen or "", chosen_context.get("namespace"), impersonation, not cluster.get("disable-compression")
 
 
+_PARSED: "OrderedDict[tuple, Tuple[Any, Dict[str, Any]]]" = OrderedDict()  # (path, bytes)... -> merged files
+_PARSED_LOCK = threading.Lock()
+
+
+def _merged(paths: List[str]) -> Tuple[Any, Dict[str, Any]]:
+    """The client's merge of ``paths`` (the merged ``ConfigNode`` and each file's document), parsed
+    once per content: the key is every file's path and bytes, so a file rewritten between two
+    commands of one process is parsed again. What is returned is shared: callers copy before changing.
+    """
+    from kubernetes.config.kube_config import KubeConfigMerger
+
+    key = _contents(paths)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    try:
+        merger = KubeConfigMerger(os.pathsep.join(paths))
+    except (AttributeError, KeyError, TypeError) as error:
+        # The client's merger indexes whatever YAML it finds; a wrong shape surfaces like this.
+        raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): malformed ({error!r})") from error
+    if merger.config is None:
+        raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): no configuration found")
+    parsed = (merger.config, merger.config_files)
+    if key is not None and _contents(paths) == key:  # not rewritten while it was parsed
+        with _PARSED_LOCK:
+            _PARSED[key] = parsed
+            while len(_PARSED) > 8:
+                _PARSED.popitem(last=False)
+    return parsed
+
+
+def _contents(paths: List[str]) -> Optional[tuple]:
+    """Every file's path and bytes; None when one cannot be read (the merger then says why)."""
+    try:
+        return tuple((path, Path(path).read_bytes()) for path in paths)
+    except OSError:
+        return None
+
+
 def _entries(merged: Any, kind: str) -> Dict[str, Any]:
     """The named entries of ``clusters``/``contexts``/``users``, first definition winning."""
     found: Dict[str, Any] = {}
@@ -275,76 +292,11 @@ def _entries(merged: Any, kind: str) -> Dict[str, Any]:
 
 
 def _section(entry: Any, key: str) -> Dict[str, Any]:
-    """A copy of an entry's ``cluster``/``context``/``user`` mapping ({} when absent)."""
+    """A deep copy of an entry's ``cluster``/``context``/``user`` mapping ({} when absent): the merged
+    files are shared by every connection made from them, and the overrides and the client's loader
+    change what they are given."""
     value = _plain(_plain(entry).get(key)) if isinstance(_plain(entry), dict) else None
-    return dict(value) if isinstance(value, dict) else {}
-
-
-def _with_cluster_overrides(cluster: Dict[str, Any], overrides: Overrides, user_name: str) -> Dict[str, Any]:
-    if overrides.server:
-        cluster["server"] = overrides.server
-    if overrides.insecure_skip_tls_verify or overrides.certificate_authority:
-        if overrides.insecure_skip_tls_verify and overrides.certificate_authority:
-            raise ConfigError("specifying a root certificates file with the insecure flag is not allowed")
-        for key in ("certificate-authority", "certificate-authority-data"):
-            cluster.pop(key, None)
-        cluster["insecure-skip-tls-verify"] = overrides.insecure_skip_tls_verify
-        if overrides.certificate_authority:
-            cluster["certificate-authority"] = _readable(overrides.certificate_authority, "certificate-authority", user_name)
-    if overrides.tls_server_name or overrides.server:
-        cluster.pop("tls-server-name", None)
-        if overrides.tls_server_name:
-            cluster["tls-server-name"] = overrides.tls_server_name
-    if overrides.disable_compression:
-        cluster["disable-compression"] = True
-    return cluster
-
-
-def _with_user_overrides(user: Dict[str, Any], overrides: Overrides, user_name: str = "") -> Dict[str, Any]:
-    if overrides.token:
-        user["token"] = overrides.token
-        user.pop("auth-provider", None)  # client-go: a bearer token set by flag wins over the provider
-    for flag, key, what in ((overrides.client_certificate, "client-certificate", "client-cert"),
-                            (overrides.client_key, "client-key", "client-key")):
-        if flag:
-            user.pop(key + "-data", None)
-            user[key] = _readable(flag, what, user_name)
-    if overrides.client_certificate and not (user.get("client-key") or user.get("client-key-data")):
-        raise ConfigError(f"client-key-data or client-key must be specified for {user_name} "
-                          "to use the clientCert authentication method")
-    for value, key in ((overrides.impersonate, "as"), (overrides.impersonate_uid, "as-uid"),
-                       (list(overrides.impersonate_groups), "as-groups")):
-        if value:
-            user[key] = value
-    if "exec" in user and any(user.get(key) for key in ("token", "tokenFile", "client-certificate",
-                                                        "client-certificate-data", "username")):
-        del user["exec"]  # client-go's exec authenticator steps aside for a token, basic auth or a cert
-    return user
-
-
-def _readable(path: str, what: str, user_name: str) -> str:
-    """A file named on the command line, absolute (kubectl reads it from the working directory)."""
-    full = os.path.abspath(os.path.expanduser(path))
-    if not os.path.isfile(full):
-        raise ConfigError(f"unable to read {what} {path} for {user_name} due to open {path}: no such file or directory")
-    return full
-
-
-def _impersonation(user: Dict[str, Any], user_name: str) -> Tuple[Tuple[str, str], ...]:
-    """``Impersonate-*`` headers from ``as``, ``as-uid``, ``as-groups``, ``as-user-extra`` (client-go
-    transport/round_trippers.go, impersonatingRoundTripper): one header line per group."""
-    name, uid = str(user.get("as") or ""), str(user.get("as-uid") or "")
-    groups = [str(group) for group in user.get("as-groups") or []]
-    extra = user.get("as-user-extra") or {}
-    if not name:
-        if uid or groups or extra:
-            raise ConfigError(f"requesting uid, groups or user-extra for {user_name} without impersonating a user")
-        return ()
-    headers = [("Impersonate-User", name)] + ([("Impersonate-Uid", uid)] if uid else [])
-    headers += [("Impersonate-Group", group) for group in groups]
-    for key, values in sorted(extra.items() if isinstance(extra, dict) else []):
-        headers += [("Impersonate-Extra-" + quote(str(key), safe="!#$&'*+-.^_`|~"), str(v)) for v in values or []]
-    return tuple(headers)
+    return copy.deepcopy(dict(value)) if isinstance(value, dict) else {}
 
 
 def _load_in_cluster(context: Optional[str], environ: Mapping[str, str], configuration: Any,
@@ -365,7 +317,7 @@ def _load_in_cluster(context: Optional[str], environ: Mapping[str, str], configu
         configuration.api_key["BearerToken"] = "Bearer " + overrides.token
         configuration.refresh_api_key_hook = None
     if overrides.certificate_authority:
-        configuration.ssl_ca_cert = _readable(overrides.certificate_authority, "certificate-authority", "")
+        configuration.ssl_ca_cert = readable(overrides.certificate_authority, "certificate-authority", "")
     try:
         with open(IN_CLUSTER_NAMESPACE_FILE) as handle:
             namespace = handle.read().strip()
