@@ -253,24 +253,23 @@ def _merged(paths: List[str]) -> Tuple[Any, Dict[str, Any]]:
     from kubernetes.config.kube_config import KubeConfigMerger
 
     key = _contents(paths)
-    with _PARSED_LOCK:
+    with _PARSED_LOCK:  # held while parsing: contexts connecting at once wait for the one parse
         if key in _PARSED:
             _PARSED.move_to_end(key)
             return _PARSED[key]
-    try:
-        merger = KubeConfigMerger(os.pathsep.join(paths))
-    except (AttributeError, KeyError, TypeError) as error:
-        # The client's merger indexes whatever YAML it finds; a wrong shape surfaces like this.
-        raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): malformed ({error!r})") from error
-    if merger.config is None:
-        raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): no configuration found")
-    parsed = (merger.config, merger.config_files)
-    if key is not None and _contents(paths) == key:  # not rewritten while it was parsed
-        with _PARSED_LOCK:
+        try:
+            merger = KubeConfigMerger(os.pathsep.join(paths))
+        except (AttributeError, KeyError, TypeError) as error:
+            # The client's merger indexes whatever YAML it finds; a wrong shape surfaces like this.
+            raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): malformed ({error!r})") from error
+        if merger.config is None:
+            raise ConfigError(f"invalid kubeconfig ({', '.join(paths)}): no configuration found")
+        parsed = (merger.config, merger.config_files)
+        if key is not None and _contents(paths) == key:  # not rewritten while it was parsed
             _PARSED[key] = parsed
             while len(_PARSED) > 8:
                 _PARSED.popitem(last=False)
-    return parsed
+        return parsed
 
 
 def _contents(paths: List[str]) -> Optional[tuple]:
