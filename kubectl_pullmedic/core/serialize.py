@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Tuple
 
 from .kube import rfc3339
 
@@ -32,10 +33,15 @@ def as_document(value: Any) -> Any:
     >>> as_document(Seen(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), ("a", "b")))
     {'firstSeen': '2026-01-02T03:04:05Z', 'podNames': ['a', 'b']}
     """
+    if value is None or type(value) in (str, int, float, bool):  # most values: leaves (not an Enum)
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        keys, optional = getattr(value, "DOCUMENT_KEYS", {}), getattr(value, "DOCUMENT_IF_SET", ())
-        return {keys.get(name) or camel(name): as_document(getattr(value, name)) for name in _shown(value)
-                if name not in optional or getattr(value, name) not in (None, [], ())}
+        document = {}
+        for name, key, optional in _layout(type(value)):
+            item = getattr(value, name)
+            if not optional or item not in (None, [], ()):
+                document[key] = as_document(item)
+        return document
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, enum.Enum):
@@ -47,11 +53,19 @@ def as_document(value: Any) -> Any:
     return value
 
 
-def _shown(value: Any) -> Iterable[str]:
-    declared = getattr(value, "DOCUMENT_FIELDS", None)
+@functools.lru_cache(maxsize=None)
+def _layout(kind: type) -> Tuple[Tuple[str, str, bool], ...]:
+    """A dataclass's shown attributes, each with its key and whether it shows only when set;
+    worked out once per class (a document of 800 diagnoses asks thousands of times)."""
+    keys, optional = getattr(kind, "DOCUMENT_KEYS", {}), getattr(kind, "DOCUMENT_IF_SET", ())
+    return tuple((name, keys.get(name) or camel(name), name in optional) for name in _shown(kind))
+
+
+def _shown(kind: type) -> Iterable[str]:
+    declared = getattr(kind, "DOCUMENT_FIELDS", None)
     if declared is not None:
         return declared
-    return [f.name for f in dataclasses.fields(value) if f.metadata.get("document", True)]
+    return [f.name for f in dataclasses.fields(kind) if f.metadata.get("document", True)]
 
 
 def camel(name: str) -> str:

@@ -75,18 +75,19 @@ def document(diagnoses: Sequence[Diagnosis], notes: Sequence[Dict[str, Any]], fm
 
     With ``--probe`` each probed diagnosis carries the registry's answer under ``probe``.
     """
-    extra: Dict[str, Any] = {"healthy": list(notes)} if notes else {}
+    extra: Dict[str, Any] = {"healthy": as_document(list(notes))} if notes else {}
     if patterns:
-        extra["patterns"] = list(patterns)
+        extra["patterns"] = as_document(list(patterns))
     probes = probes or {}
     items = []
     for diagnosis in diagnoses:
         item = as_document(diagnosis)
         answer = _probe_of(diagnosis, probes)
         if answer is not None:
-            item["probe"] = answer
+            item["probe"] = as_document(answer)
         items.append(item)
-    return documents.document(documents.list_document("DiagnosisList", items, warnings, **extra), fmt)
+    # Every part is plain already: converted once (``documents.document`` would walk it all again).
+    return documents.encoded(documents.list_document("DiagnosisList", items, warnings, **extra), fmt)
 
 
 def _probe_of(diagnosis: Diagnosis, probes: Probes) -> Optional[ProbeResult]:
