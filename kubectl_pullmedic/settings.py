@@ -27,7 +27,7 @@ class Settings:
     context: Optional[str] = None
     contexts: Tuple[str, ...] = ()  # every --context given (repeated, comma lists); several: read each
     all_contexts: bool = False  # --all-contexts: every context of the merged kubeconfig
-    parallel: int = 8  # --parallel: contexts read at once
+    parallel: int = 20  # --parallel: contexts read at once (cli/options.py says why 20)
     namespace: Optional[str] = None
     all_namespaces: bool = False
     selector: Optional[str] = None

@@ -183,7 +183,9 @@ def fleet_options(func: F) -> F:
         _option("--all-contexts", is_flag=True, default=False,
                 help="Read every context of the kubeconfig (each with its own namespace unless -n is given)."),
         _option("--parallel", type=click.IntRange(1, 64), metavar="N",
-                help="How many contexts to read at once (default 8)."),
+                help="How many contexts to read at once (default 20: a fleet of tens of clusters is read in one "
+                     "wave, since reading is mostly waiting on each API server; lower it for API servers behind "
+                     "one slow link)."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
