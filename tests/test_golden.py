@@ -3,16 +3,19 @@
 A case is a folder ``tests/cases/<case>/`` holding
 
 - ``objects.yaml``: the Kubernetes objects the sandbox API server starts with (a v1 List or
-  several documents, as ``kubectl get -o yaml`` prints them);
+  several documents, as ``kubectl get -o yaml`` prints them); or, for a case over several
+  clusters, one ``objects.<context>.yaml`` per cluster (a sandbox each, one kubeconfig naming
+  them as those contexts, the first current) and optionally ``unreachable-contexts`` (context
+  names, one a line, each at a closed port);
 - ``commands``: one command line per line, the arguments after ``kubectl pullmedic``
   (blank lines and ``#`` comments are skipped; quoting as in a shell; ``$CASE`` is the case's folder);
 - ``NN-<slug>.out``: what command NN printed: the command line, its exit code, its stderr
   (each line after ``> ``) and then its stdout, verbatim to the end of the file.
 
-Each case gets ONE sandbox; its commands run in the order listed, so a ``clean --yes`` changes
+Each case gets ONE sandbox per cluster; its commands run in the order listed, so a ``clean --yes`` changes
 what the commands after it see. Every command goes through the real entry point,
 ``main(argv + ["--kubeconfig", ...], settings)``, over real HTTP, with the clock frozen at
-``NOW``, colour off and a fixed environment (no proxies, no KUBECONFIG, HOME in a tmp folder).
+``NOW`` (in every sandbox), colour off and a fixed environment (no proxies, no KUBECONFIG, HOME in a tmp folder).
 
 ``UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites the ``.out`` files (and deletes the
 ones no command produces any more) instead of comparing, so changed output shows as a git diff.
@@ -30,6 +33,7 @@ import os
 import re
 import shlex
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +46,7 @@ import pytest
 from kubectl_pullmedic.cli.main import main
 from kubectl_pullmedic.sandbox import Sandbox, load_file
 from kubectl_pullmedic.settings import Settings
+from test_fleet import _closed_port, write_kubeconfig
 
 # The CLI imports the kubernetes client lazily, at its first connection. Cases run in threads,
 # and two threads importing that package at once can see it half-initialised (it imports
@@ -121,17 +126,47 @@ class _Stream(io.StringIO):
         return False
 
 
+def cluster_files(case: str) -> Dict[str, Path]:
+    """The case's clusters: ``objects.yaml`` alone (one cluster, its sandbox's own kubeconfig), or one
+    ``objects.<context>.yaml`` per context of a case over several clusters."""
+    folder = CASES_DIR / case
+    if (folder / "objects.yaml").is_file():
+        return {"": folder / "objects.yaml"}
+    return {path.name[len("objects."):-len(".yaml")]: path for path in sorted(folder.glob("objects.*.yaml"))}
+
+
+def case_objects(case: str) -> List[Dict[str, Any]]:
+    """Every object of every cluster of the case."""
+    return [obj for path in cluster_files(case).values() for obj in load_file(path)]
+
+
+def unreachable_contexts(case: str) -> List[str]:
+    """The contexts named in ``unreachable-contexts``: a closed port, what a cluster that is down looks like."""
+    path = CASES_DIR / case / "unreachable-contexts"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def run_case(case: str, home: Path) -> Dict[int, Result]:
-    """Start the case's sandbox once and run all its commands in order."""
+    """Start the case's sandboxes once (one per cluster) and run all its commands in order."""
     results: Dict[int, Result] = {}
-    objects = load_file(CASES_DIR / case / "objects.yaml")
     environ = {"HOME": str(home)}  # nothing else: no KUBECONFIG, no proxies, no NO_COLOR
-    with Sandbox(objects=objects, clock=lambda: NOW) as sandbox:
-        port = sandbox.url.rsplit(":", 1)[1]
+    with ExitStack() as stack:
+        sandboxes = {context: stack.enter_context(Sandbox(objects=load_file(path), clock=lambda: NOW))
+                     for context, path in cluster_files(case).items()}
+        down = {context: f"http://127.0.0.1:{_closed_port()}" for context in unreachable_contexts(case)}
+        if "" in sandboxes:
+            kubeconfig = sandboxes[""].kubeconfig_path
+        else:  # one kubeconfig naming every cluster's context, then the unreachable ones; the first is current
+            kubeconfig = write_kubeconfig(home / "kubeconfig", [
+                (context, sandbox.url, sandbox.token, None) for context, sandbox in sandboxes.items()
+            ] + [(context, url, "unused", None) for context, url in down.items()])
         # Only these tokens can differ from run to run; should one ever be printed, it is
-        # replaced by a placeholder (the sandbox's random port, its kubeconfig's tmp path, HOME).
-        unstable = [(sandbox.kubeconfig_path, "<kubeconfig>"), (f"127.0.0.1:{port}", "127.0.0.1:<port>"),
-                    (str(home), "<home>"), (str(CASES_DIR / case), "$CASE")]
+        # replaced by a placeholder (the sandboxes' and closed ports, the kubeconfig's tmp path, HOME).
+        hosts = sorted((url.split("//", 1)[1] for url in [sandbox.url for sandbox in sandboxes.values()]
+                        + list(down.values())), key=len, reverse=True)  # 127.0.0.1:4372 after 127.0.0.1:43721
+        unstable = [(kubeconfig, "<kubeconfig>")] + [(host, "127.0.0.1:<port>") for host in hosts] + [
+            (str(home), "<home>"), (str(CASES_DIR / case), "$CASE")]
 
         def stable(text: str) -> str:
             for token, placeholder in unstable:
@@ -139,12 +174,13 @@ def run_case(case: str, home: Path) -> Dict[int, Result]:
             return text
 
         for command in read_commands(case):
-            sandbox.set_forbid(list(command.forbid))
+            for sandbox in sandboxes.values():
+                sandbox.set_forbid(list(command.forbid))
             stdout, stderr = _Stream(), _Stream()
             settings = Settings(stdout=stdout, stderr=stderr, stdin=_Stream(), environ=dict(environ),
                                 clock=lambda: NOW, color=False)
             argv = [arg.replace("$CASE", str(CASES_DIR / case)) for arg in command.argv]  # files of the case (-f)
-            code = main(argv + ["--kubeconfig", sandbox.kubeconfig_path], settings)
+            code = main(argv + ["--kubeconfig", kubeconfig], settings)
             results[command.number] = Result(int(code), stable(stdout.getvalue()), stable(stderr.getvalue()))
     return results
 
@@ -262,7 +298,7 @@ def secret_values(objects: List[Dict[str, Any]]) -> Set[str]:
 
 @pytest.mark.parametrize("case", case_names())
 def test_no_secret_value_in_any_output(case: str, case_results: Callable[[str], Dict[int, Result]]) -> None:
-    objects = load_file(CASES_DIR / case / "objects.yaml")
+    objects = case_objects(case)
     values = secret_values(objects)
     if any(obj.get("kind") == "Secret" for obj in objects):
         assert values, "the case has Secrets but no value was found to look for"
