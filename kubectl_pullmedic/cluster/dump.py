@@ -84,6 +84,7 @@ class DumpCluster:
                         if len(page) >= max(page_size, 1):
                             yield page
                             page = []
+                del found  # not held while the next namespace is read
         if page:
             yield page
 

@@ -27,14 +27,12 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, TextIO, BinaryIO, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple, Union
 
 from ..core.kube import name_of, namespace_of
 from .dumpdocs import (CLUSTER_SCOPED, INFO_STREAM, RESOURCE_OF_KIND, Obj, as_core_event, documents_in, flatten,
-                       json_documents, parse_documents, read_json)
+                       json_documents, read_json)
 from .dumpsource import Region, regions_of
-
-__all__ = ["Dump", "read_dump", "documents_in", "flatten", "parse_documents", "RESOURCE_OF_KIND"]
 
 # Read a namespace at a time and never kept: what makes a dump large. The other resources are kept once read.
 BIG = frozenset({"pods", "events"})
@@ -60,12 +58,16 @@ class Piece:
 
     def objects(self, resource: str) -> Iterator[Obj]:
         """Its objects of ``resource``, read now (events in the core/v1 shape)."""
-        data, shown = self.region.read(self.start, self.end), self.region.shown
-        documents = [read_json(data, shown)] if self.json else documents_in(_text(data, shown), shown)
-        for document in documents:
+        shown = self.region.shown
+        for document in self._documents():  # the bytes and text are dropped before the objects are used
             for obj in flatten(document, shown):
                 if RESOURCE_OF_KIND.get(str(obj.get("kind") or "")) == resource:
                     yield as_core_event(obj) if resource == "events" else obj
+
+
+    def _documents(self) -> List[Any]:
+        data, shown = self.region.read(self.start, self.end), self.region.shown
+        return [read_json(data, shown)] if self.json else documents_in(_text(data, shown), shown)
 
 
 @dataclass
