@@ -24,21 +24,24 @@ from typing import BinaryIO, Iterator, Optional, TextIO, Tuple, Union
 from .dumpdocs import DOCUMENT_SUFFIXES
 
 _COPY = 1 << 20
+_SMALL = 1 << 20
 
 
 @dataclass(frozen=True)
 class Region:
-    """The bytes ``[start, start + size)`` of a file: a path, or a spooled temporary file."""
+    """The bytes ``[start, start + size)`` of a file: a path, a spooled temporary file, or (small) bytes."""
 
     shown: str  # the name an error gives
     inner: str  # the path it is placed by (an archive member's name inside its archive)
-    file: Union[str, BinaryIO]
+    file: Union[str, BinaryIO, bytes]
     start: int
     size: int
 
     def read(self, offset: int = 0, end: Optional[int] = None) -> bytes:
         """Its bytes from ``offset`` to ``end`` (relative; the whole by default)."""
         count = (self.size if end is None else end) - offset
+        if isinstance(self.file, bytes):
+            return self.file[self.start + offset:self.start + offset + count]
         if not isinstance(self.file, str):
             return os.pread(self.file.fileno(), count, self.start + offset)
         try:
@@ -54,6 +57,8 @@ class Region:
         if isinstance(self.file, str):
             with open(self.file, "rb") as file:
                 yield file, self.start, self.start + self.size
+        elif isinstance(self.file, bytes):
+            yield io.BytesIO(self.file), self.start, self.start + self.size
         else:
             yield self.file, self.start, self.start + self.size
 
@@ -113,6 +118,9 @@ def _unpacked(region: Region, named: bool) -> Iterator[Region]:
         spool.flush()
         inner = re.sub(r"\.t?gz$", ".tar" if inner.endswith(".tgz") else "", inner)
         region = Region(region.shown, inner, spool, 0, spool.tell())
+        if region.size < _SMALL:  # held, not a file open for each of many small gzip files
+            region = Region(region.shown, inner, region.read(), 0, region.size)
+            spool.close()
         head = region.read(0, min(region.size, 512))
     if head[257:262] == b"ustar" or inner.endswith(".tar"):
         yield from _members(region)
