@@ -24,7 +24,7 @@ import queue
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.kube import dig, name_of, namespace_of, uid_of
@@ -264,6 +264,13 @@ class Feed:
                 self.warnings.append(f"{refused.message}; following pod status only")
                 lists.append([])
         return lists
+
+    def narrow(self, resource: str, label_selector: str) -> None:
+        """Before ``list_all``: the streams of ``resource`` list and watch only what ``label_selector`` picks
+        (a workload's pods, not its whole namespace)."""
+        for stream in self.streams:
+            if stream.spec.resource == resource:
+                stream.spec = replace(stream.spec, label_selector=label_selector)
 
     def start(self) -> "Feed":
         for stream in self.streams:

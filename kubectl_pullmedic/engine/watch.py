@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ..cluster.api import Cluster, Obj
-from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, pods_for_target
+from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
 from ..cluster.watch import Feed, WatchSpec
 from ..core.kube import name_of, namespace_of, owner_reference, uid_of
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
@@ -101,7 +101,10 @@ class Watch:
         intermediates: List[Obj] = []
         if workload and query.target[0] in RESOURCE_OF_KIND:
             try:  # the target's pods, as ``why TARGET`` finds them (the owner chain decides)
-                mine, intermediates = pods_for_target(self.cluster, Scope(self.namespace), *query.target)
+                reads = target_reads(self.cluster, Scope(self.namespace), *query.target)
+                mine, intermediates = reads.pods, reads.intermediates
+                if reads.selector:  # its replacements carry the same labels; other workloads' pods stay unread
+                    self.feed.narrow("pods", reads.selector)
             except NotFound:
                 mine = []
         lists = self.feed.list_all(optional=("events",))

