@@ -205,7 +205,8 @@ def label_selector_text(selector: Any) -> Optional[str]:
         if not isinstance(expression, dict):
             return None
         key, operator = str(expression.get("key") or ""), expression.get("operator")
-        values = ",".join(sorted(str(value) for value in as_list(expression.get("values"))))
+        listed = expression.get("values")
+        values = ",".join(sorted(str(value) for value in listed)) if isinstance(listed, list) else ""
         words = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key,
                  "DoesNotExist": f"!{key}"}
         if not key or operator not in words:
