@@ -38,3 +38,34 @@ def test_a_workload_watch_reads_only_the_workload_s_pods(pullmedic, make_sandbox
     pod_watches = watches(sandbox, "/pods")
     assert pod_watches and all(r.query.get("labelSelector") == "app=web" for r in pod_watches)
     assert all(r.query.get("labelSelector") == "app=web" for r in pod_reads(sandbox) if r.path.startswith(f"/api/v1/namespaces/{NS}"))
+
+
+def test_a_pod_deleted_by_a_scale_down_is_not_awaited_as_replacing(pullmedic, make_sandbox):
+    """The ReplicaSet goes to 1 replica and one pod is deleted: nothing replaces it (the sandbox's
+    controller honours spec.replicas), so the watch says so and ends when the other pod runs."""
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+
+    def scale_down() -> None:
+        replica_set = sandbox.get("ReplicaSet", NS, "web-6f7d8c9b5")
+        replica_set["spec"]["replicas"] = 1
+        sandbox.add(replica_set)
+        sandbox.remove("Pod", NS, PODS[0])
+
+    when_watching(sandbox, scale_down, *the_fix(sandbox))
+    result = pullmedic("why", "deploy/web", "-n", NS, "-w", "--timeout", "20s", sandbox=sandbox)
+    lines = change_lines(result.stdout)
+    assert f"{PODS[0]}  -  deleted (not replaced: the ReplicaSet scaled down)" in lines
+    assert f"{PODS[1]}  web  running" in lines
+    assert not [line for line in lines if "replaced by" in line]
+    assert result.stdout.endswith("Every followed container is running or completed (1 pod).\n")
+    rs_reads = [r for r in sandbox.requests if r.method == "GET" and "/replicasets/" in r.path]
+    assert len(rs_reads) == 1
+
+
+def test_a_pod_deleted_for_a_replacement_is_still_awaited(pullmedic, make_sandbox):
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+    when_watching(sandbox, lambda: sandbox.remove("Pod", NS, PODS[0]))
+    result = pullmedic("why", "deploy/web", "-n", NS, "-w", "--timeout", "3s", sandbox=sandbox, expect=1)
+    lines = change_lines(result.stdout)
+    assert any(line.startswith(f"{PODS[0]}  -  replaced by web-6f7d8c9b5-") for line in lines), lines
+    assert "not replaced" not in result.stdout

@@ -208,12 +208,17 @@ class Follow:
     waiting_for_replacement: Dict[str, List[Obj]] = field(default_factory=dict)  # controller uid -> deleted pods
     replacements: Dict[str, List[str]] = field(default_factory=dict)  # controller uid -> new pods not yet paired
     gone: Set[str] = field(default_factory=set)  # pods deleted (or being deleted): never followed again
+    # The replicas a deleted pod's controller wants now (its spec, read by the engine when a followed pod
+    # goes; None: unknown), against the pods of it still alive, so a scale-down is not awaited as a replacement.
+    desired: Callable[[Obj], Optional[int]] = lambda pod: None
+    live: Dict[str, Set[str]] = field(default_factory=dict)  # controller uid -> its pods seen alive (every pod streamed)
 
     def start(self, pods: List[Obj], events: List[Obj], now: datetime) -> None:
         """The listed state: remembered, no lines."""
         for event in events:
             self._remember_event(event)
         for pod in pods:
+            self._count(pod, alive=not dig(pod, "metadata", "deletionTimestamp"))
             if not self.member(pod):
                 continue
             views = container_views(pod, self._events_of(pod), now)
@@ -223,6 +228,7 @@ class Follow:
     def on_pod(self, kind: str, pod: Obj, now: datetime) -> List[Change]:
         """A pod ADDED, MODIFIED or DELETED (a relist says the same words)."""
         uid = uid_of(pod)
+        self._count(pod, alive=kind != "DELETED" and not dig(pod, "metadata", "deletionTimestamp"))
         if uid in self.gone:
             return []
         if kind == "DELETED" or (dig(pod, "metadata", "deletionTimestamp") and uid in self.pods):
@@ -307,9 +313,28 @@ class Follow:
         waiting = self.replacements.get(controller or "", [])
         if controller and waiting:
             return [self._replaced(pod, waiting.pop(0), now)]
+        scaled = self._scaled_down(pod)
+        if scaled:
+            return [Change(now, namespace_of(pod), name_of(pod), None, DELETED, f"deleted (not replaced: {scaled})")]
         if controller:
             self.waiting_for_replacement.setdefault(controller, []).append(pod)
         return [Change(now, namespace_of(pod), name_of(pod), None, DELETED, "deleted")]
+
+    def _count(self, pod: Obj, alive: bool) -> None:
+        owner = controller_uid(pod)
+        if owner and alive:
+            self.live.setdefault(owner, set()).add(uid_of(pod))
+        elif owner and owner in self.live:
+            self.live[owner].discard(uid_of(pod))
+
+    def _scaled_down(self, pod: Obj) -> str:
+        """Why nothing will replace a deleted pod ("the ReplicaSet scaled down"), or "" (a replacement
+        is due, or it is not known): its controller wants no more pods than it still has."""
+        owner = controller_uid(pod)
+        desired = self.desired(pod) if owner else None
+        if desired is None or desired > len(self.live.get(owner or "", ())):
+            return ""
+        return f"the {(owner_reference(pod) or {}).get('kind') or 'controller'} scaled down"
 
     def _pair(self, pod: Obj, now: datetime) -> List[Change]:
         """A new pod of a controller: the replacement of a deleted pod of it, if one is waiting."""

@@ -18,7 +18,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 from ..cluster.api import Cluster, Obj
 from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
 from ..cluster.watch import Feed, WatchSpec
-from ..core.kube import name_of, namespace_of, owner_reference, uid_of
+from ..core.kube import dig, name_of, namespace_of, owner_reference, uid_of
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
 from ..errors import NotFound, PullmedicError
 
@@ -92,6 +92,7 @@ class Watch:
         self.deadline = time.monotonic() + query.timeout.total_seconds() if query.timeout is not None else None
         self.feed = Feed(cluster, specs, self.deadline)
         self.follow: Optional[Follow] = None
+        self._replicas: Dict[str, Optional[int]] = {}  # ReplicaSet uid -> spec.replicas, read this batch
 
     def open(self) -> Follow:
         """List every stream and decide which pods are followed."""
@@ -113,7 +114,7 @@ class Watch:
             mine = [pod for pod in pods if (uid_of(pod) in query.pods if query.pods else
                                             not query.target or name_of(pod) == query.target[1])]
         members = Members(self.cluster, query.target, mine, intermediates, query.pods)
-        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods,
+        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods, desired=self._desired,
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
         self.follow.start(pods, events, self.clock())
@@ -131,6 +132,7 @@ class Watch:
         try:
             while True:
                 updates = self.feed.batch()
+                self._replicas.clear()  # a controller's spec is read at most once per batch
                 if updates is None:
                     return self.outcome(TIMED_OUT)
                 for update in updates:
@@ -146,6 +148,24 @@ class Watch:
                     return self.outcome(self.ended())
         finally:
             self.feed.close()
+
+    def _desired(self, pod: Obj) -> Optional[int]:
+        """``spec.replicas`` of the ReplicaSet that controls a deleted pod, read when a followed pod goes
+        (one GET per ReplicaSet per batch, so a scale-down of many pods costs one read); None when it is
+        not a ReplicaSet's or cannot be read (the pod is then awaited as before)."""
+        ref = owner_reference(pod) or {}
+        uid = str(ref.get("uid") or "")
+        if ref.get("kind") != "ReplicaSet" or not uid:
+            return None
+        if uid not in self._replicas:
+            try:
+                replica_set = self.cluster.get("replicasets", str(ref.get("name") or ""), namespace_of(pod))
+                replicas = dig(replica_set, "spec", "replicas", default=1)  # the API's default
+                same = uid_of(replica_set) == uid and isinstance(replicas, int)
+                self._replicas[uid] = replicas if same else None
+            except PullmedicError:  # refused, gone (404) or unreachable: not known
+                self._replicas[uid] = None
+        return self._replicas[uid]
 
     def ended(self) -> str:
         """SETTLED when nothing is outstanding; for ``retry``, FAILED_AGAIN when only replacements remain
