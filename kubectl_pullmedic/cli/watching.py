@@ -16,10 +16,10 @@ from .options import output_format
 
 
 def watch_after(settings: Settings, target: Optional[Tuple[str, str]], target_text: Optional[str],
-                timeout: Optional[timedelta]) -> ExitCode:
+                timeout: Optional[timedelta], slow_pull: timedelta) -> ExitCode:
     """``why --watch``: after the diagnosis, follow its pods (its own connection: one cluster, one scope)."""
     cluster = connect(settings)
-    watch = Watch(cluster, WatchQuery(scope_of(settings, cluster), target, timeout), settings.now)
+    watch = Watch(cluster, WatchQuery(scope_of(settings, cluster), target, timeout, slow_pull=slow_pull), settings.now)
     return follow(settings, watch, f"of {target_text}" if target_text else "", timeout)
 
 

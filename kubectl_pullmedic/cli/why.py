@@ -92,6 +92,6 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
         cluster, WhyQuery(scope, parsed, target or "", settings.now(), since, slow_pull), prober))
     show(settings, report)
     if watch:
-        return watch_after(settings, parsed, target, timeout)
+        return watch_after(settings, parsed, target, timeout, slow_pull)
     return exit_code(report.found_problems, report.warnings)
 

@@ -58,6 +58,9 @@ class Update:
     error: Optional[Exception] = None
 
 
+WOKEN = Update("", "WOKEN", {})  # what ``Feed.get`` returns at its wake-up time with nothing come
+
+
 def _key(obj: Obj) -> str:
     return uid_of(obj) or f"{namespace_of(obj)}/{name_of(obj)}"
 
@@ -277,24 +280,31 @@ class Feed:
             stream.start()
         return self
 
-    def get(self) -> Optional[Update]:
-        """The next update, or None once the deadline has passed (waits in short steps, so Ctrl-C is prompt)."""
+    def get(self, wake_at: Optional[float] = None) -> Optional[Update]:
+        """The next update; None once the deadline has passed, or ``WOKEN`` at ``wake_at`` (a monotonic
+        time) with nothing come. Waits in short steps, so Ctrl-C is prompt."""
         while True:
-            left = None if self.deadline is None else self.deadline - time.monotonic()
+            now = time.monotonic()
+            left = None if self.deadline is None else self.deadline - now
             if left is not None and left <= 0:
                 return None
+            if wake_at is not None and wake_at <= now:
+                return WOKEN
+            step = min(value for value in (0.5, left, None if wake_at is None else wake_at - now) if value is not None)
             try:
-                return self.queue.get(timeout=0.5 if left is None else min(0.5, left))
+                return self.queue.get(timeout=step)
             except queue.Empty:
                 continue
 
-    def batch(self, window: float = BATCH_SECONDS) -> Optional[List[Update]]:
+    def batch(self, window: float = BATCH_SECONDS, wake_at: Optional[float] = None) -> Optional[List[Update]]:
         """The next updates, in the order the API server made them: the streams are read in parallel,
         so what arrives within ``window`` of the first is sorted by resourceVersion (etcd's revision;
-        an opaque one keeps its place). None once the deadline has passed."""
-        first = self.get()
+        an opaque one keeps its place). None once the deadline has passed; empty at ``wake_at``."""
+        first = self.get(wake_at)
         if first is None:
             return None
+        if first is WOKEN:
+            return []
         updates, until = [first], time.monotonic() + window
         while True:
             left = until - time.monotonic()

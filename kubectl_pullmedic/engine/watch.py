@@ -19,10 +19,12 @@ from ..cluster.api import Cluster, Obj
 from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
 from ..cluster.watch import Feed, WatchSpec
 from ..core.kube import dig, name_of, namespace_of, owner_reference, uid_of
+from ..core.pulls.progress import SLOW_PULL_AFTER
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
 from ..errors import NotFound, PullmedicError
 
 INTERRUPTED, SETTLED, FAILED_AGAIN, TIMED_OUT = "interrupted", "settled", "failed-again", "timeout"
+WAKE_SLACK = 0.05  # seconds past a pull's slow-pull time: SlowPull is "longer than", never "as long as"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class WatchQuery:
     timeout: Optional[timedelta] = None  # --timeout: the whole watch ends then
     pods: FrozenSet[str] = frozenset()  # retry: follow only these pods (uids) and their replacements,
     # until each replacement runs or fails again with a cause
+    slow_pull: timedelta = SLOW_PULL_AFTER  # --slow-pull: a pull running longer is said once, when it crosses it
 
 
 class Members:
@@ -115,6 +118,7 @@ class Watch:
                                             not query.target or name_of(pod) == query.target[1])]
         members = Members(self.cluster, query.target, mine, intermediates, query.pods)
         self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods, desired=self._desired,
+                             slow_pull_after=query.slow_pull,
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
         self.follow.start(pods, events, self.clock())
@@ -131,10 +135,12 @@ class Watch:
         self.feed.start()
         try:
             while True:
-                updates = self.feed.batch()
+                updates = self.feed.batch(wake_at=self._wake_at(follow))
                 self._replicas.clear()  # a controller's spec is read at most once per batch
                 if updates is None:
                     return self.outcome(TIMED_OUT)
+                for change in follow.on_time(self.clock()):  # a pull that turned slow meanwhile
+                    on_change(change)
                 for update in updates:
                     if update.type == "FAILED" and update.error is not None:
                         raise update.error
@@ -148,6 +154,13 @@ class Watch:
                     return self.outcome(self.ended())
         finally:
             self.feed.close()
+
+    def _wake_at(self, follow: Follow) -> Optional[float]:
+        """The monotonic time at which a followed pull turns slow (a timer: nothing is asked of the API)."""
+        due = follow.next_slow_pull()
+        if due is None:
+            return None
+        return time.monotonic() + max(0.0, (due - self.clock()).total_seconds()) + WAKE_SLACK
 
     def _desired(self, pod: Obj) -> Optional[int]:
         """``spec.replicas`` of the ReplicaSet that controls a deleted pod, read when a followed pod goes
