@@ -90,3 +90,57 @@ def test_a_pull_that_turns_slow_while_nothing_changes_is_said_once(pullmedic, ma
     assert len(after_watch) == 4  # the streams; the slow pull cost no list, no get
     first_watch = sandbox.requests.index(after_watch[0])
     assert [r for r in sandbox.requests[first_watch:] if not r.query.get("watch")] == []
+
+
+def namespace(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+HIDDEN = ["list:pods:hidden", "watch:pods:hidden"]  # refused cluster-wide and in "hidden", as a RoleBinding per namespace
+
+
+def hidden_sandbox(make_sandbox):
+    stuck = build_pod("secret-app", "hidden", phase="Pending", uid="hidden-uid", waiting_reason="ImagePullBackOff")
+    return make_sandbox(incident="missing-pull-secret", timeline_clock="manual", forbid=HIDDEN,
+                        objects=[namespace("hidden"), stuck])
+
+
+def test_watch_all_namespaces_falls_back_per_namespace_and_exits_4(pullmedic, make_sandbox):
+    sandbox = hidden_sandbox(make_sandbox)
+    when_watching(sandbox, *the_fix(sandbox))
+    result = pullmedic("why", "-A", "-w", "--timeout", "30s", sandbox=sandbox, expect=4)
+    assert "watching pods namespace by namespace (1: storefront)" in result.stderr
+    assert "pods not watched in 1 namespace (hidden): forbidden" in result.stderr
+    assert {line for line in change_lines(result.stdout) if line.endswith("running")} == {
+        f"{NS}/{pod}  web  running" for pod in PODS}
+    assert result.stdout.endswith("Every followed container is running or completed (2 pods).\n"
+                                  "Not watched: the pods of 1 namespace (hidden).\n")
+    pod_watches = watches(sandbox, "/pods")
+    assert pod_watches and all(r.path == f"/api/v1/namespaces/{NS}/pods" for r in pod_watches)
+
+
+def test_retry_all_namespaces_follows_the_readable_part_and_exits_4(pullmedic, make_sandbox):
+    sandbox = hidden_sandbox(make_sandbox)
+    sandbox.run_timeline_step("secret-created")
+    result = pullmedic("retry", "-A", "--yes", "--timeout", "30s", sandbox=sandbox, expect=4)
+    assert len([line for line in change_lines(result.stdout) if " replaced by " in line]) == 2
+    assert result.stdout.endswith("Not watched: the pods of 1 namespace (hidden).\n")
+
+
+def test_the_per_namespace_fallback_is_bounded(make_sandbox):
+    from kubectl_pullmedic.cluster.api import Cluster
+    from kubectl_pullmedic.cluster.watch import NAMESPACE_STREAMS, Feed, WatchSpec
+
+    names = [f"team-{i:02}" for i in range(NAMESPACE_STREAMS + 3)]
+    sandbox = make_sandbox(objects=[namespace(n) for n in names] + [build_pod("p", n, uid=f"u-{n}") for n in names],
+                           forbid=["list:pods:", "list:events:", "list:pods:team-01"])
+    cluster = Cluster.connect(kubeconfig=sandbox.kubeconfig_path, context=None, namespace=None, environ={})
+    feed = Feed(cluster, [WatchSpec("pods", None), WatchSpec("events", None, field_selector="type=Warning")])
+    pods, events = feed.list_all(optional=("events",))
+    readable = [n for n in names if n != "team-01"][:NAMESPACE_STREAMS]
+    assert sorted(pod["metadata"]["namespace"] for pod in pods) == readable and events == []
+    assert [(s.spec.resource, s.spec.namespace) for s in feed.streams] == (
+        [("pods", n) for n in readable] + [("events", n) for n in readable])
+    assert feed.unread == ["team-01"] + names[NAMESPACE_STREAMS + 1:]
+    assert any(f"at most {NAMESPACE_STREAMS} namespaces" in warning for warning in feed.warnings)
+    assert any("pods not watched in 1 namespace (team-01): forbidden" in warning for warning in feed.warnings)

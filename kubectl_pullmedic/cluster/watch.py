@@ -35,6 +35,10 @@ BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
 STREAM_SECONDS = (300, 600)  # timeoutSeconds asked per watch request, chosen at random as client-go does
 BATCH_SECONDS = 0.2  # updates arriving this close together are put back in the server's order
 READ_SLACK = 30.0  # past timeoutSeconds with nothing read, the connection is taken to be dead
+# A cluster-wide watch that RBAC refuses is followed namespace by namespace in at most this many
+# namespaces: each holds a pod stream and three event streams open (a thread and a connection each,
+# so at most 32 beside the caller's), where kubectl get -w -A holds one; past it, name one with -n.
+NAMESPACE_STREAMS = 8
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,11 @@ def _lines(response: Any):
         yield pending
 
 
+def _namespaces(names: List[str]) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{len(names)} namespace{'s' if len(names) != 1 else ''} ({shown})"
+
+
 def _revision(update: Update) -> float:
     version = str(dig(update.obj, "metadata", "resourceVersion") or "")
     return float(version) if version.isdigit() else float("inf")
@@ -251,22 +260,81 @@ class Feed:
         self.streams = [Stream(cluster, spec, self.queue, self.stop_event, deadline) for spec in specs]
         self.deadline = deadline
         self.warnings: List[str] = []
+        self.namespaces: Optional[List[str]] = None  # listed once, when a cluster-wide stream is refused
+        self.watched: Optional[List[str]] = None  # the namespaces watched one by one (None: cluster-wide)
+        self.unread: List[str] = []  # namespaces whose pods are not watched: refused, or past the bound
 
     def list_all(self, optional: Tuple[str, ...] = ()) -> List[List[Obj]]:
-        """Each stream's initial list, in the order of the specs. A stream of an ``optional`` resource
-        that RBAC refuses is dropped (an empty list) and said in ``warnings``: events are evidence, not
-        the subject, so a watch goes on from pod status, as ``why`` does."""
+        """Each stream's initial list, in the order of the specs.
+
+        A cluster-wide stream that RBAC refuses falls back, as ``Cluster.collect`` does, to one stream
+        per namespace (pods: every namespace the user can list them in, at most
+        ``NAMESPACE_STREAMS``; events: the namespaces whose pods are watched); the namespaces refused
+        or past the bound are named in ``warnings`` and ``unread`` (the watch's result is partial).
+        A stream of an ``optional`` resource that is still refused is dropped (an empty list) and said
+        in ``warnings``: events are evidence, not the subject, so a watch goes on from pod status, as
+        ``why`` does."""
         lists: List[List[Obj]] = []
         for stream in list(self.streams):
             try:
                 lists.append(stream.list())
+                continue
             except Forbidden as refused:
-                if stream.spec.resource not in optional:
-                    raise
-                self.streams.remove(stream)
-                self.warnings.append(f"{refused.message}; following pod status only")
-                lists.append([])
+                error = refused
+            expanded = self._per_namespace(stream, error) if stream.spec.namespace is None else None
+            if expanded is not None:
+                lists.append(expanded)
+                continue
+            if stream.spec.resource not in optional:
+                raise error
+            self.streams.remove(stream)
+            self.warnings.append(f"{error.message}; following pod status only")
+            lists.append([])
         return lists
+
+    def _per_namespace(self, stream: Stream, refused: Forbidden) -> Optional[List[Obj]]:
+        """``stream`` replaced by one stream per readable namespace (bounded); None when the namespaces
+        cannot be listed, or (events) when no pod stream fell back, so there is nowhere narrower to look."""
+        if self.watched is None and stream.spec.resource != "pods":
+            return None
+        if self.namespaces is None:
+            try:
+                self.namespaces = sorted(name_of(item) for item in stream.cluster.list_all("namespaces", None))
+            except Forbidden:
+                return None
+        pods = self.watched is None
+        candidates = self.namespaces if pods else self.watched
+        streams: List[Stream] = []
+        items: List[Obj] = []
+        denied: List[str] = []
+        for namespace in candidates:
+            if pods and len(streams) == NAMESPACE_STREAMS:
+                break
+            one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
+                         self.deadline)
+            try:
+                items.extend(one.list())
+            except Forbidden:
+                denied.append(namespace)
+                continue
+            streams.append(one)
+        at = self.streams.index(stream)
+        self.streams[at:at + 1] = streams
+        what = stream.spec.resource
+        if pods:
+            self.watched = [one.spec.namespace or "" for one in streams]
+            skipped = candidates[len(self.watched) + len(denied):]
+            self.unread += denied + skipped
+            self.warnings.append(f"{refused.message}; watching pods namespace by namespace "
+                                 f"({len(self.watched)}: {', '.join(self.watched) or 'none readable'})")
+            if denied:
+                self.warnings.append(f"pods not watched in {_namespaces(denied)}: forbidden")
+            if skipped:
+                self.warnings.append(f"pods not watched in {_namespaces(skipped)}: at most {NAMESPACE_STREAMS} "
+                                     "namespaces are watched one by one (name one with -n)")
+        elif denied:
+            self.warnings.append(f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there")
+        return items
 
     def narrow(self, resource: str, label_selector: str) -> None:
         """Before ``list_all``: the streams of ``resource`` list and watch only what ``label_selector`` picks

@@ -49,6 +49,7 @@ class WatchOutcome:
     relists: int = 0  # lists made again after 410 Gone
     reconnects: int = 0  # streams opened again after they were cut
     deleted: int = 0  # followed pods deleted during the watch
+    unread: List[str] = field(default_factory=list)  # namespaces whose pods were not watched (refused, or past the bound)
 
     @property
     def settled(self) -> bool:

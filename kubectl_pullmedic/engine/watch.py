@@ -194,5 +194,6 @@ class Watch:
         follow = self.follow or Follow()
         return WatchOutcome(ended, follow.following, follow.outstanding(),
                             sum(stream.relists for stream in self.feed.streams),
-                            sum(stream.reconnects for stream in self.feed.streams), len(follow.gone))
+                            sum(stream.reconnects for stream in self.feed.streams), len(follow.gone),
+                            list(self.feed.unread))
 
