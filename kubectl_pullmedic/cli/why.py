@@ -73,7 +73,8 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
 
     With --watch, the pods are then followed through the watch API (each change as it
     happens; -o json streams one document per change) until every followed container runs
-    or completed (exit 0), --timeout passes (exit 1) or Ctrl-C (exit 130).
+    or completed (exit 0; 4 when the pods of some namespaces could not be watched), --timeout
+    passes (exit 1) or Ctrl-C (exit 130). A pull that passes --slow-pull is said when it does.
 
     LAST SEEN is when the problem was last seen (the newest failure event, the eviction;
     "now" for a container waiting on a pull with no event on record), FIRST SEEN (-o wide)
