@@ -128,10 +128,10 @@ class Watch:
         """Follow until settled, the deadline, or Ctrl-C (``KeyboardInterrupt`` carries no outcome: ask
         ``outcome(INTERRUPTED)``); a stream that cannot go on (401, 403) raises its error."""
         follow = self.follow or self.open()
-        if self.ended():
-            return self.outcome(self.ended())
         for warning in dict.fromkeys(self.feed.warnings):
             on_notice(warning)
+        if self.ended():
+            return self.outcome(self.ended())
         self.feed.start()
         try:
             while True:
