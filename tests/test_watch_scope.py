@@ -144,3 +144,16 @@ def test_the_per_namespace_fallback_is_bounded(make_sandbox):
     assert feed.unread == ["team-01"] + names[NAMESPACE_STREAMS + 1:]
     assert any(f"at most {NAMESPACE_STREAMS} namespaces" in warning for warning in feed.warnings)
     assert any("pods not watched in 1 namespace (team-01): forbidden" in warning for warning in feed.warnings)
+
+
+def test_retry_of_a_workload_watches_only_its_pods(pullmedic, make_sandbox):
+    other = rs_pod("api", "z9", NS, IMAGE)
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual",
+                           objects=[*deployment("api", NS, IMAGE), other])
+    sandbox.run_timeline_step("secret-created")
+    when_watching(sandbox, lambda: sandbox.remove("Pod", NS, other["metadata"]["name"]))
+    result = pullmedic("retry", "deploy/web", "-n", NS, "--yes", "--timeout", "30s", sandbox=sandbox)
+    assert len([line for line in change_lines(result.stdout) if " replaced by " in line]) == 2
+    assert "api-" not in result.stdout
+    pod_watches = watches(sandbox, "/pods")
+    assert pod_watches and all(r.query.get("labelSelector") == "app=web" for r in pod_watches)

@@ -74,7 +74,7 @@ def retry(settings: Settings, retry_target: Optional[str], dry_run: str, yes: bo
     if not deleting.go_ahead(settings, safe_report(CleanupPlan(list(report.plan.to_delete))), yes, dry_run):
         return ExitCode.OK
     deleted = frozenset(item.uid for item in report.plan.to_delete)
-    watch = Watch(cluster, WatchQuery(scope, parsed, timeout, deleted), settings.now) if dry_run == "none" else None
+    watch = Watch(cluster, WatchQuery(scope, parsed, timeout, deleted, pod_selector=report.pod_selector), settings.now) if dry_run == "none" else None
     if watch is not None:
         watch.open()  # listed before the deletes, so the watch sees them and the new pods
     try:

@@ -35,6 +35,7 @@ class WatchQuery:
     pods: FrozenSet[str] = frozenset()  # retry: follow only these pods (uids) and their replacements,
     # until each replacement runs or fails again with a cause
     slow_pull: timedelta = SLOW_PULL_AFTER  # --slow-pull: a pull running longer is said once, when it crosses it
+    pod_selector: Optional[str] = None  # retry's workload: its label selector, so the pod stream reads only its pods
 
 
 class Members:
@@ -88,7 +89,7 @@ class Watch:
         if query.target and namespace is None:
             namespace = cluster.namespace
         self.namespace = namespace
-        label = None if query.target else query.scope.label_selector
+        label = query.pod_selector or (None if query.target else query.scope.label_selector)
         specs = [WatchSpec("pods", namespace, label_selector=label)]
         specs += [WatchSpec("events", namespace, field_selector=selector)
                   for selector in (WARNING_POD_EVENTS,) + PULL_PROGRESS_EVENTS]
