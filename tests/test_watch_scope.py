@@ -72,20 +72,27 @@ def test_a_pod_deleted_for_a_replacement_is_still_awaited(pullmedic, make_sandbo
 
 
 def test_a_pull_that_turns_slow_while_nothing_changes_is_said_once(pullmedic, make_sandbox):
-    """A pod whose Pulling event has no Pulled after it: past --slow-pull the watch says so by itself
-    (a timer, no request), once, and the pod is still not running at the timeout."""
+    """A pod whose Pulling event (made once the watch is open, so the start's diagnosis cannot see it
+    slow already) has no Pulled after it: past --slow-pull the watch says so by itself (a timer, no
+    request), once, and the pod is still not running at the timeout."""
     pod = build_pod("big", NS, phase="Pending", uid="big-uid", waiting_reason="ContainerCreating", node="worker-1")
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pulling = build_event(pod, "Pulling", 'Pulling image "registry.example.com/app:1.0"', event_type="Normal",
-                          last_seen=started)
-    sandbox = make_sandbox(objects=[pod, pulling])
-    result = pullmedic("why", "big", "-n", NS, "-w", "--slow-pull", "2s", "--timeout", "5s", sandbox=sandbox, expect=1)
-    slow = [line for line in change_lines(result.stdout) if "slow pull" in line]
+    sandbox = make_sandbox(objects=[pod])
+
+    def pull_starts() -> None:
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        sandbox.add(build_event(pod, "Pulling", 'Pulling image "registry.example.com/app:1.0"', event_type="Normal",
+                                last_seen=now))
+
+    when_watching(sandbox, pull_starts)
+    result = pullmedic("why", "big", "-n", NS, "-w", "--slow-pull", "1s", "--timeout", "4s", sandbox=sandbox, expect=1)
+    lines = change_lines(result.stdout)
+    slow = [line for line in lines if "slow pull" in line]
     assert len(slow) == 1 and slow[0].startswith("big  app  slow pull: pulling for "), result.stdout
     assert slow[0].endswith("and not finished (node worker-1)")
+    assert lines.index(slow[0]) == len(lines) - 1 and lines[0] == "big  app  pulling"
     seconds = int(slow[0].split("pulling for ")[1].split("s", 1)[0])
-    assert 2 <= seconds <= 4
-    assert "SlowPull" in result.stdout.split("Still not running after 5s", 1)[1]
+    assert 1 <= seconds <= 3
+    assert "SlowPull" in result.stdout.split("Still not running after 4s", 1)[1]
     after_watch = [r for r in sandbox.requests if r.query.get("watch")]
     assert len(after_watch) == 4  # the streams; the slow pull cost no list, no get
     first_watch = sandbox.requests.index(after_watch[0])
