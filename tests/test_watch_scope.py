@@ -136,7 +136,8 @@ def test_retry_all_namespaces_follows_the_readable_part_and_exits_4(pullmedic, m
 
 def test_the_per_namespace_fallback_is_bounded(make_sandbox):
     from kubectl_pullmedic.cluster.api import Cluster
-    from kubectl_pullmedic.cluster.watch import NAMESPACE_STREAMS, Feed, WatchSpec
+    from kubectl_pullmedic.cluster.feed import NAMESPACE_STREAMS, Feed
+    from kubectl_pullmedic.cluster.watch import WatchSpec
 
     names = [f"team-{i:02}" for i in range(NAMESPACE_STREAMS + 3)]
     sandbox = make_sandbox(objects=[namespace(n) for n in names] + [build_pod("p", n, uid=f"u-{n}") for n in names],
@@ -164,3 +165,18 @@ def test_retry_of_a_workload_watches_only_its_pods(pullmedic, make_sandbox):
     assert "api-" not in result.stdout
     pod_watches = watches(sandbox, "/pods")
     assert pod_watches and all(r.query.get("labelSelector") == "app=web" for r in pod_watches)
+
+
+def test_a_cluster_wide_watch_refused_after_its_list_falls_back_per_namespace(pullmedic, make_sandbox):
+    """A role that may list pods cluster-wide but watch them only per namespace (and events not at all
+    by watch): the pod stream goes namespace by namespace, the event streams are dropped, and the fix
+    is still followed to running from pod status."""
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual",
+                           forbid=["watch:pods:", "watch:events"])
+    when_watching(sandbox, *the_fix(sandbox), streams=1)
+    result = pullmedic("why", "-A", "-w", "--timeout", "30s", sandbox=sandbox)
+    assert "watching pods namespace by namespace (1: storefront)" in result.stderr
+    assert "following pod status only" in result.stderr
+    assert {line for line in change_lines(result.stdout) if line.endswith("running")} == {
+        f"{NS}/{pod}  web  running" for pod in PODS}
+    assert any(r.path == f"/api/v1/namespaces/{NS}/pods" for r in watches(sandbox, "/pods"))

@@ -1,8 +1,8 @@
 """List, then watch from the list's resourceVersion, as client-go's reflector does.
 
 Each ``Stream`` follows one resource (pods, or pod events of one kind) in its own thread and
-puts ``Update``s on a shared queue, so the caller reads one ordered feed and stays free to
-stop at a deadline or on Ctrl-C:
+puts ``Update``s on a shared queue (``cluster.feed.Feed``), so the caller reads one ordered feed
+and stays free to stop at a deadline or on Ctrl-C:
 
 - the watch asks for bookmarks (``allowWatchBookmarks=true``), which only move the version on;
 - ``410 Gone`` (as the HTTP status or as an ``ERROR`` event) means the version is too old:
@@ -24,21 +24,16 @@ import queue
 import random
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.kube import dig, name_of, namespace_of, uid_of
-from ..errors import ApiError, ClusterUnreachable, Forbidden, Gone, Unauthorized
+from ..errors import ApiError, ClusterUnreachable, Gone, Unauthorized
 from .api import Cluster, Obj
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
 STREAM_SECONDS = (300, 600)  # timeoutSeconds asked per watch request, chosen at random as client-go does
-BATCH_SECONDS = 0.2  # updates arriving this close together are put back in the server's order
 READ_SLACK = 30.0  # past timeoutSeconds with nothing read, the connection is taken to be dead
-# A cluster-wide watch that RBAC refuses is followed namespace by namespace in at most this many
-# namespaces: each holds a pod stream and three event streams open (a thread and a connection each,
-# so at most 32 beside the caller's), where kubectl get -w -A holds one; past it, name one with -n.
-NAMESPACE_STREAMS = 8
 
 
 @dataclass(frozen=True)
@@ -61,11 +56,8 @@ class Update:
     obj: Obj
     error: Optional[Exception] = None
 
-
-WOKEN = Update("", "WOKEN", {})  # what ``Feed.get`` returns at its wake-up time with nothing come
-
-
-def _key(obj: Obj) -> str:
+def object_key(obj: Obj) -> str:
+    """What identifies an object across lists and watch events: its uid, else namespace/name."""
     return uid_of(obj) or f"{namespace_of(obj)}/{name_of(obj)}"
 
 
@@ -88,6 +80,7 @@ class Stream:
         self._thread: Optional[threading.Thread] = None
         self.reconnects = 0
         self.relists = 0
+        self.failed: Optional[Exception] = None  # what ended the stream for good (401, 403, ...)
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -101,7 +94,7 @@ class Stream:
                                                           on_metadata=metadata.update)
                  for item in page]
         self.version = str(metadata.get("resourceVersion") or "")
-        self.known = {_key(item): (str(dig(item, "metadata", "resourceVersion") or ""), _stub(item)) for item in items}
+        self.known = {object_key(item): (str(dig(item, "metadata", "resourceVersion") or ""), _stub(item)) for item in items}
         return items
 
     def relist(self) -> None:
@@ -112,7 +105,7 @@ class Stream:
         self.feed.put(Update(self.spec.resource, "NOTICE", {"message": f"{self.spec.resource}: resourceVersion too old "
                                                                        f"(410 Gone); listed again at {self.version}"}))
         for item in items:
-            old = before.get(_key(item))
+            old = before.get(object_key(item))
             if old is None:
                 self.feed.put(Update(self.spec.resource, "ADDED", item))
             elif old[0] != str(dig(item, "metadata", "resourceVersion") or ""):
@@ -122,6 +115,10 @@ class Stream:
                 self.feed.put(Update(self.spec.resource, "DELETED", stub))
 
     # -- watching --------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
 
     def start(self) -> "Stream":
         self._thread = threading.Thread(target=self._run, name=f"watch-{self.spec.resource}", daemon=True)
@@ -156,6 +153,7 @@ class Stream:
                     self._safe_relist()
                     continue
                 if isinstance(error, Unauthorized) or error.status in (400, 403, 404):
+                    self.failed = error
                     self.feed.put(Update(self.spec.resource, "FAILED", {}, error))
                     return
                 reason = error.message
@@ -207,13 +205,13 @@ class Stream:
                     self.version = version
                 if kind == "BOOKMARK" or kind not in ("ADDED", "MODIFIED", "DELETED"):
                     continue
-                old = self.known.get(_key(obj))
+                old = self.known.get(object_key(obj))
                 if kind == "DELETED":
-                    self.known.pop(_key(obj), None)
+                    self.known.pop(object_key(obj), None)
                 elif old is not None and old[0] == version:
                     continue  # seen already (a reconnect can repeat the last object)
                 else:
-                    self.known[_key(obj)] = (version, _stub(obj))
+                    self.known[object_key(obj)] = (version, _stub(obj))
                 self.feed.put(Update(self.spec.resource, kind, obj))
         finally:
             self._response = None
@@ -239,152 +237,3 @@ def _lines(response: Any):
             yield line
     if pending.strip():
         yield pending
-
-
-def _namespaces(names: List[str]) -> str:
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return f"{len(names)} namespace{'s' if len(names) != 1 else ''} ({shown})"
-
-
-def _revision(update: Update) -> float:
-    version = str(dig(update.obj, "metadata", "resourceVersion") or "")
-    return float(version) if version.isdigit() else float("inf")
-
-
-class Feed:
-    """Several streams merged into one queue; ``get`` waits at most until the deadline."""
-
-    def __init__(self, cluster: Cluster, specs: List[WatchSpec], deadline: Optional[float] = None) -> None:
-        self.queue: "queue.Queue[Update]" = queue.Queue()
-        self.stop_event = threading.Event()
-        self.streams = [Stream(cluster, spec, self.queue, self.stop_event, deadline) for spec in specs]
-        self.deadline = deadline
-        self.warnings: List[str] = []
-        self.namespaces: Optional[List[str]] = None  # listed once, when a cluster-wide stream is refused
-        self.watched: Optional[List[str]] = None  # the namespaces watched one by one (None: cluster-wide)
-        self.unread: List[str] = []  # namespaces whose pods are not watched: refused, or past the bound
-
-    def list_all(self, optional: Tuple[str, ...] = ()) -> List[List[Obj]]:
-        """Each stream's initial list, in the order of the specs.
-
-        A cluster-wide stream that RBAC refuses falls back, as ``Cluster.collect`` does, to one stream
-        per namespace (pods: every namespace the user can list them in, at most
-        ``NAMESPACE_STREAMS``; events: the namespaces whose pods are watched); the namespaces refused
-        or past the bound are named in ``warnings`` and ``unread`` (the watch's result is partial).
-        A stream of an ``optional`` resource that is still refused is dropped (an empty list) and said
-        in ``warnings``: events are evidence, not the subject, so a watch goes on from pod status, as
-        ``why`` does."""
-        lists: List[List[Obj]] = []
-        for stream in list(self.streams):
-            try:
-                lists.append(stream.list())
-                continue
-            except Forbidden as refused:
-                error = refused
-            expanded = self._per_namespace(stream, error) if stream.spec.namespace is None else None
-            if expanded is not None:
-                lists.append(expanded)
-                continue
-            if stream.spec.resource not in optional:
-                raise error
-            self.streams.remove(stream)
-            self.warnings.append(f"{error.message}; following pod status only")
-            lists.append([])
-        return lists
-
-    def _per_namespace(self, stream: Stream, refused: Forbidden) -> Optional[List[Obj]]:
-        """``stream`` replaced by one stream per readable namespace (bounded); None when the namespaces
-        cannot be listed, or (events) when no pod stream fell back, so there is nowhere narrower to look."""
-        if self.watched is None and stream.spec.resource != "pods":
-            return None
-        if self.namespaces is None:
-            try:
-                self.namespaces = sorted(name_of(item) for item in stream.cluster.list_all("namespaces", None))
-            except Forbidden:
-                return None
-        pods = self.watched is None
-        candidates = self.namespaces if pods else self.watched
-        streams: List[Stream] = []
-        items: List[Obj] = []
-        denied: List[str] = []
-        for namespace in candidates:
-            if pods and len(streams) == NAMESPACE_STREAMS:
-                break
-            one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
-                         self.deadline)
-            try:
-                items.extend(one.list())
-            except Forbidden:
-                denied.append(namespace)
-                continue
-            streams.append(one)
-        at = self.streams.index(stream)
-        self.streams[at:at + 1] = streams
-        what = stream.spec.resource
-        if pods:
-            self.watched = [one.spec.namespace or "" for one in streams]
-            skipped = candidates[len(self.watched) + len(denied):]
-            self.unread += denied + skipped
-            self.warnings.append(f"{refused.message}; watching pods namespace by namespace "
-                                 f"({len(self.watched)}: {', '.join(self.watched) or 'none readable'})")
-            if denied:
-                self.warnings.append(f"pods not watched in {_namespaces(denied)}: forbidden")
-            if skipped:
-                self.warnings.append(f"pods not watched in {_namespaces(skipped)}: at most {NAMESPACE_STREAMS} "
-                                     "namespaces are watched one by one (name one with -n)")
-        elif denied:
-            self.warnings.append(f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there")
-        return items
-
-    def narrow(self, resource: str, label_selector: str) -> None:
-        """Before ``list_all``: the streams of ``resource`` list and watch only what ``label_selector`` picks
-        (a workload's pods, not its whole namespace)."""
-        for stream in self.streams:
-            if stream.spec.resource == resource:
-                stream.spec = replace(stream.spec, label_selector=label_selector)
-
-    def start(self) -> "Feed":
-        for stream in self.streams:
-            stream.start()
-        return self
-
-    def get(self, wake_at: Optional[float] = None) -> Optional[Update]:
-        """The next update; None once the deadline has passed, or ``WOKEN`` at ``wake_at`` (a monotonic
-        time) with nothing come. Waits in short steps, so Ctrl-C is prompt."""
-        while True:
-            now = time.monotonic()
-            left = None if self.deadline is None else self.deadline - now
-            if left is not None and left <= 0:
-                return None
-            if wake_at is not None and wake_at <= now:
-                return WOKEN
-            step = min(value for value in (0.5, left, None if wake_at is None else wake_at - now) if value is not None)
-            try:
-                return self.queue.get(timeout=step)
-            except queue.Empty:
-                continue
-
-    def batch(self, window: float = BATCH_SECONDS, wake_at: Optional[float] = None) -> Optional[List[Update]]:
-        """The next updates, in the order the API server made them: the streams are read in parallel,
-        so what arrives within ``window`` of the first is sorted by resourceVersion (etcd's revision;
-        an opaque one keeps its place). None once the deadline has passed; empty at ``wake_at``."""
-        first = self.get(wake_at)
-        if first is None:
-            return None
-        if first is WOKEN:
-            return []
-        updates, until = [first], time.monotonic() + window
-        while True:
-            left = until - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                updates.append(self.queue.get(timeout=left))
-            except queue.Empty:
-                break
-        return sorted(updates, key=_revision)
-
-    def close(self) -> None:
-        self.stop_event.set()
-        for stream in self.streams:
-            stream.stop()

@@ -17,7 +17,8 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ..cluster.api import Cluster, Obj
 from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
-from ..cluster.watch import Feed, WatchSpec
+from ..cluster.feed import Feed
+from ..cluster.watch import WatchSpec
 from ..core.kube import dig, name_of, namespace_of, owner_reference, uid_of
 from ..core.pulls.progress import SLOW_PULL_AFTER
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
@@ -144,7 +145,12 @@ class Watch:
                     on_change(change)
                 for update in updates:
                     if update.type == "FAILED" and update.error is not None:
-                        raise update.error
+                        recovered = self.feed.recover(update)
+                        if recovered is None:
+                            raise update.error
+                        for warning in recovered:
+                            on_notice(warning)
+                        continue
                     if update.type == "NOTICE":
                         on_notice(str(update.obj.get("message") or ""))
                         continue
