@@ -79,11 +79,7 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
         report = apply_each(clusters, report, lambda cluster, part: engine.apply(cluster, part, workers=concurrency,
                                                                                 on_done=progress))
     except engine.DeletesInterrupted as stopped:
-        # Ctrl-C: the deletes in flight finished and no other was sent; say what was done.
-        settings.stderr.write("\n")
-        show(settings, stopped.report)
-        settings.stderr.write(f"interrupted: {len(stopped.outcomes)} of {total} deletes sent, the rest not\n")
-        return ExitCode.INTERRUPTED
+        return deleting.interrupted(settings, stopped, total)
     show(settings, report)
     return ExitCode.PARTIAL if report.partly_failed or unread else ExitCode.OK
 

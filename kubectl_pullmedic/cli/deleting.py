@@ -1,5 +1,5 @@
 """What the commands that delete pods (``clean``, ``retry``) share: their options, the question
-before deleting, and the progress counter while the deletes run."""
+before deleting, the progress counter while the deletes run, and what Ctrl-C during them says."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Callable, Optional
 
 import click
 
+from ..cluster.deleting import DeletesInterrupted
 from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
-from ..errors import PullmedicError
+from ..errors import ExitCode, PullmedicError
 from ..render.evicted import confirmation
 from ..settings import Settings
+from .common import show
 
 
 def delete_options(command: Callable) -> Callable:
@@ -65,3 +67,12 @@ def progress(settings: Settings, total: int) -> Optional[Callable[[DeleteOutcome
             settings.stderr.flush()
 
     return update
+
+
+def interrupted(settings: Settings, stopped: DeletesInterrupted, total: int) -> ExitCode:
+    """Ctrl-C during the deletes: those in flight finished and no other was sent; show what was done
+    (the report the interruption carries) and how much of it, exit 130."""
+    settings.stderr.write("\n")
+    show(settings, stopped.report)
+    settings.stderr.write(f"interrupted: {len(stopped.outcomes)} of {total} deletes sent, the rest not\n")
+    return ExitCode.INTERRUPTED

@@ -74,16 +74,15 @@ def retry(settings: Settings, retry_target: Optional[str], dry_run: str, yes: bo
     if not deleting.go_ahead(settings, safe_report(CleanupPlan(list(report.plan.to_delete))), yes, dry_run):
         return ExitCode.OK
     deleted = frozenset(item.uid for item in report.plan.to_delete)
-    watch = Watch(cluster, WatchQuery(scope, parsed, timeout, deleted, pod_selector=report.pod_selector), settings.now) if dry_run == "none" else None
+    following = WatchQuery(scope, parsed, timeout, deleted, pod_selector=report.pod_selector)
+    watch = Watch(cluster, following, settings.now) if dry_run == "none" else None
     if watch is not None:
         watch.open()  # listed before the deletes, so the watch sees them and the new pods
+    total = len(report.plan.to_delete)
     try:
-        report = engine.apply(cluster, report, workers=concurrency,
-                              on_done=deleting.progress(settings, len(report.plan.to_delete)))
+        report = engine.apply(cluster, report, workers=concurrency, on_done=deleting.progress(settings, total))
     except engine.DeletesInterrupted as stopped:
-        settings.stderr.write("\n")
-        show(settings, stopped.report)
-        return ExitCode.INTERRUPTED
+        return deleting.interrupted(settings, stopped, total)
     show(settings, report)
     failed = any(o.result == FAILED for o in report.outcomes or ())
     if watch is None:
