@@ -1,18 +1,21 @@
 """Benchmark: `why -A -f` and `evicted -A -f` on a large dump, against reading the same files at all.
 
-    python benchmarks/offline_bench.py [--pods 50000]
+    python benchmarks/offline_bench.py [--pods 50000] [--plugin PATH] [--no-live]
 
 Writes a synthetic cluster in the layout of `kubectl cluster-info dump --output-directory`
-(per-namespace pods.json and events.json, nodes.json; indented as kubectl writes), and its tar.gz,
-then prints each command's time and peak resident memory, those of `python -c json.load(...)` of
-every file (the floor: a dump is read whole, so memory follows its size, not its problems), and
-those of the same commands live, on the sandbox serving the same objects.
+(per-namespace pods.json and events.json, nodes.json; indented as kubectl writes), its tar.gz and
+its single stream (`kubectl cluster-info dump` to stdout), then prints each command's time and peak
+resident memory, those of `python -c json.load(...)` of every file (what reading the whole dump at
+once costs; the reader loads one file at a time, so it should stay well under), and those of the
+same commands live, on the sandbox serving the same objects. `--plugin`: another build's
+`kubectl-pullmedic` (e.g. main's, for figures before a change).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import Obj, cluster, peak_rss_mb, sandbox_process, timed  # noqa: E402
+from synthetic import Obj, cluster, measured, peak_rss_mb, sandbox_process, timed  # noqa: E402
 
 PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
 
@@ -45,9 +48,26 @@ def write_info_dump(objects: List[Obj], root: Path) -> int:
     return size
 
 
+def write_info_stream(root: Path, stream: Path) -> None:
+    """The folder's lists in the order of `kubectl cluster-info dump`'s stream (clusterinfo_dump.go)."""
+    order = ("events", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "pods")
+    with stream.open("w") as out:
+        out.write((root / "nodes.json").read_text() + "\n")
+        for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+            for name in order:
+                path = folder / f"{name}.json"
+                kind = {"replicationcontrollers": "ReplicationController", "daemonsets": "DaemonSet",
+                        "replicasets": "ReplicaSet"}.get(name, name[:-1].capitalize())
+                out.write(path.read_text() if path.exists() else json.dumps({"kind": f"{kind}List", "apiVersion": "v1",
+                                                                            "metadata": {}, "items": []}, indent=4))
+                out.write("\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pods", type=int, default=50000)
+    parser.add_argument("--plugin", default=PLUGIN, help="the kubectl-pullmedic to measure")
+    parser.add_argument("--no-live", action="store_true", help="skip the live commands")
     args = parser.parse_args()
     objects = cluster(args.pods, args.pods // 25, args.pods // 5, evicted=args.pods // 50)
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,22 +76,28 @@ def main() -> None:
         archive = Path(tmp) / "dump.tar.gz"
         with tarfile.open(archive, "w:gz") as tar:
             tar.add(folder, arcname="dump")
+        stream = Path(tmp) / "dump.stream"
+        write_info_stream(folder, stream)
         print(f"offline: {args.pods} pods, {args.pods // 25} failing, {args.pods // 50} evicted, {args.pods // 5} events; "
-              f"folder {size / 1e6:.0f} MB, tar.gz {archive.stat().st_size / 1e6:.1f} MB")
+              f"folder {size / 1e6:.0f} MB, tar.gz {archive.stat().st_size / 1e6:.1f} MB, "
+              f"stream {stream.stat().st_size / 1e6:.0f} MB")
         files = [str(path) for path in folder.rglob("*.json")]
         floor = [sys.executable, "-c", "import json, sys\nkept = [json.load(open(p)) for p in sys.argv[1:]]", *files]
-        seconds, _ = timed(floor)
-        print(f"{'json.load of every file (floor)':40} {seconds:6.2f} s  peak RSS {peak_rss_mb(floor):7.1f} MB")
+        seconds, peak, _ = measured(floor)
+        print(f"{'json.load of every file at once':40} {seconds:6.2f} s  peak RSS {peak:7.1f} MB")
         for command in (["why", "-A", "-o", "json", "-f", str(folder)], ["evicted", "-A", "-o", "json", "-f", str(folder)],
-                        ["why", "-A", "-o", "json", "-f", str(archive)]):
-            seconds, result = timed([PLUGIN, *command])
+                        ["why", "-A", "-o", "json", "-f", str(archive)], ["why", "-A", "-o", "json", "-f", str(stream)]):
+            seconds, peak, _ = measured([args.plugin, *command])
+            result = subprocess.run([args.plugin, *command], capture_output=True, text=True)
             shown = " ".join(command[:-1] + [Path(command[-1]).name])
-            print(f"pullmedic {shown:30} {seconds:6.2f} s  peak RSS {peak_rss_mb([PLUGIN, *command]):7.1f} MB"
+            print(f"pullmedic {shown:30} {seconds:6.2f} s  peak RSS {peak:7.1f} MB"
                   f"  (exit {result.returncode}, {len(json.loads(result.stdout)['items'])} items)")
+    if args.no_live:
+        return
     with sandbox_process(objects, 0) as kubeconfig:  # the same objects, live
         for command in (["why", "-A", "-o", "json"], ["evicted", "-A", "-o", "json"]):
-            seconds, result = timed([PLUGIN, *command, "--kubeconfig", kubeconfig])
-            peak = peak_rss_mb([PLUGIN, *command, "--kubeconfig", kubeconfig])
+            seconds, result = timed([args.plugin, *command, "--kubeconfig", kubeconfig])
+            peak = peak_rss_mb([args.plugin, *command, "--kubeconfig", kubeconfig])
             print(f"pullmedic {' '.join(command) + ' (live)':30} {seconds:6.2f} s  peak RSS {peak:7.1f} MB"
                   f"  (exit {result.returncode}, {len(json.loads(result.stdout)['items'])} items)")
 

@@ -10,7 +10,8 @@ Lists come back in the API server's order (namespace, then name); selectors are 
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from contextlib import contextmanager
+from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Sequence, TextIO, Union
 
 from ..core.selectors import FIELD_SETS, SelectorError, meta_fields, parse_field_selector, parse_label_selector
 from ..core.kube import labels_of
@@ -28,7 +29,6 @@ class DumpCluster:
     def __init__(self, dump: Dump, namespace: Optional[str] = None) -> None:
         self.dump = dump
         self._namespace = namespace or "default"
-        self._sorted: Dict[str, List[Tuple[Tuple[str, str], Obj]]] = {}
 
     @classmethod
     def read(cls, paths: Sequence[str], namespace: Optional[str],
@@ -47,8 +47,8 @@ class DumpCluster:
 
     def get(self, resource: str, name: str, namespace: Optional[str] = None) -> Obj:
         self._held(resource, namespace)
-        key = ("" if not _namespaced(resource) else namespace or "", name)
-        found = self.dump.objects.get(resource, {}).get(key)
+        with _read_errors():
+            found = self.dump.find(resource, namespace or "" if _namespaced(resource) else "", name)
         if found is None:
             raise NotFound(f'{_qualified(resource)} "{name}" not found', 404, "NotFound")
         return found
@@ -68,13 +68,25 @@ class DumpCluster:
 
     def list_pages(self, resource: str, namespace: Optional[str], *, label_selector: Optional[str] = None,
                    field_selector: Optional[str] = None, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[List[Obj]]:
-        """The objects the selectors pick, in pages. Every namespace the dump covers when ``namespace`` is None."""
+        """The objects the selectors pick, in pages. Every namespace the dump covers when ``namespace`` is None.
+
+        Read a namespace at a time (``Dump.by_namespace``), so only what the caller keeps of a page stays.
+        """
         self._held(resource, namespace)
         match = _matcher(resource, label_selector, field_selector)
         scoped = namespace if namespace and _namespaced(resource) else None
-        items = [obj for (ns, _), obj in self._in_order(resource) if (scoped is None or ns == scoped) and match(obj)]
-        for start in range(0, len(items), max(page_size, 1)):
-            yield items[start:start + page_size]
+        page: List[Obj] = []
+        with _read_errors():
+            for _, found in self.dump.by_namespace(resource, scoped):
+                for name in sorted(found):
+                    if match(found[name]):
+                        page.append(found[name])
+                        if len(page) >= max(page_size, 1):
+                            yield page
+                            page = []
+                del found  # not held while the next namespace is read
+        if page:
+            yield page
 
     def collect(self, resource: str, namespace: Optional[str], *, label_selector: Optional[str] = None,
                 field_selector: Optional[str] = None) -> Listing:
@@ -106,11 +118,14 @@ class DumpCluster:
         if namespace and covered is not None and _namespaced(resource) and namespace not in covered:
             raise _not_held(resource, namespace)
 
-    def _in_order(self, resource: str) -> List[Tuple[Tuple[str, str], Obj]]:
-        """Objects sorted as etcd keys them (namespace, then name), once per resource."""
-        if resource not in self._sorted:
-            self._sorted[resource] = sorted(self.dump.objects.get(resource, {}).items(), key=lambda entry: entry[0])
-        return self._sorted[resource]
+
+@contextmanager
+def _read_errors() -> Iterator[None]:
+    """A file of the dump read on demand that cannot be read or parsed: an error (exit 2), as at the start."""
+    try:
+        yield
+    except ValueError as error:
+        raise PullmedicError(str(error)) from None
 
 
 def _not_held(resource: str, namespace: str = "") -> NotInDump:

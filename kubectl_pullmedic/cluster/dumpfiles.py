@@ -1,196 +1,159 @@
-"""Reading what users have instead of a cluster (``-f``) into objects by resource.
+"""Reading what users have instead of a cluster (``-f``): an index first, the objects on demand.
 
 Accepted: ``kubectl get ... -o yaml|json`` output (one object, a ``List`` or ``PodList``-style list,
 several ``---`` documents), the folder ``kubectl cluster-info dump --output-directory DIR`` writes
 (``DIR/nodes.json``, ``DIR/NAMESPACE/pods.json``, ``events.json``, ...; its ``logs.txt`` files are
 skipped), its single stream (``kubectl cluster-info dump`` to stdout: JSON documents one after another,
 with each container's log between ``==== START logs ...`` / ``==== END logs ...`` lines), and gzip,
-tar or tar.gz archives of any of these. Archives are recognised by their bytes, not their names.
+tar or tar.gz archives of any of these (``cluster/dumpsource``).
 
-What the dump covers is recorded with the objects (``Dump.coverage``): a kind it holds no list of is
+Reading a dump records where each resource of each namespace is (``Piece``: a file, or one JSON
+document of a file, by offset), never the objects: a cluster-info folder's ``NAMESPACE/pods.json``
+says it by its path and is not opened; any other JSON file is scanned once, a document at a time.
+Objects are then read a namespace at a time when listed, and dropped (pods and events); the
+smaller resources are kept once read. So memory follows the largest namespace, not the dump.
+
+What the dump covers is recorded in the index (``Dump.coverage``): a kind it holds no list of is
 unknown to the reader, never empty. A ``NAMESPACE/pods.json`` of the cluster-info layout covers that
 namespace only; anything else covers every namespace for the kinds it holds (an empty ``PodList``
-too). A file that cannot be read or parsed is an error (``ValueError``, one line naming it); an
+too). A file that cannot be read or parsed is an error (``ValueError``, one line naming it) when it
+is read: at once for a file that is scanned, when its namespace is listed for a folder's file. An
 item of an odd shape inside a list is skipped, so it degrades that object only.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
 import os
-import re
-import tarfile
-import zlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple, Union
-
-import yaml
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple, Union
 
 from ..core.kube import name_of, namespace_of
+from .dumpdocs import (CLUSTER_SCOPED, INFO_STREAM, RESOURCE_OF_KIND, Obj, as_core_event, documents_in, flatten,
+                       json_documents, read_json)
+from .dumpsource import Region, regions_of
 
-Obj = Dict[str, Any]
-
-# The kinds the commands read, and their resources (as cluster/api.RESOURCES names them); other kinds are skipped.
-RESOURCE_OF_KIND = {
-    "Pod": "pods", "Event": "events", "Secret": "secrets", "ServiceAccount": "serviceaccounts",
-    "Node": "nodes", "Namespace": "namespaces", "Deployment": "deployments", "ReplicaSet": "replicasets",
-    "StatefulSet": "statefulsets", "DaemonSet": "daemonsets", "Job": "jobs", "CronJob": "cronjobs",
-}
-CLUSTER_SCOPED = frozenset({"nodes", "namespaces"})
-DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
-# kubectl cluster-info dump's stream: a NodeList, then these lists for each namespace (clusterinfo_dump.go).
-INFO_STREAM = ("EventList", "ReplicationControllerList", "ServiceList", "DaemonSetList", "DeploymentList",
-               "ReplicaSetList", "PodList")
-_LOG_START, _LOG_END = "==== START logs for container ", "==== END logs for container "
-_DUMPED = re.compile(r"^Cluster info dumped to .*$")
+# Read a namespace at a time and never kept: what makes a dump large. The other resources are kept once read.
+BIG = frozenset({"pods", "events"})
+_READ = frozenset(RESOURCE_OF_KIND.values())
 
 
-class _TimestampsAsText(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader that keeps unquoted timestamps as strings, as the API server sends them."""
-
-
-_TimestampsAsText.yaml_implicit_resolvers = {
-    first: [resolver for resolver in resolvers if resolver[0] != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-# -- documents -------------------------------------------------------------------------------
-
-
-def _without_logs(text: str) -> str:
-    """The text less cluster-info dump's container logs and its closing "Cluster info dumped" line."""
-    if _LOG_START not in text and "Cluster info dumped to" not in text:
-        return text
-    kept: List[str] = []
-    inside = False
-    for line in text.splitlines(keepends=True):
-        if inside:
-            inside = not line.startswith(_LOG_END)
-        elif line.startswith(_LOG_START):
-            inside = True
-        elif not _DUMPED.match(line.rstrip("\r\n")):
-            kept.append(line)
-    return "".join(kept)
-
-
-def _json_stream(text: str, source: str) -> List[Any]:
-    """Every JSON document in ``text``, one after another (``kubectl cluster-info dump``'s stream)."""
-    decoder = json.JSONDecoder()
-    space = re.compile(r"\s*")
-    documents: List[Any] = []
-    position = space.match(text).end()  # type: ignore[union-attr]
-    while position < len(text):
-        try:
-            document, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            where = f"line {error.lineno}, column {error.colno}"
-            raise ValueError(f"{source}: not valid JSON: {error.msg} ({where})") from None
-        documents.append(document)
-        position = space.match(text, position).end()  # type: ignore[union-attr]
-    return documents
-
-
-def documents_in(text: str, source: str = "<text>") -> List[Any]:
-    """The documents of a JSON or YAML text: several JSON documents in a row, or ``---``-separated YAML.
-
-    >>> [d["kind"] for d in documents_in('{"kind": "NodeList"}\\n{"kind": "PodList"}\\n')]
-    ['NodeList', 'PodList']
-    """
-    text = _without_logs(text)
-    if text.lstrip().startswith(("{", "[")):
-        try:
-            return _json_stream(text, source)
-        except ValueError as not_json:
-            try:  # YAML's flow style also starts with a brace
-                return [d for d in yaml.load_all(text, Loader=_TimestampsAsText) if d is not None]
-            except yaml.YAMLError:
-                raise not_json from None
+def _text(data: bytes, source: str) -> str:
     try:
-        return [d for d in yaml.load_all(text, Loader=_TimestampsAsText) if d is not None]
-    except yaml.YAMLError as error:
-        reason = " ".join(str(error).split())
-        raise ValueError(f"{source}: not valid YAML or JSON: {reason}") from None
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{source}: not a text file, nor a gzip or tar archive") from None
 
 
-def flatten(document: Any, source: str, listed: Optional[Set[str]] = None) -> Iterator[Obj]:
-    """The objects of one document, lists opened; ``listed`` collects the kinds of typed lists (even empty).
+@dataclass
+class Piece:
+    """Where some objects are: a region's whole text, or the bytes of one JSON document in it."""
 
-    Raw API lists leave kind and apiVersion off their items: they get the list's. A list's item that
-    is not an object is skipped; a document (or a YAML sequence's element) that is not one is an error.
-    """
-    if isinstance(document, list):
-        for item in document:
-            yield from flatten(item, source, listed)
-        return
-    if not isinstance(document, dict):
-        raise ValueError(f"{source}: expected Kubernetes objects, found {type(document).__name__}")
-    kind = str(document.get("kind") or "")
-    if "items" in document and (kind == "List" or kind.endswith("List") or not kind):
-        item_kind = kind[: -len("List")] if kind not in ("", "List") else ""
-        if item_kind and listed is not None:
-            listed.add(item_kind)
-        items = document.get("items")
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item_kind and not item.get("kind"):
-                item = dict(item, kind=item_kind, apiVersion=item.get("apiVersion") or document.get("apiVersion"))
-            if isinstance(item, dict):
-                yield from flatten(item, source, listed)
-        return
-    yield document
+    region: Region
+    start: int
+    end: int
+    json: bool  # one JSON document; else every document of the region's text
+    held: Dict[str, Set[str]]  # resource -> the namespaces of its objects here ("" for cluster-scoped ones)
+
+    def objects(self, resource: str) -> Iterator[Obj]:
+        """Its objects of ``resource``, read now (events in the core/v1 shape)."""
+        shown = self.region.shown
+        for document in self._documents():  # the bytes and text are dropped before the objects are used
+            for obj in flatten(document, shown):
+                if RESOURCE_OF_KIND.get(str(obj.get("kind") or "")) == resource:
+                    yield as_core_event(obj) if resource == "events" else obj
 
 
-def parse_documents(text: str, source: str = "<text>") -> List[Obj]:
-    """Objects in a JSON or YAML text, lists flattened into their items.
-
-    >>> [o["metadata"]["name"] for o in parse_documents('{"kind":"PodList","apiVersion":"v1",'
-    ...  '"items":[{"metadata":{"name":"a"}}]}')]
-    ['a']
-    """
-    return [obj for document in documents_in(text, source) for obj in flatten(document, source)]
+    def _documents(self) -> List[Any]:
+        data, shown = self.region.read(self.start, self.end), self.region.shown
+        return [read_json(data, shown)] if self.json else documents_in(_text(data, shown), shown)
 
 
-# -- the dump --------------------------------------------------------------------------------
+@dataclass
+class _Meta:
+    """What the index keeps of one document: where it is, its kind, and where its objects are."""
+
+    start: int
+    end: int
+    kind: Any
+    resources: Set[str]  # listed (even empty) or held
+    held: Dict[str, Set[str]]
+    item_namespaces: Set[str]  # of every item of a list, of any kind (the stream's blocks are told by them)
+    namespace_names: Set[str]
+
+
+def _meta(document: Any, source: str, start: int = 0, end: int = 0) -> _Meta:
+    listed: Set[str] = set()
+    held: Dict[str, Set[str]] = {}
+    names: Set[str] = set()
+    for obj in flatten(document, source, listed):
+        resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
+        if resource:
+            held.setdefault(resource, set()).add("" if resource in CLUSTER_SCOPED else namespace_of(obj))
+            if resource == "namespaces" and name_of(obj):
+                names.add(name_of(obj))
+    items = document.get("items") if isinstance(document, dict) else None
+    return _Meta(start, end, document.get("kind") if isinstance(document, dict) else None,
+                 {RESOURCE_OF_KIND[kind] for kind in listed if kind in RESOURCE_OF_KIND} | set(held), held,
+                 {namespace_of(item) for item in items if isinstance(item, dict)} if isinstance(items, list) else set(),
+                 names)
 
 
 @dataclass
 class Dump:
-    """Objects by resource, keyed by (namespace, name), and what the dump covers."""
+    """Where each resource's objects are in a dump, and what the dump covers."""
 
-    objects: Dict[str, Dict[Tuple[str, str], Obj]] = field(default_factory=dict)
+    pieces: Dict[str, List[Piece]] = field(default_factory=dict)
     # resource -> None: its list for every namespace; a set: only these namespaces. A resource not
     # here is not in the dump at all.
     coverage: Dict[str, Optional[Set[str]]] = field(default_factory=dict)
     namespaces: Set[str] = field(default_factory=set)  # every namespace the dump names
+    _kept: Dict[str, Dict[Tuple[str, str], Obj]] = field(default_factory=dict)
 
-    def add(self, path: str, text: str, source: str, layout: bool = False) -> None:
-        """The objects of one file; ``path`` (a file's, or an archive member's) and ``layout`` (it sits in a
-        cluster-info folder, ``DIR/NAMESPACE/<file>`` beside ``DIR/nodes.json``) place it."""
-        documents = documents_in(text, source)
-        blocks = _stream_blocks(documents)
-        if blocks is None:
-            self._add(documents, source, lambda resources, kept: _namespace_folder(path, resources, kept, layout))
+    # -- the index ---------------------------------------------------------------------------
+
+    def add(self, region: Region, layout: bool = False) -> None:
+        """Index one file; ``layout``: it sits in a cluster-info folder (``DIR/NAMESPACE/<file>`` beside
+        ``DIR/nodes.json``), where a ``NAMESPACE/<resource>.json`` is placed by its path without reading it."""
+        parts = _parts(region.inner)
+        resource = parts[-1].split(".")[0] if parts else ""
+        if layout and len(parts) >= 2 and resource in _READ and resource not in CLUSTER_SCOPED:
+            self._cover({resource}, parts[-2])
+            self.pieces.setdefault(resource, []).append(Piece(region, 0, region.size, False, {resource: {parts[-2]}}))
             return
-        self._add(documents[:1], source, lambda resources, kept: "")
+        metas, whole = _scanned(region)
+        blocks = _stream_blocks(metas)
+        if blocks is None:
+            kept = {ns for meta in metas for namespaces in meta.held.values() for ns in namespaces}
+            resources = {resource for meta in metas for resource in meta.resources}
+            self._place(metas, region, whole, _namespace_folder(region.inner, resources, kept, layout))
+            return
+        self._place(metas[:1], region, whole, "")
         for namespace, block in blocks:  # a block with no object names no namespace: what it covers is unknown
             if namespace:
-                self._add(block, source, lambda resources, kept, namespace=namespace: namespace)
+                self._place(block, region, whole, namespace)
 
-    def _add(self, documents: List[Any], source: str, place: Callable[[Set[str], List[Tuple[str, Obj]]], str]) -> None:
-        """Store the objects; ``place`` names the one namespace the documents cover ("": every namespace)."""
-        listed: Set[str] = set()
-        objects = [obj for document in documents for obj in flatten(document, source, listed)]
-        resources = {RESOURCE_OF_KIND[kind] for kind in listed if kind in RESOURCE_OF_KIND}
-        kept = []
-        for obj in objects:
-            resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
-            if resource:
-                kept.append((resource, _as_core_event(obj) if resource == "events" else obj))
-                resources.add(resource)
-        folder = place(resources, kept)
+    def _place(self, metas: List[_Meta], region: Region, whole: bool, folder: str) -> None:
+        """Record documents that cover ``folder`` only ("": every namespace) for the kinds they list."""
+        self._cover({resource for meta in metas for resource in meta.resources}, folder)
+        for meta in metas:
+            for namespaces in meta.held.values():
+                self.namespaces.update(ns for ns in namespaces if ns)
+            self.namespaces.update(meta.namespace_names)
+        if whole:  # a text not read by offsets (YAML): one piece for the region
+            held: Dict[str, Set[str]] = defaultdict(set)
+            for meta in metas:
+                for resource, namespaces in meta.held.items():
+                    held[resource] |= namespaces
+            pieces = [Piece(region, 0, region.size, False, dict(held))] if held else []
+        else:
+            pieces = [Piece(region, meta.start, meta.end, True, meta.held) for meta in metas if meta.held]
+        for piece in pieces:
+            for resource in piece.held:
+                self.pieces.setdefault(resource, []).append(piece)
+
+    def _cover(self, resources: Set[str], folder: str) -> None:
         for resource in resources:
             if folder and resource not in CLUSTER_SCOPED:
                 covered = self.coverage.setdefault(resource, set())
@@ -199,35 +162,95 @@ class Dump:
                 self.namespaces.add(folder)
             else:
                 self.coverage[resource] = None
-        for resource, obj in kept:
-            namespace = "" if resource in CLUSTER_SCOPED else namespace_of(obj)
-            self.objects.setdefault(resource, {})[(namespace, name_of(obj))] = obj
-            if namespace:
-                self.namespaces.add(namespace)
-            if resource == "namespaces" and name_of(obj):
-                self.namespaces.add(name_of(obj))
+
+    # -- the objects, on demand --------------------------------------------------------------
+
+    def by_namespace(self, resource: str, only: Optional[str] = None) -> Iterator[Tuple[str, Dict[str, Obj]]]:
+        """Each namespace's objects of ``resource`` by name (a later file's wins), namespaces in order
+        (``only``: that one). Pods and events: each piece read once, its objects dropped as their
+        namespace is passed; the others: all read once and kept."""
+        if resource not in BIG:
+            grouped: Dict[str, Dict[str, Obj]] = defaultdict(dict)
+            for (namespace, name), obj in self.all(resource).items():
+                if only is None or namespace == only:
+                    grouped[namespace][name] = obj
+            yield from sorted(grouped.items())
+            return
+        pieces = self.pieces.get(resource, [])
+        wanted = sorted({ns for piece in pieces for ns in piece.held[resource]} if only is None else {only})
+        pending: Dict[int, Dict[str, List[Obj]]] = {}
+        for namespace in wanted:
+            found: Dict[str, Obj] = {}
+            for index, piece in enumerate(pieces):
+                if namespace not in piece.held[resource]:
+                    continue
+                if index not in pending:
+                    pending[index] = defaultdict(list)
+                    for obj in piece.objects(resource):
+                        pending[index][_key(resource, obj)[0]].append(obj)
+                for obj in pending[index].pop(namespace, []):
+                    found[name_of(obj)] = obj
+            yield namespace, found
+
+    def all(self, resource: str) -> Dict[Tuple[str, str], Obj]:
+        """Every object of ``resource`` by (namespace, name); kept unless it is pods or events."""
+        if resource in self._kept:
+            return self._kept[resource]
+        objects = {_key(resource, obj): obj for piece in self.pieces.get(resource, []) for obj in piece.objects(resource)}
+        if resource not in BIG:
+            self._kept[resource] = objects
+        return objects
+
+    def find(self, resource: str, namespace: str, name: str) -> Optional[Obj]:
+        """One object, reading only the pieces that hold its namespace."""
+        if resource not in BIG:
+            return self.all(resource).get((namespace, name))
+        return next((found.get(name) for _, found in self.by_namespace(resource, namespace)), None)
+
+    @property
+    def objects(self) -> Dict[str, Dict[Tuple[str, str], Obj]]:
+        """Every object, by resource: the whole dump read (for small dumps and tests)."""
+        return {resource: self.all(resource) for resource in self.pieces}
 
 
-def _stream_blocks(documents: List[Any]) -> Optional[List[Tuple[str, List[Any]]]]:
+def _key(resource: str, obj: Obj) -> Tuple[str, str]:
+    return ("" if resource in CLUSTER_SCOPED else namespace_of(obj), name_of(obj))
+
+
+def _scanned(region: Region) -> Tuple[List[_Meta], bool]:
+    """The documents of a file, read once and dropped: JSON by offsets, a chunk at a time; any other text
+    (or JSON that does not parse, which may be YAML's flow style) whole. True when read whole."""
+    head = region.read(0, min(region.size, 4096)).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[")):
+        try:
+            with region.opened() as (file, start, end):
+                return [_meta(document, region.shown, begin - region.start, after - region.start)
+                        for begin, after, document in json_documents(file, start, end, region.shown)], False
+        except ValueError:
+            pass  # read whole below: YAML's flow style, or the error as a whole read words it
+    text = _text(region.read(), region.shown)
+    return [_meta(document, region.shown) for document in documents_in(text, region.shown)], True
+
+
+def _stream_blocks(metas: List[_Meta]) -> Optional[List[Tuple[str, List[_Meta]]]]:
     """``kubectl cluster-info dump``'s stream cut into its namespaces: a NodeList, then per namespace the
     lists of ``INFO_STREAM`` in that order, each block named by its objects' namespace ("" when it has none).
     None for any other document sequence (or blocks whose objects disagree on their namespace).
 
-    >>> block = [{"kind": kind, "items": []} for kind in INFO_STREAM]
-    >>> block[-1]["items"] = [{"metadata": {"namespace": "shop"}}]
-    >>> [name for name, _ in _stream_blocks([{"kind": "NodeList", "items": []}] + block + block)]
+    >>> block = [_Meta(0, 0, kind, set(), {}, set(), set()) for kind in INFO_STREAM]
+    >>> block[-1].item_namespaces = {"shop"}
+    >>> [name for name, _ in _stream_blocks([_Meta(0, 0, "NodeList", set(), {}, set(), set())] + block + block)]
     ['shop', 'shop']
     """
-    kinds = [document.get("kind") if isinstance(document, dict) else None for document in documents]
+    kinds = [meta.kind for meta in metas]
     size = len(INFO_STREAM)
     if len(kinds) < 1 + size or kinds[0] != "NodeList" or (len(kinds) - 1) % size \
             or any(kind != INFO_STREAM[index % size] for index, kind in enumerate(kinds[1:])):
         return None
     blocks = []
-    for start in range(1, len(documents), size):
-        block = documents[start:start + size]
-        named = {namespace_of(item) for document in block for item in document.get("items") or []
-                 if isinstance(item, dict)}
+    for start in range(1, len(metas), size):
+        block = metas[start:start + size]
+        named = {ns for meta in block for ns in meta.item_namespaces}
         if len(named) > 1:
             return None
         blocks.append((next(iter(named), ""), block))
@@ -238,114 +261,33 @@ def _parts(path: str) -> Tuple[str, ...]:
     return PurePosixPath(path.replace(os.sep, "/")).parts
 
 
-def _namespace_folder(path: str, resources: Set[str], kept: List[Tuple[str, Obj]], layout: bool) -> str:
-    """The one namespace a ``NAMESPACE/<resource>.json`` file covers, else "" (every namespace).
+def _namespace_folder(path: str, resources: Set[str], kept: Set[str], layout: bool) -> str:
+    """The one namespace a ``NAMESPACE/<resource>.json`` file covers, else "" (every namespace); ``kept``:
+    the namespaces of its objects.
 
     In a cluster-info folder that is its folder's name, even for an empty list; elsewhere only when
     the file holds objects, all of that namespace (``kubectl get pods -n shop -o json > shop/pods.json``).
 
-    >>> _namespace_folder("dump/shop/pods.json", {"pods"}, [], True)
+    >>> _namespace_folder("dump/shop/pods.json", {"pods"}, set(), True)
     'shop'
-    >>> _namespace_folder("x/pods.json", {"pods"}, [], False), _namespace_folder("pods.json", {"pods"}, [], True)
+    >>> _namespace_folder("x/pods.json", {"pods"}, set(), False), _namespace_folder("pods.json", {"pods"}, set(), True)
     ('', '')
     """
     parts = _parts(path)
     if len(parts) < 2 or len(resources) != 1 or next(iter(resources)) in CLUSTER_SCOPED:
         return ""
     folder = parts[-2]
-    if parts[-1].split(".")[0] != next(iter(resources)) or any(namespace_of(obj) != folder for _, obj in kept):
+    if parts[-1].split(".")[0] != next(iter(resources)) or kept - {folder}:
         return ""
     return folder if layout or kept else ""
 
 
-def _as_core_event(event: Obj) -> Obj:
-    """An ``events.k8s.io/v1`` Event in the core/v1 shape the core reads (``regarding`` is ``involvedObject``)."""
-    if not str(event.get("apiVersion") or "").startswith("events.k8s.io/"):
-        return event
-    series = event.get("series") if isinstance(event.get("series"), dict) else {}
-    core = dict(event, apiVersion="v1", involvedObject=event.get("regarding") or {}, message=event.get("note") or "",
-                count=series.get("count") or event.get("deprecatedCount") or 1,
-                firstTimestamp=event.get("deprecatedFirstTimestamp") or event.get("eventTime"),
-                lastTimestamp=(series.get("lastObservedTime") or event.get("deprecatedLastTimestamp")
-                               or event.get("eventTime")),
-                source=event.get("deprecatedSource") or {"component": event.get("reportingController") or ""})
-    core["reportingComponent"] = event.get("reportingController") or ""
-    return core
-
-
-# -- files, folders, archives, stdin ---------------------------------------------------------
-
-
 def read_dump(paths: Iterable[str], stdin: Optional[Union[BinaryIO, TextIO]] = None) -> Dump:
-    """Every object in the named files, folders and archives (``-``: ``stdin``, bytes or text)."""
+    """The index of the named files, folders and archives (``-``: ``stdin``, bytes or text)."""
     dump = Dump()
     for path in paths:
-        entries = list(_entries(path, stdin))
-        roots = {_parts(inner)[:-1] for _, inner, _ in entries if _parts(inner)[-1:] == ("nodes.json",)}
-        for shown, inner, data in entries:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise ValueError(f"{shown}: not a text file, nor a gzip or tar archive") from None
-            dump.add(inner, text, shown, layout=_parts(inner)[:-2] in roots)
+        regions = list(regions_of(path, stdin))
+        roots = {_parts(region.inner)[:-1] for region in regions if _parts(region.inner)[-1:] == ("nodes.json",)}
+        for region in regions:
+            dump.add(region, layout=_parts(region.inner)[:-2] in roots)
     return dump
-
-
-def _entries(path: str, stdin: Optional[Union[BinaryIO, TextIO]]) -> Iterator[Tuple[str, str, bytes]]:
-    """(name to show, path to place it by, bytes) of each document a path holds."""
-    if path == "-":
-        read = stdin.read() if stdin is not None else b""
-        yield from _unpacked("standard input", "-", read.encode("utf-8") if isinstance(read, str) else read, True)
-        return
-    if os.path.isdir(path):
-        for folder, subfolders, files in os.walk(path):
-            subfolders.sort()
-            for name in sorted(files):
-                full = os.path.join(folder, name)
-                if name.endswith(DOCUMENT_SUFFIXES) or _is_archive_name(name):
-                    yield from _unpacked(full, full, _read(full), False)
-        return
-    yield from _unpacked(path, path, _read(path), True)
-
-
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except FileNotFoundError:
-        raise ValueError(f'the path "{path}" does not exist') from None
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-
-
-def _is_archive_name(name: str) -> bool:
-    return name.endswith((".gz", ".tgz", ".tar"))
-
-
-def _unpacked(shown: str, inner: str, data: bytes, named: bool) -> Iterator[Tuple[str, str, bytes]]:
-    """Open gzip and tar by their bytes; ``named``: a file given by name is read whatever its suffix."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as error:
-            raise ValueError(f"{shown}: truncated or corrupt gzip data ({error})") from None
-        inner = re.sub(r"\.t?gz$", ".tar" if inner.endswith(".tgz") else "", inner)
-    if data[257:262] == b"ustar" or inner.endswith(".tar"):
-        yield from _members(shown, data)
-    elif named or inner.endswith(DOCUMENT_SUFFIXES):
-        yield shown, inner, data
-
-
-def _members(shown: str, data: bytes) -> Iterator[Tuple[str, str, bytes]]:
-    """The document files inside a tar archive, in archive order."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            members = [(m.name, archive.extractfile(m).read()) for m in archive.getmembers()  # type: ignore[union-attr]
-                       if m.isfile() and (m.name.endswith(DOCUMENT_SUFFIXES) or _is_archive_name(m.name))]
-            # tarfile takes a cut inside a header for the end; a whole archive ends with zero blocks.
-            if data[archive.offset:archive.offset + tarfile.BLOCKSIZE] != bytes(tarfile.BLOCKSIZE):
-                raise tarfile.ReadError("unexpected end of data")
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-        raise ValueError(f"{shown}: truncated or corrupt tar archive ({error})") from None
-    for name, content in members:
-        yield from _unpacked(f"{shown}:{name}", name, content, False)

@@ -1,7 +1,7 @@
 """Reading objects from the files ``kubectl get -o yaml|json`` writes, and the built-in scenarios.
 
 A dump from a real cluster loads unchanged: a ``v1 List``, a ``PodList``-style list, single
-objects, or several ``---`` documents (parsed by ``cluster.dumpfiles``, as ``-f`` reads them). Scenario files are written as if "now" were
+objects, or several ``---`` documents (parsed by ``cluster.dumpdocs``, as ``-f`` reads them). Scenario files are written as if "now" were
 ``SCENARIO_ANCHOR``; loading them moves every timestamp by (now - anchor) so ages look fresh.
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-from kubectl_pullmedic.cluster.dumpfiles import documents_in, flatten, parse_documents
+from kubectl_pullmedic.cluster.dumpdocs import documents_in, flatten, parse_documents
 from kubectl_pullmedic.core.kube import parse_time
 
 Obj = Dict[str, Any]
