@@ -7,7 +7,7 @@ from typing import Callable, List
 import pytest
 
 from conftest import build_pod
-from kubectl_pullmedic.cli import clean as cli_clean
+from kubectl_pullmedic.cli import deleting as cli_deleting
 
 EVICTED = "The node was low on resource: memory. "
 
@@ -36,7 +36,7 @@ def interrupt_after(deletes: int) -> Callable:
 @pytest.mark.parametrize("concurrency", [1, 3])
 def test_ctrl_c_sends_no_new_delete_and_reports_what_was_done(pullmedic, make_sandbox, monkeypatch, concurrency):
     sandbox = make_sandbox(objects=evicted_pods(12))
-    monkeypatch.setattr(cli_clean, "_progress", interrupt_after(3))
+    monkeypatch.setattr(cli_deleting, "progress", interrupt_after(3))
     result = pullmedic("clean", "-n", "shop", "--yes", "--concurrency", str(concurrency), sandbox=sandbox, expect=130)
     sent = [r for r in sandbox.requests if r.method == "DELETE"]
     # the three that ended, and at most the others already in flight when Ctrl-C came
@@ -51,7 +51,7 @@ def test_ctrl_c_sends_no_new_delete_and_reports_what_was_done(pullmedic, make_sa
 
 def test_ctrl_c_with_one_worker_sends_exactly_the_deletes_before_it(pullmedic, make_sandbox, monkeypatch):
     sandbox = make_sandbox(objects=evicted_pods(5))
-    monkeypatch.setattr(cli_clean, "_progress", interrupt_after(2))
+    monkeypatch.setattr(cli_deleting, "progress", interrupt_after(2))
     result = pullmedic("clean", "-n", "shop", "-y", "--concurrency", "1", "-o", "json", sandbox=sandbox, expect=130)
     assert [r.path.rsplit("/", 1)[1] for r in sandbox.requests if r.method == "DELETE"] == ["web-0", "web-1"]
     assert [item["result"] for item in result.json()["items"]] == ["deleted", "deleted"]

@@ -352,12 +352,12 @@ def test_ctrl_c_during_a_multi_context_clean_stops_every_context(pullmedic, make
     """Contexts delete one after the other: Ctrl-C in the first sends nothing in the second."""
     from test_clean_interrupt import evicted_pods, interrupt_after
 
-    from kubectl_pullmedic.cli import clean as cli_clean
+    from kubectl_pullmedic.cli import deleting as cli_deleting
 
     first, second = make_sandbox(objects=evicted_pods(4)), make_sandbox(objects=evicted_pods(4))
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", [("a", first.url, first.token, "shop"),
                                                             ("b", second.url, second.token, "shop")])
-    monkeypatch.setattr(cli_clean, "_progress", interrupt_after(2))
+    monkeypatch.setattr(cli_deleting, "progress", interrupt_after(2))
     result = pullmedic("clean", "--context", "a,b", "-y", "--concurrency", "1", "--kubeconfig", kubeconfig, expect=130)
     assert [r.path.rsplit("/", 1)[1] for r in first.requests if r.method == "DELETE"] == ["web-0", "web-1"]
     assert [r for r in second.requests if r.method == "DELETE"] == []

@@ -144,3 +144,17 @@ def test_completion_offers_the_pods_in_pull_backoff_then_workloads(make_sandbox)
                     ("web-7d4b9c-b2", "ImagePullBackOff")]
     assert [item.value for item in complete_words(cli, words + ["deploy/"]).items] == ["deploy/web"]
     assert [item.value for item in complete_words(cli, words + ["--dry-run", ""]).items] == ["none", "client", "server"]
+
+
+def test_ctrl_c_during_the_deletes_says_what_was_sent_as_clean_does(pullmedic, make_sandbox, monkeypatch):
+    from test_clean_interrupt import interrupt_after
+
+    from kubectl_pullmedic.cli import deleting
+
+    sandbox = make_sandbox(objects=objects())
+    monkeypatch.setattr(deleting, "progress", interrupt_after(1))
+    result = pullmedic("retry", "deploy/web", "-n", "shop", "--yes", "--concurrency", "1", sandbox=sandbox, expect=130)
+    assert deletes(sandbox) == ["web-7d4b9c-a1"]
+    assert "interrupted: 1 of 2 deletes sent, the rest not" in result.stderr
+    assert 'pod "web-7d4b9c-a1" deleted from shop namespace' in result.stdout
+    assert [r for r in sandbox.requests if r.query.get("watch")] == []  # nothing followed after Ctrl-C

@@ -130,7 +130,7 @@ def test_json_streams_one_document_per_change(pullmedic, incident):
     pulled = next(d for d in changes if d["change"] == "pulled")
     assert pulled["seconds"] == 2.4 and pulled["at"].endswith("Z")
     assert documents[-1] == {"apiVersion": "pullmedic/v1", "kind": "WatchResult", "ended": "settled", "following": 2,
-                             "outstanding": [], "relists": 0, "reconnects": 0, "deleted": 0,
+                             "outstanding": [], "relists": 0, "reconnects": 0, "deleted": 0, "unread": [],
                              "settled": True}
 
 

@@ -9,7 +9,8 @@ from typing import List
 
 from conftest import build_pod
 from kubectl_pullmedic.cluster.api import Cluster
-from kubectl_pullmedic.cluster.watch import Feed, Update, WatchSpec
+from kubectl_pullmedic.cluster.feed import Feed
+from kubectl_pullmedic.cluster.watch import Update, WatchSpec
 
 
 def connect(sandbox, **kwargs) -> Cluster:

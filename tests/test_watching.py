@@ -219,3 +219,32 @@ def test_a_watch_line_neutralises_what_the_cluster_wrote():
     assert line == "00:05:00  shop/web^[]0;pwned\\x07  app  ImageNotFound: ^[[2Jgone\\u202e\n"
     document = change_line(change, View(output="json"), all_namespaces=True)
     assert "\x1b" not in document and json.loads(document)["pod"] == "web\x1b]0;pwned\x07"
+
+
+@pytest.mark.parametrize("desired,text", [(1, "deleted (not replaced: the ReplicaSet scaled down)"),
+                                          (2, "deleted"), (None, "deleted")])
+def test_a_deleted_pod_is_awaited_only_while_its_replicaset_wants_more_pods(desired, text):
+    first, second = backoff_pod("web-7d4b9c-a", "a"), backoff_pod("web-7d4b9c-b", "b")
+    follow = w.Follow(desired=lambda pod: desired)
+    follow.start([first, second], [], NOW)
+    changes = follow.on_pod("DELETED", first, NOW)
+    assert [(c.change, c.text) for c in changes] == [("deleted", text)]
+    replacing = [item for item in follow.outstanding() if item.state == "replacing"]
+    assert len(replacing) == (0 if desired == 1 else 1)
+
+
+def test_a_pull_under_way_turns_slow_at_its_time_and_is_said_once():
+    from datetime import timedelta
+
+    pod = rs_pod("web-7d4b9c-big", "big", phase="Pending", waiting_reason="ContainerCreating")
+    pulling = build_event(pod, "Pulling", f'Pulling image "{IMAGE}"', event_type="Normal",
+                          last_seen="2030-01-01T00:04:00Z")
+    follow = w.Follow(follow_all=True, slow_pull_after=timedelta(minutes=2))
+    follow.start([pod], [pulling], NOW)  # pulling for 1m: not slow yet
+    assert follow.next_slow_pull() == datetime(2030, 1, 1, 0, 6, tzinfo=timezone.utc)
+    assert follow.on_time(NOW + timedelta(seconds=50)) == []
+    later = NOW + timedelta(minutes=1, seconds=2)
+    changes = follow.on_time(later)
+    assert [(c.change, c.text, c.cause) for c in changes] == [
+        ("slow-pull", "slow pull: pulling for 2m2s and not finished (node node-a)", "SlowPull")]
+    assert follow.next_slow_pull() is None and follow.on_time(later + timedelta(minutes=1)) == []

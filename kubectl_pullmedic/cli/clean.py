@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Dict, Optional
 
 import click
 
 from ..cluster.api import Cluster
-from ..core.evictions.cleanup import CleanupPlan, DeleteOutcome
 from ..engine import clean as engine
 from ..engine.fleet import apply_each
 from ..errors import ExitCode, PullmedicError
-from ..render.evicted import confirmation
 from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
 from .common import exit_code, show, write
+from . import deleting
 from .contexts import per_context
 from .options import Duration, KubectlCommand, connection_options, filename_option, fleet_options, listing_options
 
@@ -48,10 +46,7 @@ kubectl pullmedic clean -A --context prod-eu,prod-us
 @click.option("--include-rejected", is_flag=True, help="Also delete pods the kubelet refused at admission (OutOfcpu, NodeAffinity, node pressure, ...; they never ran).")
 @click.option("--include-shutdown", is_flag=True, help="Also delete pods stopped by a graceful node shutdown or preempted by the kubelet for a critical pod.")
 @click.option("--include-jobs", is_flag=True, help="Also delete evicted pods of Jobs (they count toward the Job's backoffLimit).")
-@click.option("--dry-run", type=click.Choice(["none", "client", "server"]), default="none", is_flag=False, flag_value="client",
-              show_default=True, help="client: only list; server: send the deletes with dryRun=All.")
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Deletes in flight at once.")
+@deleting.delete_options
 @fleet_options
 @click.pass_obj
 def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelta], include_rejected: bool,
@@ -76,47 +71,15 @@ def clean(settings: Settings, node: Optional[str], older_than: Optional[timedelt
         show(settings, report)
         return exit_code(False, unread)
     write(settings.stderr, warnings_text(safe_report(unread)))
-    if not yes and dry_run == "none" and not _confirmed(settings, safe_report(report.plan)):
-        settings.stderr.write("Nothing deleted.\n")
+    if not deleting.go_ahead(settings, safe_report(report.plan), yes, dry_run):
         return ExitCode.OK
     total = len(report.plan.to_delete)
-    progress = _progress(settings, total)
+    progress = deleting.progress(settings, total)
     try:
         report = apply_each(clusters, report, lambda cluster, part: engine.apply(cluster, part, workers=concurrency,
                                                                                 on_done=progress))
     except engine.DeletesInterrupted as stopped:
-        # Ctrl-C: the deletes in flight finished and no other was sent; say what was done.
-        settings.stderr.write("\n")
-        show(settings, stopped.report)
-        settings.stderr.write(f"interrupted: {len(stopped.outcomes)} of {total} deletes sent, the rest not\n")
-        return ExitCode.INTERRUPTED
+        return deleting.interrupted(settings, stopped, total)
     show(settings, report)
     return ExitCode.PARTIAL if report.partly_failed or unread else ExitCode.OK
 
-
-def _confirmed(settings: Settings, plan: CleanupPlan) -> bool:
-    """Ask on the terminal; without one, refuse rather than delete unasked."""
-    settings.stderr.write(confirmation(plan))
-    if not settings.interactive:
-        raise PullmedicError(
-            f"refusing to delete {len(plan.to_delete)} pods without confirmation: there is no terminal to ask on",
-            hint="re-run with --yes to delete them, or with --dry-run=client to list them",
-        )
-    settings.stderr.write(f"Delete {len(plan.to_delete)} pods? [y/N]: ")
-    settings.stderr.flush()
-    return settings.stdin.readline().strip().lower() in ("y", "yes")
-
-
-def _progress(settings: Settings, total: int):
-    """A one-line progress counter on stderr, only when stderr is a terminal."""
-    if not settings.stderr_is_terminal:
-        return None
-    lock, done = threading.Lock(), [0]
-
-    def update(_: DeleteOutcome) -> None:
-        with lock:
-            done[0] += 1
-            settings.stderr.write(f"\rdeleting {done[0]}/{total}" + ("\n" if done[0] == total else ""))
-            settings.stderr.flush()
-
-    return update

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional, Sequence, Tuple
 
+import click
+
 from ..cluster.api import Cluster
 from ..cluster.gather import Scope
 from ..core.probing.plan import ProbeTarget
 from ..core.probing.results import ProbeResult
+from ..core.workloads import parse_workload_arg
 from ..errors import ExitCode, PullmedicError
 from ..render.output import emit
 from ..render.view import View, warnings_text
@@ -53,6 +56,20 @@ def scope_and_warnings(settings: Settings, cluster: Cluster) -> Tuple[Scope, Lis
         return Scope(None, settings.selector), []
     warnings = cluster.check_namespace(cluster.namespace) if settings.namespace else []
     return Scope(cluster.namespace, settings.selector), warnings
+
+
+def parse_target(target: Optional[str], settings: Settings) -> Optional[Tuple[str, str]]:
+    """``POD`` or ``TYPE/NAME`` as ``(kind, name)`` (None without one), for every command that takes a
+    target (``why``, ``retry``): a usage error with ``-A`` (a name lives in one namespace) or a kind
+    it does not know."""
+    if not target:
+        return None
+    if settings.all_namespaces:
+        raise click.UsageError("a pod or workload name cannot be combined with -A/--all-namespaces")
+    try:
+        return parse_workload_arg(target)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="POD | TYPE/NAME") from None
 
 
 def exit_code(found_problems: bool, warnings: Sequence[str]) -> ExitCode:

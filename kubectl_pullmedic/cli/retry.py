@@ -14,12 +14,11 @@ from ..errors import ExitCode, PullmedicError
 from ..render.safe import safe_report
 from ..render.view import warnings_text
 from ..settings import Settings
-from .clean import _confirmed, _progress
-from .common import connect, exit_code, prober_for, scope_of, show, write
+from . import deleting
+from .common import connect, exit_code, parse_target, prober_for, scope_of, show, write
 from .contexts import one_context
 from .options import Duration, KubectlCommand, connection_options, filename_option, listing_options, probe_options
 from .watching import follow
-from .why import _parse_target
 
 EXAMPLES = """\
 # After fixing the tag or the pull secret: recreate the pods of a Deployment that are in pull back-off
@@ -38,10 +37,7 @@ kubectl pullmedic retry -A --dry-run=client
 @filename_option
 @listing_options(formats=("name", "json"))
 @click.argument("retry_target", required=False, metavar="[POD | TYPE/NAME]")
-@click.option("--dry-run", type=click.Choice(["none", "client", "server"]), default="none", is_flag=False, flag_value="client",
-              show_default=True, help="client: only list; server: send the deletes with dryRun=All.")
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True, help="Deletes in flight at once.")
+@deleting.delete_options
 @click.option("--timeout", type=Duration(), metavar="DURATION", default="5m", show_default=True,
               help="How long to follow the replacements; exit 1 naming what does not run by then.")
 @probe_options
@@ -66,7 +62,7 @@ def retry(settings: Settings, retry_target: Optional[str], dry_run: str, yes: bo
     if settings.filenames:
         raise PullmedicError("retry deletes pods from a cluster: a dump read with -f has nothing to delete")
     one_context(settings, "retry")
-    parsed = _parse_target(retry_target, settings)
+    parsed = parse_target(retry_target, settings)
     cluster = connect(settings, max_connections=max(concurrency, 10))
     scope = scope_of(settings, cluster)
     query = engine.RetryQuery(scope, parsed, retry_target or "", settings.now(), dry_run, force)
@@ -75,20 +71,18 @@ def retry(settings: Settings, retry_target: Optional[str], dry_run: str, yes: bo
         show(settings, report)
         return ExitCode.FINDINGS if report.refused else exit_code(False, report.warnings)
     write(settings.stderr, warnings_text(safe_report(report.warnings)))
-    if not yes and dry_run == "none" and not _confirmed(settings, safe_report(CleanupPlan(list(report.plan.to_delete)))):
-        settings.stderr.write("Nothing deleted.\n")
+    if not deleting.go_ahead(settings, safe_report(CleanupPlan(list(report.plan.to_delete))), yes, dry_run):
         return ExitCode.OK
     deleted = frozenset(item.uid for item in report.plan.to_delete)
-    watch = Watch(cluster, WatchQuery(scope, parsed, timeout, deleted), settings.now) if dry_run == "none" else None
+    following = WatchQuery(scope, parsed, timeout, deleted, pod_selector=report.pod_selector)
+    watch = Watch(cluster, following, settings.now) if dry_run == "none" else None
     if watch is not None:
         watch.open()  # listed before the deletes, so the watch sees them and the new pods
+    total = len(report.plan.to_delete)
     try:
-        report = engine.apply(cluster, report, workers=concurrency,
-                              on_done=_progress(settings, len(report.plan.to_delete)))
+        report = engine.apply(cluster, report, workers=concurrency, on_done=deleting.progress(settings, total))
     except engine.DeletesInterrupted as stopped:
-        settings.stderr.write("\n")
-        show(settings, stopped.report)
-        return ExitCode.INTERRUPTED
+        return deleting.interrupted(settings, stopped, total)
     show(settings, report)
     failed = any(o.result == FAILED for o in report.outcomes or ())
     if watch is None:

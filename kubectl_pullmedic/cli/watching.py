@@ -16,16 +16,17 @@ from .options import output_format
 
 
 def watch_after(settings: Settings, target: Optional[Tuple[str, str]], target_text: Optional[str],
-                timeout: Optional[timedelta]) -> ExitCode:
+                timeout: Optional[timedelta], slow_pull: timedelta) -> ExitCode:
     """``why --watch``: after the diagnosis, follow its pods (its own connection: one cluster, one scope)."""
     cluster = connect(settings)
-    watch = Watch(cluster, WatchQuery(scope_of(settings, cluster), target, timeout), settings.now)
+    watch = Watch(cluster, WatchQuery(scope_of(settings, cluster), target, timeout, slow_pull=slow_pull), settings.now)
     return follow(settings, watch, f"of {target_text}" if target_text else "", timeout)
 
 
 def follow(settings: Settings, watch: Watch, what: str, timeout: Optional[timedelta]) -> ExitCode:
     """0 when every followed container runs or completed, 1 when some do not at ``--timeout``,
-    130 on Ctrl-C (with what was still not running)."""
+    4 when they all run but the pods of some namespaces could not be watched, 130 on Ctrl-C (with
+    what was still not running)."""
     fmt = output_format(settings.output)[0]
     view = View(output="json" if fmt == "json" else "table", color=settings.use_color, now=settings.now())
     all_namespaces = watch.query.scope.all_namespaces and not watch.query.target
@@ -42,7 +43,9 @@ def follow(settings: Settings, watch: Watch, what: str, timeout: Optional[timede
         return ExitCode.INTERRUPTED
     waited = _spoken(timeout) if timeout is not None else ""
     write(settings.stdout, outcome_text(outcome, view, all_namespaces, waited))
-    return ExitCode.OK if outcome.settled else ExitCode.FINDINGS
+    if not outcome.settled:
+        return ExitCode.FINDINGS
+    return ExitCode.PARTIAL if outcome.unread else ExitCode.OK  # what was followed runs; the unread part is unknown
 
 
 def _spoken(duration: timedelta) -> str:

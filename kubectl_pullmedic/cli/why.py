@@ -7,11 +7,10 @@ from typing import Optional, Tuple
 
 import click
 
-from ..core.workloads import parse_workload_arg
 from ..engine import why as engine
 from ..engine.why import WhyQuery
 from ..settings import Settings
-from .common import exit_code, prober_for, show
+from .common import exit_code, parse_target, prober_for, show
 from .contexts import one_context, per_context
 from .options import (LISTING_FORMATS, Duration, KubectlCommand, connection_options, filename_option, fleet_options,
                       listing_options, probe_options)
@@ -74,14 +73,15 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
 
     With --watch, the pods are then followed through the watch API (each change as it
     happens; -o json streams one document per change) until every followed container runs
-    or completed (exit 0), --timeout passes (exit 1) or Ctrl-C (exit 130).
+    or completed (exit 0; 4 when the pods of some namespaces could not be watched), --timeout
+    passes (exit 1) or Ctrl-C (exit 130). A pull that passes --slow-pull is said when it does.
 
     LAST SEEN is when the problem was last seen (the newest failure event, the eviction;
     "now" for a container waiting on a pull with no event on record), FIRST SEEN (-o wide)
     when it was first seen, as in kubectl get events. Evictions more than an hour old are
     listed apart as leftovers to clean up and do not set the exit code.
     """
-    parsed = _parse_target(target, settings)
+    parsed = parse_target(target, settings)
     if timeout is not None and not watch:
         raise click.UsageError("--timeout needs --watch")
     if watch and settings.filenames:
@@ -93,16 +93,6 @@ def why(settings: Settings, target: Optional[str], since: Optional[timedelta], s
         cluster, WhyQuery(scope, parsed, target or "", settings.now(), since, slow_pull), prober))
     show(settings, report)
     if watch:
-        return watch_after(settings, parsed, target, timeout)
+        return watch_after(settings, parsed, target, timeout, slow_pull)
     return exit_code(report.found_problems, report.warnings)
 
-
-def _parse_target(target: Optional[str], settings: Settings) -> Optional[tuple]:
-    if not target:
-        return None
-    if settings.all_namespaces:
-        raise click.UsageError("a pod or workload name cannot be combined with -A/--all-namespaces")
-    try:
-        return parse_workload_arg(target)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="POD | TYPE/NAME") from None

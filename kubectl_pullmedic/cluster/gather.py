@@ -14,7 +14,7 @@ from .api import Cluster, Listing, Obj
 from ..core.diagnose import ClusterFacts
 from ..core.credentials.podgroups import PodGroups
 from ..core.kube import dig, namespace_of, pull_secret_names, service_account_in, uid_of
-from ..core.workloads import OwnerIndex, pods_of_workload
+from ..core.workloads import OwnerIndex, label_selector_text, pods_of_workload, selector_of
 from ..errors import ApiError, ClusterUnreachable, Forbidden, NotFound, Unauthorized
 
 # Every event a failure diagnosis needs is a Warning about a Pod (BackOff is Normal and adds nothing);
@@ -247,36 +247,44 @@ def _phase(pod: Obj) -> str:
 INTERMEDIATES = {"Deployment": "replicasets", "CronJob": "jobs"}
 
 
-def pods_for_target(cluster: Cluster, scope: Scope, kind: str, name: str) -> Tuple[List[Obj], List[Obj]]:
-    """The pods named by ``POD`` or ``TYPE/NAME`` and the intermediates (ReplicaSets/Jobs) read.
+@dataclass
+class TargetReads:
+    """What ``POD`` or ``TYPE/NAME`` read: its pods, the intermediates (ReplicaSets/Jobs) of the owner
+    chain, and the label selector that picks the workload's pods (None: a pod, or none to narrow by)."""
 
-    The workload's matchLabels narrow the pod list on the server; the owner chain then
-    decides membership exactly (a selector alone can also match another workload's pods).
+    pods: List[Obj]
+    intermediates: List[Obj] = field(default_factory=list)
+    selector: Optional[str] = None
+
+
+def pods_for_target(cluster: Cluster, scope: Scope, kind: str, name: str) -> Tuple[List[Obj], List[Obj]]:
+    """The pods named by ``POD`` or ``TYPE/NAME`` and the intermediates (ReplicaSets/Jobs) read."""
+    reads = target_reads(cluster, scope, kind, name)
+    return reads.pods, reads.intermediates
+
+
+def target_reads(cluster: Cluster, scope: Scope, kind: str, name: str) -> TargetReads:
+    """``pods_for_target`` with the workload's selector kept (``why --watch`` narrows its pod stream by it).
+
+    The workload's selector (matchLabels and matchExpressions, as kubectl sends it) narrows the
+    pod list on the server; the owner chain then decides membership exactly (a selector alone
+    can also match another workload's pods).
     """
     namespace = scope.namespace or cluster.namespace
     if kind == "Pod":
-        return [cluster.get_pod(name, namespace)], []
+        return TargetReads([cluster.get_pod(name, namespace)])
     try:
         workload = cluster.get(RESOURCE_OF_KIND[kind], name, namespace)
     except NotFound as missing:
         raise NotFound(f"{missing.message} (namespace {namespace!r})", missing.status, missing.reason) from None
     workload["kind"] = kind
-    selector = _match_labels(workload, kind)
+    selector = label_selector_text(selector_of(kind, workload))
     pods = cluster.list_all("pods", namespace, label_selector=selector)
     intermediates: List[Obj] = []
     if kind in INTERMEDIATES:
         intermediates = cluster.list_all(INTERMEDIATES[kind], namespace, label_selector=selector if kind == "Deployment" else None)
     index = OwnerIndex(**{INTERMEDIATES[kind]: intermediates}) if kind in INTERMEDIATES else None
-    return pods_of_workload(kind, name, pods, index, [workload]), intermediates
-
-
-def _match_labels(workload: Obj, kind: str) -> Optional[str]:
-    selector = dig(workload, "spec", "jobTemplate", "spec", "selector") if kind == "CronJob" else dig(workload, "spec", "selector")
-    labels = dig(selector, "matchLabels")
-    labels = labels if isinstance(labels, dict) else {}
-    if kind == "CronJob" and not labels:
-        return None
-    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or None
+    return TargetReads(pods_of_workload(kind, name, pods, index, [workload]), intermediates, selector)
 
 
 def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates: List[Obj] = ()) -> Tuple[ClusterFacts, List[str]]:

@@ -1,8 +1,8 @@
 """List, then watch from the list's resourceVersion, as client-go's reflector does.
 
 Each ``Stream`` follows one resource (pods, or pod events of one kind) in its own thread and
-puts ``Update``s on a shared queue, so the caller reads one ordered feed and stays free to
-stop at a deadline or on Ctrl-C:
+puts ``Update``s on a shared queue (``cluster.feed.Feed``), so the caller reads one ordered feed
+and stays free to stop at a deadline or on Ctrl-C:
 
 - the watch asks for bookmarks (``allowWatchBookmarks=true``), which only move the version on;
 - ``410 Gone`` (as the HTTP status or as an ``ERROR`` event) means the version is too old:
@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.kube import dig, name_of, namespace_of, uid_of
-from ..errors import ApiError, ClusterUnreachable, Forbidden, Gone, Unauthorized
+from ..errors import ApiError, ClusterUnreachable, Gone, Unauthorized
 from .api import Cluster, Obj
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.8, 30.0  # client-go's reflector back-off
 STREAM_SECONDS = (300, 600)  # timeoutSeconds asked per watch request, chosen at random as client-go does
-BATCH_SECONDS = 0.2  # updates arriving this close together are put back in the server's order
 READ_SLACK = 30.0  # past timeoutSeconds with nothing read, the connection is taken to be dead
 
 
@@ -57,8 +56,8 @@ class Update:
     obj: Obj
     error: Optional[Exception] = None
 
-
-def _key(obj: Obj) -> str:
+def object_key(obj: Obj) -> str:
+    """What identifies an object across lists and watch events: its uid, else namespace/name."""
     return uid_of(obj) or f"{namespace_of(obj)}/{name_of(obj)}"
 
 
@@ -81,6 +80,7 @@ class Stream:
         self._thread: Optional[threading.Thread] = None
         self.reconnects = 0
         self.relists = 0
+        self.failed: Optional[Exception] = None  # what ended the stream for good (401, 403, ...)
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -94,7 +94,7 @@ class Stream:
                                                           on_metadata=metadata.update)
                  for item in page]
         self.version = str(metadata.get("resourceVersion") or "")
-        self.known = {_key(item): (str(dig(item, "metadata", "resourceVersion") or ""), _stub(item)) for item in items}
+        self.known = {object_key(item): (str(dig(item, "metadata", "resourceVersion") or ""), _stub(item)) for item in items}
         return items
 
     def relist(self) -> None:
@@ -105,7 +105,7 @@ class Stream:
         self.feed.put(Update(self.spec.resource, "NOTICE", {"message": f"{self.spec.resource}: resourceVersion too old "
                                                                        f"(410 Gone); listed again at {self.version}"}))
         for item in items:
-            old = before.get(_key(item))
+            old = before.get(object_key(item))
             if old is None:
                 self.feed.put(Update(self.spec.resource, "ADDED", item))
             elif old[0] != str(dig(item, "metadata", "resourceVersion") or ""):
@@ -115,6 +115,10 @@ class Stream:
                 self.feed.put(Update(self.spec.resource, "DELETED", stub))
 
     # -- watching --------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
 
     def start(self) -> "Stream":
         self._thread = threading.Thread(target=self._run, name=f"watch-{self.spec.resource}", daemon=True)
@@ -149,6 +153,7 @@ class Stream:
                     self._safe_relist()
                     continue
                 if isinstance(error, Unauthorized) or error.status in (400, 403, 404):
+                    self.failed = error
                     self.feed.put(Update(self.spec.resource, "FAILED", {}, error))
                     return
                 reason = error.message
@@ -200,13 +205,13 @@ class Stream:
                     self.version = version
                 if kind == "BOOKMARK" or kind not in ("ADDED", "MODIFIED", "DELETED"):
                     continue
-                old = self.known.get(_key(obj))
+                old = self.known.get(object_key(obj))
                 if kind == "DELETED":
-                    self.known.pop(_key(obj), None)
+                    self.known.pop(object_key(obj), None)
                 elif old is not None and old[0] == version:
                     continue  # seen already (a reconnect can repeat the last object)
                 else:
-                    self.known[_key(obj)] = (version, _stub(obj))
+                    self.known[object_key(obj)] = (version, _stub(obj))
                 self.feed.put(Update(self.spec.resource, kind, obj))
         finally:
             self._response = None
@@ -232,74 +237,3 @@ def _lines(response: Any):
             yield line
     if pending.strip():
         yield pending
-
-
-def _revision(update: Update) -> float:
-    version = str(dig(update.obj, "metadata", "resourceVersion") or "")
-    return float(version) if version.isdigit() else float("inf")
-
-
-class Feed:
-    """Several streams merged into one queue; ``get`` waits at most until the deadline."""
-
-    def __init__(self, cluster: Cluster, specs: List[WatchSpec], deadline: Optional[float] = None) -> None:
-        self.queue: "queue.Queue[Update]" = queue.Queue()
-        self.stop_event = threading.Event()
-        self.streams = [Stream(cluster, spec, self.queue, self.stop_event, deadline) for spec in specs]
-        self.deadline = deadline
-        self.warnings: List[str] = []
-
-    def list_all(self, optional: Tuple[str, ...] = ()) -> List[List[Obj]]:
-        """Each stream's initial list, in the order of the specs. A stream of an ``optional`` resource
-        that RBAC refuses is dropped (an empty list) and said in ``warnings``: events are evidence, not
-        the subject, so a watch goes on from pod status, as ``why`` does."""
-        lists: List[List[Obj]] = []
-        for stream in list(self.streams):
-            try:
-                lists.append(stream.list())
-            except Forbidden as refused:
-                if stream.spec.resource not in optional:
-                    raise
-                self.streams.remove(stream)
-                self.warnings.append(f"{refused.message}; following pod status only")
-                lists.append([])
-        return lists
-
-    def start(self) -> "Feed":
-        for stream in self.streams:
-            stream.start()
-        return self
-
-    def get(self) -> Optional[Update]:
-        """The next update, or None once the deadline has passed (waits in short steps, so Ctrl-C is prompt)."""
-        while True:
-            left = None if self.deadline is None else self.deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return None
-            try:
-                return self.queue.get(timeout=0.5 if left is None else min(0.5, left))
-            except queue.Empty:
-                continue
-
-    def batch(self, window: float = BATCH_SECONDS) -> Optional[List[Update]]:
-        """The next updates, in the order the API server made them: the streams are read in parallel,
-        so what arrives within ``window`` of the first is sorted by resourceVersion (etcd's revision;
-        an opaque one keeps its place). None once the deadline has passed."""
-        first = self.get()
-        if first is None:
-            return None
-        updates, until = [first], time.monotonic() + window
-        while True:
-            left = until - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                updates.append(self.queue.get(timeout=left))
-            except queue.Empty:
-                break
-        return sorted(updates, key=_revision)
-
-    def close(self) -> None:
-        self.stop_event.set()
-        for stream in self.streams:
-            stream.stop()

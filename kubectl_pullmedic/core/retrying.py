@@ -64,6 +64,7 @@ class RetryReport:
     refused: bool = False  # --probe did not show the cause gone, and there was no --force
     outcomes: Optional[List[DeleteOutcome]] = None  # None: nothing was sent
     warnings: List[str] = field(default_factory=list)
+    pod_selector: Optional[str] = None  # the target workload's label selector: its replacements carry it too
 
     DOCUMENT_FIELDS = ("dry_run", "refused", "checks", "to_delete", "kept", "outcomes", "warnings")
 

@@ -184,7 +184,39 @@ def selector_matches(selector: Any, labels: Dict[str, str]) -> bool:
     return True
 
 
-def _selector_of(kind: str, workload: Obj) -> Any:
+def label_selector_text(selector: Any) -> Optional[str]:
+    """A LabelSelector (matchLabels and matchExpressions) as the ``labelSelector`` query text, as
+    kubectl builds it (apimachinery's ``LabelSelectorAsSelector``: requirements sorted by key,
+    values sorted); None when it selects nothing here (missing or empty, as ``selector_matches``
+    says) or has an operator this does not know, so the caller lists without narrowing.
+
+    >>> label_selector_text({"matchLabels": {"tier": "web", "app": "shop"},
+    ...                      "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "canary"]},
+    ...                                           {"key": "legacy", "operator": "DoesNotExist"}]})
+    'app=shop,env in (canary,prod),!legacy,tier=web'
+    >>> label_selector_text({"matchLabels": {}}) is None
+    True
+    """
+    if not isinstance(selector, dict):
+        return None
+    labels = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else {}
+    terms = [(str(key), f"{key}={value}") for key, value in labels.items()]
+    for expression in as_list(selector.get("matchExpressions")):
+        if not isinstance(expression, dict):
+            return None
+        key, operator = str(expression.get("key") or ""), expression.get("operator")
+        listed = expression.get("values")
+        values = ",".join(sorted(str(value) for value in listed)) if isinstance(listed, list) else ""
+        words = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key,
+                 "DoesNotExist": f"!{key}"}
+        if not key or operator not in words:
+            return None
+        terms.append((key, words[operator]))
+    return ",".join(text for _, text in sorted(terms)) or None
+
+
+def selector_of(kind: str, workload: Obj) -> Any:
+    """The LabelSelector that picks a workload's pods (a CronJob's is its job template's)."""
     if kind == "CronJob":
         return dig(workload, "spec", "jobTemplate", "spec", "selector")
     if kind == "ReplicationController":
@@ -230,7 +262,7 @@ def pods_of_workload(
         ),
         None,
     )
-    selector = _selector_of(kind, workload) if workload is not None else None
+    selector = selector_of(kind, workload) if workload is not None else None
     found = []
     for pod in pods:
         if workload is not None and namespace_of(pod) != namespace_of(workload):

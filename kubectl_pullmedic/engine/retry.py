@@ -36,8 +36,10 @@ def plan(cluster: Cluster, query: RetryQuery, prober: Optional[Prober] = None) -
     scope = query.scope
     warnings: List[str] = []
     pods: List[Obj]
+    selector: Optional[str] = None
     if query.target:
-        pods = gather.pods_for_target(cluster, scope, *query.target)[0]
+        reads = gather.target_reads(cluster, scope, *query.target)
+        pods, selector = reads.pods, reads.selector
         scope = Scope(scope.namespace or cluster.namespace, scope.label_selector)
     else:
         listing = gather.pods_matching(cluster, scope, keep=lambda pod: backoff_reason(pod) is not None)
@@ -52,7 +54,7 @@ def plan(cluster: Cluster, query: RetryQuery, prober: Optional[Prober] = None) -
     refused = not query.force and any(check.gone is not True for check in checks)
     subject = f"pods in pull back-off of {query.target_text}" if query.target else "pods in pull back-off"
     return RetryReport(Where(scope.namespace), subject, retry_plan, query.dry_run, checks, refused, None,
-                       warnings + hidden)
+                       warnings + hidden, selector)
 
 
 def apply(cluster: Cluster, report: RetryReport, *, workers: int,

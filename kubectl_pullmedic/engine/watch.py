@@ -16,13 +16,16 @@ from datetime import datetime, timedelta
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ..cluster.api import Cluster, Obj
-from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, pods_for_target
-from ..cluster.watch import Feed, WatchSpec
-from ..core.kube import name_of, namespace_of, owner_reference, uid_of
+from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
+from ..cluster.feed import Feed
+from ..cluster.watch import WatchSpec
+from ..core.kube import dig, name_of, namespace_of, owner_reference, uid_of
+from ..core.pulls.progress import SLOW_PULL_AFTER
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
 from ..errors import NotFound, PullmedicError
 
 INTERRUPTED, SETTLED, FAILED_AGAIN, TIMED_OUT = "interrupted", "settled", "failed-again", "timeout"
+WAKE_SLACK = 0.05  # seconds past a pull's slow-pull time: SlowPull is "longer than", never "as long as"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class WatchQuery:
     timeout: Optional[timedelta] = None  # --timeout: the whole watch ends then
     pods: FrozenSet[str] = frozenset()  # retry: follow only these pods (uids) and their replacements,
     # until each replacement runs or fails again with a cause
+    slow_pull: timedelta = SLOW_PULL_AFTER  # --slow-pull: a pull running longer is said once, when it crosses it
+    pod_selector: Optional[str] = None  # retry's workload: its label selector, so the pod stream reads only its pods
 
 
 class Members:
@@ -85,13 +90,14 @@ class Watch:
         if query.target and namespace is None:
             namespace = cluster.namespace
         self.namespace = namespace
-        label = None if query.target else query.scope.label_selector
+        label = query.pod_selector or (None if query.target else query.scope.label_selector)
         specs = [WatchSpec("pods", namespace, label_selector=label)]
         specs += [WatchSpec("events", namespace, field_selector=selector)
                   for selector in (WARNING_POD_EVENTS,) + PULL_PROGRESS_EVENTS]
         self.deadline = time.monotonic() + query.timeout.total_seconds() if query.timeout is not None else None
         self.feed = Feed(cluster, specs, self.deadline)
         self.follow: Optional[Follow] = None
+        self._replicas: Dict[str, Optional[int]] = {}  # ReplicaSet uid -> spec.replicas, read this batch
 
     def open(self) -> Follow:
         """List every stream and decide which pods are followed."""
@@ -101,7 +107,10 @@ class Watch:
         intermediates: List[Obj] = []
         if workload and query.target[0] in RESOURCE_OF_KIND:
             try:  # the target's pods, as ``why TARGET`` finds them (the owner chain decides)
-                mine, intermediates = pods_for_target(self.cluster, Scope(self.namespace), *query.target)
+                reads = target_reads(self.cluster, Scope(self.namespace), *query.target)
+                mine, intermediates = reads.pods, reads.intermediates
+                if reads.selector:  # its replacements carry the same labels; other workloads' pods stay unread
+                    self.feed.narrow("pods", reads.selector)
             except NotFound:
                 mine = []
         lists = self.feed.list_all(optional=("events",))
@@ -110,7 +119,8 @@ class Watch:
             mine = [pod for pod in pods if (uid_of(pod) in query.pods if query.pods else
                                             not query.target or name_of(pod) == query.target[1])]
         members = Members(self.cluster, query.target, mine, intermediates, query.pods)
-        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods,
+        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods, desired=self._desired,
+                             slow_pull_after=query.slow_pull,
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
         self.follow.start(pods, events, self.clock())
@@ -120,19 +130,27 @@ class Watch:
         """Follow until settled, the deadline, or Ctrl-C (``KeyboardInterrupt`` carries no outcome: ask
         ``outcome(INTERRUPTED)``); a stream that cannot go on (401, 403) raises its error."""
         follow = self.follow or self.open()
-        if self.ended():
-            return self.outcome(self.ended())
         for warning in dict.fromkeys(self.feed.warnings):
             on_notice(warning)
+        if self.ended():
+            return self.outcome(self.ended())
         self.feed.start()
         try:
             while True:
-                updates = self.feed.batch()
+                updates = self.feed.batch(wake_at=self._wake_at(follow))
+                self._replicas.clear()  # a controller's spec is read at most once per batch
                 if updates is None:
                     return self.outcome(TIMED_OUT)
+                for change in follow.on_time(self.clock()):  # a pull that turned slow meanwhile
+                    on_change(change)
                 for update in updates:
                     if update.type == "FAILED" and update.error is not None:
-                        raise update.error
+                        recovered = self.feed.recover(update)
+                        if recovered is None:
+                            raise update.error
+                        for warning in recovered:
+                            on_notice(warning)
+                        continue
                     if update.type == "NOTICE":
                         on_notice(str(update.obj.get("message") or ""))
                         continue
@@ -143,6 +161,31 @@ class Watch:
                     return self.outcome(self.ended())
         finally:
             self.feed.close()
+
+    def _wake_at(self, follow: Follow) -> Optional[float]:
+        """The monotonic time at which a followed pull turns slow (a timer: nothing is asked of the API)."""
+        due = follow.next_slow_pull()
+        if due is None:
+            return None
+        return time.monotonic() + max(0.0, (due - self.clock()).total_seconds()) + WAKE_SLACK
+
+    def _desired(self, pod: Obj) -> Optional[int]:
+        """``spec.replicas`` of the ReplicaSet that controls a deleted pod, read when a followed pod goes
+        (one GET per ReplicaSet per batch, so a scale-down of many pods costs one read); None when it is
+        not a ReplicaSet's or cannot be read (the pod is then awaited as before)."""
+        ref = owner_reference(pod) or {}
+        uid = str(ref.get("uid") or "")
+        if ref.get("kind") != "ReplicaSet" or not uid:
+            return None
+        if uid not in self._replicas:
+            try:
+                replica_set = self.cluster.get("replicasets", str(ref.get("name") or ""), namespace_of(pod))
+                replicas = dig(replica_set, "spec", "replicas", default=1)  # the API's default
+                same = uid_of(replica_set) == uid and isinstance(replicas, int)
+                self._replicas[uid] = replicas if same else None
+            except PullmedicError:  # refused, gone (404) or unreachable: not known
+                self._replicas[uid] = None
+        return self._replicas[uid]
 
     def ended(self) -> str:
         """SETTLED when nothing is outstanding; for ``retry``, FAILED_AGAIN when only replacements remain
@@ -158,5 +201,6 @@ class Watch:
         follow = self.follow or Follow()
         return WatchOutcome(ended, follow.following, follow.outstanding(),
                             sum(stream.relists for stream in self.feed.streams),
-                            sum(stream.reconnects for stream in self.feed.streams), len(follow.gone))
+                            sum(stream.reconnects for stream in self.feed.streams), len(follow.gone),
+                            list(self.feed.unread))
 

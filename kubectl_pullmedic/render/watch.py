@@ -53,6 +53,24 @@ def _outstanding_lines(left: List[Outstanding], all_namespaces: bool) -> List[st
     return [f"  {_pod(item.namespace, item.pod, all_namespaces)}  {item.container or '-'}  {item.text}" for item in shown]
 
 
+def _settled_text(outcome: WatchOutcome) -> str:
+    if not outcome.following and outcome.deleted:
+        return "Nothing left to watch: the followed pods were deleted, and nothing recreated them.\n"
+    if not outcome.following:
+        return "Nothing to watch: no pod in question is waiting for an image.\n"
+    pods = "1 pod" if outcome.following == 1 else f"{outcome.following} pods"
+    return f"Every followed container is running or completed ({pods}).\n"
+
+
+def _unread_text(outcome: WatchOutcome) -> str:
+    """The part not watched (exit 4): its pods are unknown, not fine."""
+    if not outcome.unread:
+        return ""
+    count = len(outcome.unread)
+    shown = ", ".join(neutralise(name) for name in outcome.unread[:5]) + (f" and {count - 5} more" if count > 5 else "")
+    return f"Not watched: the pods of {count} namespace{'s' if count != 1 else ''} ({shown}).\n"
+
+
 def outcome_text(outcome: WatchOutcome, view: View, all_namespaces: bool, waited: str = "") -> str:
     """The last lines: every followed container is fine, or what still is not (the exit code follows)."""
     if view.output in STREAMED:
@@ -60,15 +78,10 @@ def outcome_text(outcome: WatchOutcome, view: View, all_namespaces: bool, waited
                     "settled": outcome.settled}
         return json.dumps(document, separators=(",", ":")) + "\n"
     if outcome.settled:
-        if not outcome.following and outcome.deleted:
-            return "Nothing left to watch: the followed pods were deleted, and nothing recreated them.\n"
-        if not outcome.following:
-            return "Nothing to watch: no pod in question is waiting for an image.\n"
-        pods = "1 pod" if outcome.following == 1 else f"{outcome.following} pods"
-        return f"Every followed container is running or completed ({pods}).\n"
+        return _settled_text(outcome) + _unread_text(outcome)
     when = {"timeout": f"after {waited}" if waited else "at the timeout", "interrupted": "when interrupted"}
     count = len(outcome.outstanding)
     containers = f"{count} container{'s' if count != 1 else ''}"
     lines = [f"Failed again: {containers}" if outcome.ended == "failed-again"
              else f"Still not running {when.get(outcome.ended, 'now')}: {containers}"]
-    return "\n".join(lines + _outstanding_lines(outcome.outstanding, all_namespaces)) + "\n"
+    return "\n".join(lines + _outstanding_lines(outcome.outstanding, all_namespaces)) + "\n" + _unread_text(outcome)
