@@ -137,12 +137,18 @@ def iter_containers(pod: Obj) -> Iterator[Tuple[str, Obj, Obj]]:
     ``fieldPath`` is the event form, e.g. ``spec.initContainers{migrate}``; ``status`` is ``{}``
     when the kubelet has not reported the container yet.
     """
+    spec_part = pod.get("spec") if isinstance(pod, dict) else None
+    status_part = pod.get("status") if isinstance(pod, dict) else None
     for spec_field, status_field, prefix in CONTAINER_KINDS:
+        # Run over every pod of a large list: a kind the spec does not have costs no status lookup.
+        specs = as_list(spec_part.get(spec_field)) if isinstance(spec_part, dict) else []
+        if not specs:
+            continue
         statuses = {
             str(status.get("name")): status
-            for status in as_list(dig(pod, "status", status_field))
+            for status in as_list(status_part.get(status_field) if isinstance(status_part, dict) else None)
         }
-        for spec in as_list(dig(pod, "spec", spec_field)):
+        for spec in specs:
             name = str(spec.get("name") or "")
             yield f"{prefix}{{{name}}}", spec, statuses.get(name, {})
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Iterable, List, Optional, Tuple, Union
 
 from .evictions.parse import is_evicted
-from .kube import Obj, dig, iter_containers
+from .kube import CONTAINER_KINDS, Obj, dig, iter_containers
 from .podevents import EventIndex, last_seen, message_of, newest, reason_of
 from .pulls.imageref import parse_image
 
@@ -45,9 +45,29 @@ def has_problem(pod: Any) -> bool:
     """A pull problem in any container, or an eviction / node-pressure rejection."""
     if not isinstance(pod, dict):
         return False
-    if is_evicted(pod):
+    status = pod.get("status")
+    if not isinstance(status, dict):
+        return False  # nothing reported: neither evicted nor waiting on a pull
+    if status.get("phase") == "Failed" and is_evicted(pod):
         return True
+    if not _pull_wait_reported(status):
+        return False  # the common case of a large list, decided without pairing specs and statuses
     return any(is_pull_reason(waiting_reason(status)) for _, _, status in iter_containers(pod))
+
+
+_STATUS_FIELDS = tuple(status_field for _, status_field, _ in CONTAINER_KINDS)
+
+
+def _pull_wait_reported(status: Obj) -> bool:
+    """Whether any container status, matched to a spec or not, waits with a pull reason: when none
+    does, no container of the pod can (``iter_containers`` only picks among these statuses)."""
+    for field in _STATUS_FIELDS:
+        entries = status.get(field)
+        for entry in entries if isinstance(entries, list) else ():
+            state = entry.get("state") if isinstance(entry, dict) else None
+            if isinstance(state, dict) and "waiting" in state and is_pull_reason(waiting_reason(entry)):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
