@@ -126,3 +126,22 @@ def test_an_event_reason_of_any_json_type_does_not_stop_the_run():
     odd.append({"involvedObject": ["not", "an", "object"], "reason": "Evicted", "type": "Warning"})
     diagnoses = diagnose_pods([pod], odd, now=NOW)
     assert [d.cause for d in diagnoses] == ["EvictedMemory"]
+
+
+def _has_problem_by_definition(item) -> bool:
+    """``has_problem`` as the kubelet's states define it, every container paired with its status: the
+    cheap first test in ``has_problem`` (run over every pod of a large list) must never disagree."""
+    from kubectl_pullmedic.core.evictions.parse import is_evicted
+    from kubectl_pullmedic.core.kube import CONTAINER_KINDS, as_list, dig
+    from kubectl_pullmedic.core.podhealth import is_pull_reason, waiting_reason
+    paired = [{str(status.get("name")): status for status in as_list(dig(item, "status", status_field))}.get(
+        str(spec.get("name") or ""), {}) for spec_field, status_field, _ in CONTAINER_KINDS
+        for spec in as_list(dig(item, "spec", spec_field))]
+    return isinstance(item, dict) and (is_evicted(item) or any(is_pull_reason(waiting_reason(s)) for s in paired))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(item=st.one_of(mutilated(BASE_PODS + [pod(statuses=[{"name": "app", "state": {"running": {}}}]),
+                                             pod(statuses=[waiting("other", "ErrImagePull")])]), VALUES))
+def test_the_quick_filter_agrees_with_the_full_test(item):
+    assert has_problem(item) == _has_problem_by_definition(item)
