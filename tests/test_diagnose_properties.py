@@ -145,3 +145,13 @@ def _has_problem_by_definition(item) -> bool:
                                              pod(statuses=[waiting("other", "ErrImagePull")])]), VALUES))
 def test_the_quick_filter_agrees_with_the_full_test(item):
     assert has_problem(item) == _has_problem_by_definition(item)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(item=st.one_of(mutilated(BASE_PODS + [pod(statuses=[{"name": "app", "state": {"running": {}}}])]), VALUES))
+def test_running_repositories_reads_the_containers_iter_containers_pairs(item):
+    from kubectl_pullmedic.core.kube import dig, iter_containers
+    from kubectl_pullmedic.core.podhealth import _repository_of, running_repositories
+    paired = [_repository_of(spec["image"]) for _, spec, status in (iter_containers(item) if isinstance(item, dict) else ())
+              if isinstance(spec.get("image"), str) and dig(status, "state", "running") is not None]
+    assert running_repositories(item) == [repo for repo in paired if repo is not None]

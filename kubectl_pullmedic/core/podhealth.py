@@ -88,11 +88,25 @@ def running_repositories(pod: Any) -> List[Tuple[str, str]]:
     if not isinstance(pod, dict):
         return []
     found = []
-    for _, spec, status in iter_containers(pod):
-        image = spec.get("image")
-        repository = _repository_of(image) if isinstance(image, str) and dig(status, "state", "running") is not None else None
-        if repository is not None:
-            found.append(repository)
+    specs_of, statuses_of = pod.get("spec"), pod.get("status")
+    if not isinstance(specs_of, dict):
+        return found
+    # ``iter_containers`` spelled out: this runs over every pod of every context read.
+    for spec_field, status_field, _ in CONTAINER_KINDS:
+        specs = specs_of.get(spec_field)
+        if not isinstance(specs, list) or not specs:
+            continue
+        entries = statuses_of.get(status_field) if isinstance(statuses_of, dict) else None
+        statuses = {str(status.get("name")): status for status in entries if isinstance(status, dict)} \
+            if isinstance(entries, list) else {}
+        for spec in specs:
+            image = spec.get("image") if isinstance(spec, dict) else None
+            if not isinstance(image, str):
+                continue
+            state = statuses.get(str(spec.get("name") or ""), {}).get("state")
+            repository = _repository_of(image) if isinstance(state, dict) and state.get("running") is not None else None
+            if repository is not None:
+                found.append(repository)
     return found
 
 

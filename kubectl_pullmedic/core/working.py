@@ -62,8 +62,9 @@ class WorkingImages:
         node = node if isinstance(node, str) and node else None
         if node:
             self.nodes.add(node)
+        namespace = (namespace_of(pod) or None) if found else None
         for repo in found:
-            self._add(repo, node, namespace_of(pod) or None, None)
+            self._add(repo, node, namespace, None)
 
     def add_event(self, event: Obj) -> None:
         """A ``Successfully pulled image`` event: a pull that worked, on its node, at its time.
