@@ -2,8 +2,8 @@
 
 One kubeconfig names four contexts: ``prod-eu`` and ``prod-us`` (two sandboxes with different
 objects, each context with its own namespace), ``down`` (a closed port) and ``locked`` (a sandbox
-that refuses everything with RBAC-style 403s). The golden harness starts one sandbox per case, so
-the multi-cluster output is pinned here with exact expected text instead.
+that refuses everything with RBAC-style 403s): the 401/403 and prompt paths the golden case
+``tests/cases/fleet`` (two sandboxes and a down context) does not show.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def test_all_contexts_why_has_both_clusters_and_one_warning_per_failed_context(r
 
 
 def test_one_namespace_in_every_context_groups_across_clusters(run):
-    """The whole output pinned (the golden harness starts one sandbox per case: it cannot host two)."""
+    """The whole output pinned, with each context's own namespace beside ``-n``."""
     result = run("why", "--context", "prod-eu,prod-us", "-n", "shop", expect=1)
     assert result.stderr == ""
     assert result.stdout == """\
