@@ -160,11 +160,11 @@ shop: 2 pods of replicaset/web-7d4b9c  (contexts prod-eu,prod-us, container app)
   Back-off:      3 failed pulls so far; next retry due now. ImagePullBackOff is ErrImagePull plus a timer (10s \
 doubling to 5m).
   Pods:          web-7d4b9c-aaaaa, web-7d4b9c-bbbbb
-  Fix (run in contexts prod-eu, prod-us):
+  Fix (run in contexts prod-eu, prod-us; shown for prod-eu):
     1. The runtime pulls registry.example.com/web:2.0
     2. List the tags that exist, which also tells whether web exists: skopeo list-tags \
 docker://registry.example.com/web
-    3. kubectl set image replicaset/web-7d4b9c app=<registry/repository:tag> -n shop
+    3. kubectl --context prod-eu set image replicaset/web-7d4b9c app=<registry/repository:tag> -n shop
 """
 
 
