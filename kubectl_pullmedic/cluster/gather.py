@@ -229,6 +229,11 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
     return gathered
 
 
+# why looks for at most this many missing secrets' namesakes: each is a cluster-wide list the API
+# server answers by scanning every secret (a name is no index), and past a few it is only a hint.
+NAMESAKE_LISTS = 10
+
+
 def namesakes(cluster: Cluster, names: Iterable[str]) -> List[Obj]:
     """The secrets of these names in every namespace (one field-selected list a name), to say "shop has
     one of that name" for a pull secret missing where the pod runs. A refusal loses only that hint."""
@@ -317,7 +322,7 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
         absent = {name for key in secret_keys if key not in fetched.found and key not in fetched.refused
                   for name in key[1:]}
         secrets.update({(_meta(secret, "namespace"), _meta(secret, "name")): secret
-                        for secret in namesakes(cluster, absent)
+                        for secret in namesakes(cluster, sorted(absent)[:NAMESAKE_LISTS])
                         if (_meta(secret, "namespace"), _meta(secret, "name")) not in secret_keys})
     if "owners" in needed:
         namespaces = {_meta(p, "namespace") for p in pods}
