@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from kubectl_pullmedic.core.serialize import as_document
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -93,3 +94,11 @@ EVICTED = pod(name="worker-5f7c9-abcde", uid="uid-e", phase="Failed",
 EVICTED["status"].update(reason="Evicted", message=(
     "The node was low on resource: memory. Threshold quantity: 100Mi, available: 88Mi. Container app was using "
     "1.2Gi, request is 256Mi, has larger consumption of memory. "))
+
+
+def secret_claim(line: str):
+    """What a printed fix line claims about a secret: ("missing", NAME, NAMESPACE) for a create command,
+    whether it creates the secret from scratch or copies a namesake of another namespace (which only a
+    run that may list secrets everywhere can see); otherwise the line itself."""
+    created = re.search(r"kubectl create secret \S+ (\S+) .*?-n (\S+)", line)
+    return ("missing", created.group(1), created.group(2).rstrip('",')) if created else line

@@ -2,8 +2,8 @@
 
 One kubeconfig names four contexts: ``prod-eu`` and ``prod-us`` (two sandboxes with different
 objects, each context with its own namespace), ``down`` (a closed port) and ``locked`` (a sandbox
-that refuses everything with RBAC-style 403s). The golden harness starts one sandbox per case, so
-the multi-cluster output is pinned here with exact expected text instead.
+that refuses everything with RBAC-style 403s): the 401/403 and prompt paths the golden case
+``tests/cases/fleet`` (two sandboxes and a down context) does not show.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def test_all_contexts_why_has_both_clusters_and_one_warning_per_failed_context(r
 
 
 def test_one_namespace_in_every_context_groups_across_clusters(run):
-    """The whole output pinned (the golden harness starts one sandbox per case: it cannot host two)."""
+    """The whole output pinned, with each context's own namespace beside ``-n``."""
     result = run("why", "--context", "prod-eu,prod-us", "-n", "shop", expect=1)
     assert result.stderr == ""
     assert result.stdout == """\
@@ -160,11 +160,11 @@ shop: 2 pods of replicaset/web-7d4b9c  (contexts prod-eu,prod-us, container app)
   Back-off:      3 failed pulls so far; next retry due now. ImagePullBackOff is ErrImagePull plus a timer (10s \
 doubling to 5m).
   Pods:          web-7d4b9c-aaaaa, web-7d4b9c-bbbbb
-  Fix (run in contexts prod-eu, prod-us):
+  Fix (run in contexts prod-eu, prod-us; shown for prod-eu):
     1. The runtime pulls registry.example.com/web:2.0
     2. List the tags that exist, which also tells whether web exists: skopeo list-tags \
 docker://registry.example.com/web
-    3. kubectl set image replicaset/web-7d4b9c app=<registry/repository:tag> -n shop
+    3. kubectl --context prod-eu set image replicaset/web-7d4b9c app=<registry/repository:tag> -n shop
 """
 
 

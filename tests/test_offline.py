@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, Tuple
 import pytest
 
 from conftest import KUBECTL
+from podfixtures import secret_claim
 from kubectl_pullmedic.cli.main import main
 from kubectl_pullmedic.sandbox import Sandbox
 from kubectl_pullmedic.settings import Settings
@@ -158,8 +159,8 @@ def test_why_differs_from_live_only_where_the_dump_lacks_facts(taken, form):
         if replacement != (seen["evidence"].get("eviction") or {}).get("replacement"):  # its Job (or ReplicaSet) was not in the dump
             assert replacement["replaced"] is None and "was not read" in replacement["detail"]
         # No secret is created that the live diagnosis, which read them, would not create too.
-        creates = {line for line in item.get("fix", []) if "kubectl create secret" in line and "If " not in line}
-        assert creates <= set(seen.get("fix", [])), creates
+        creates = {secret_claim(line) for line in item.get("fix", []) if "kubectl create secret" in line and "If " not in line}
+        assert creates <= {secret_claim(line) for line in seen.get("fix", [])}, creates
 
 
 @pytest.mark.parametrize("form", ["folder", "get-yaml"])

@@ -45,20 +45,21 @@ def pullmedic():
 
 def test_the_same_command_on_both_sides(answers):
     why, check = answers
-    compared = 0
+    compared = copied = 0
     for finding in check:
         if finding["code"] not in SAME_COMMAND or "kubectl " not in finding["fix"]:
             continue
-        if finding["fix"].startswith("copy it"):
-            continue  # a same-named secret in another namespace: only secrets-check reads other namespaces
+        copies = finding["fix"].startswith("copy it")  # a same-named secret in another namespace
         command = finding["fix"][finding["fix"].index("kubectl "):]
         pods = _pods_of(why, finding)
         if finding["container"]:
             pods = [d for d in pods if d["container"] == finding["container"]]
         for diagnosis in pods:
             compared += 1
+            copied += copies
             assert any(command in step for step in diagnosis["fix"]), (finding, diagnosis["fix"])
     assert compared >= 4
+    assert copied >= 1, "a pod whose missing pull secret another namespace has: both say copy it"
 
 
 def test_no_contradiction_for_one_workload(answers):

@@ -10,6 +10,7 @@ import json
 
 import pytest
 import yaml
+from podfixtures import secret_claim
 
 from kubectl_pullmedic.sandbox import Sandbox
 
@@ -35,10 +36,11 @@ def _claims_absence(text: str) -> list:
     """
     if text.startswith("apiVersion:"):
         text = json.dumps(yaml.safe_load(text), indent=1)
-    return [line for line in text.splitlines()
+    return [secret_claim(line) for line in text.splitlines()
             if "does not exist in this namespace" in line
             or ("kubectl create secret" in line and "If " not in line and "--dry-run" not in line
                 and "SecretNotFound" not in line)]
+
 
 
 @pytest.mark.parametrize("refused", sorted(REFUSALS))

@@ -37,6 +37,9 @@ kubectl pullmedic why deploy/web -n shop --watch --timeout 10m
 
 # Every cluster of the kubeconfig at once, with a CONTEXT column
 kubectl pullmedic why -A --all-contexts
+
+# No access, only a dump: diagnose kubectl cluster-info dump's folder (or a .tar.gz of it)
+kubectl pullmedic why -A -f cluster-dump/
 """
 
 

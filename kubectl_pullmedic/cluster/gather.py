@@ -224,13 +224,26 @@ def for_secrets_check(cluster: Cluster, scope: Scope) -> SecretsInput:
         for obj in [group.facts for group in gathered.pods] + gathered.workloads + gathered.service_accounts
         for name in pull_secret_names(obj)
     }
-    for name in sorted({name for key, name in wanted - present}):
-        try:
-            elsewhere = cluster.list_all("secrets", None, field_selector=f"metadata.name={name}")
-        except Forbidden:
-            continue  # only a hint is lost: where else a secret of that name lives
-        gathered.secrets.extend(s for s in elsewhere if (_meta(s, "namespace"), name) not in present)
+    gathered.secrets.extend(secret for secret in namesakes(cluster, {name for _, name in wanted - present})
+                            if (_meta(secret, "namespace"), _meta(secret, "name")) not in present)
     return gathered
+
+
+# why looks for at most this many missing secrets' namesakes: each is a cluster-wide list the API
+# server answers by scanning every secret (a name is no index), and past a few it is only a hint.
+NAMESAKE_LISTS = 10
+
+
+def namesakes(cluster: Cluster, names: Iterable[str]) -> List[Obj]:
+    """The secrets of these names in every namespace (one field-selected list a name), to say "shop has
+    one of that name" for a pull secret missing where the pod runs. A refusal loses only that hint."""
+    found: List[Obj] = []
+    for name in sorted(set(names)):
+        try:
+            found.extend(cluster.list_all("secrets", None, field_selector=f"metadata.name={name}"))
+        except Forbidden:
+            continue
+    return found
 
 
 def _meta(obj: Obj, key: str) -> str:
@@ -306,6 +319,11 @@ def facts_for(cluster: Cluster, needed: Set[str], pods: List[Obj], intermediates
         fetched = get_each(cluster, "secrets", secret_keys)
         secrets, unreadable["secrets"] = fetched.found, fetched.refused
         warnings.extend(fetched.warnings)
+        absent = {name for key in secret_keys if key not in fetched.found and key not in fetched.refused
+                  for name in key[1:]}
+        secrets.update({(_meta(secret, "namespace"), _meta(secret, "name")): secret
+                        for secret in namesakes(cluster, sorted(absent)[:NAMESAKE_LISTS])
+                        if (_meta(secret, "namespace"), _meta(secret, "name")) not in secret_keys})
     if "owners" in needed:
         namespaces = {_meta(p, "namespace") for p in pods}
         replicasets, jobs = (list_in_namespaces(cluster, kind, namespaces) for kind in ("replicasets", "jobs"))

@@ -9,6 +9,8 @@ context. Pure: reports in, a report out.
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
@@ -62,8 +64,40 @@ def _where(parts: Parts, asked: Tuple[str, ...]) -> Where:
     return Where(None, asked, own_namespaces=True)
 
 
+# A kubectl command in a fix or a check (not prose such as "as kubectl sorts"). kubectl's own flags go
+# before the verb; a plugin's after its name, since kubectl looks a plugin up by the words before any flag.
+_KUBECTL = re.compile(r"(?<![\w./-])kubectl (pullmedic )?(?=(?:get|describe|create|delete|apply|patch|set|rollout|debug|"
+                      r"replace|exec|cordon|uncordon|drain|label|annotate|scale|auth|api-resources|logs|top|"
+                      r"secrets-check|why|evicted|clean|retry)\b)")
+
+
+def in_context(text: str, context: str) -> str:
+    """A command printed for one of several clusters, made to run there and nowhere else: pasted into a
+    shell whose current context is another cluster, it must not create or delete anything there.
+
+    >>> in_context("kubectl describe node node-a, as kubectl sorts", "prod-eu")
+    'kubectl --context prod-eu describe node node-a, as kubectl sorts'
+    >>> print(in_context("diff <(kubectl get pod p -o yaml); kubectl pullmedic secrets-check -n x", "prod eu"))
+    diff <(kubectl --context 'prod eu' get pod p -o yaml); kubectl pullmedic --context 'prod eu' secrets-check -n x
+    """
+    flag = f"--context {shlex.quote(context)} "
+    return _KUBECTL.sub(lambda match: f"kubectl {match.group(1) or ''}{flag}", text)
+
+
 def _tagged(parts: Parts, items: Callable[[Any], Sequence[Any]]) -> List[Any]:
-    return [replace(item, context=context) for context, report in parts for item in items(report)]
+    return [_with_context(item, context) for context, report in parts for item in items(report)]
+
+
+def _with_context(item: Any, context: str) -> Any:
+    """The item's context set, and the commands it prints (a fix, checks) pointed at that context."""
+    changes: Dict[str, Any] = {"context": context}
+    for name in ("fix", "checks"):
+        value = getattr(item, name, None)
+        if isinstance(value, str):
+            changes[name] = in_context(value, context)
+        elif isinstance(value, list):
+            changes[name] = [in_context(line, context) for line in value]
+    return replace(item, **changes)
 
 
 def _in_context_order(groups: List[Any], asked: Tuple[str, ...]) -> List[Any]:
@@ -93,7 +127,8 @@ def _patterns(parts: Parts) -> List[Pattern]:
     shared: Dict[Tuple[str, str], int] = {}
     for context, report in parts:
         for pattern in report.patterns:
-            mine = replace(pattern, pods=[replace(pod, context=context) for pod in pattern.pods], contexts=[context])
+            mine = replace(pattern, pods=[replace(pod, context=context) for pod in pattern.pods], contexts=[context],
+                           checks=[in_context(line, context) for line in pattern.checks])
             key = (pattern.kind, pattern.subject)
             if pattern.kind in (REGISTRY_WIDE, IMAGE_WIDE) and key in shared:
                 found[shared[key]] = _joined(found[shared[key]], mine)
@@ -123,7 +158,9 @@ def _evicted(parts: Parts, asked: Tuple[str, ...], warnings: List[str]) -> Evict
     first: EvictedReport = parts[0][1]
     items = _tagged(parts, lambda report: report.items)
     nodes = {(context, name): node for context, report in parts for name, node in report.nodes.items()}
-    groups = group_evictions(items, first.group_by or "owner") if items else []
+    groups = [replace(group, fixes=[in_context(line, group.contexts[0]) for line in group.fixes])
+              if len(group.contexts) == 1 else group  # over several clusters, run it in each one named
+              for group in (group_evictions(items, first.group_by or "owner") if items else [])]
     return replace(first, where=_where(parts, asked), items=items, groups=groups, nodes=nodes, warnings=warnings)
 
 

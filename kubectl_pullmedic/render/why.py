@@ -200,8 +200,9 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes, 
         sample = ", ".join(group.pods[:3]) + (f", and {group.pod_count - 3} more" if group.pod_count > 3 else "")
         lines.append(_field("Pods", sample))
     if first.fix:
-        lines.append(f"  Fix (run in context{'s' if len(group.contexts) > 1 else ''} {', '.join(group.contexts)}):"
-                     if group.contexts else "  Fix:")
+        several = len(group.contexts) > 1  # the commands are the first context's: the same in each other one
+        lines.append(f"  Fix (run in contexts {', '.join(group.contexts)}; shown for {first.context}):" if several
+                     else f"  Fix (run in context {group.contexts[0]}):" if group.contexts else "  Fix:")
         lines.extend(f"    {number}. {step}" for number, step in enumerate(first.fix, 1))
     return "\n".join(lines) + "\n"
 

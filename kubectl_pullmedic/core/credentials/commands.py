@@ -7,7 +7,10 @@ one whose type must change is deleted first (a Secret's type is immutable).
 
 from __future__ import annotations
 
-from .dockerconfig import DOCKERCFG_TYPE
+from typing import Any, Dict
+
+from ..kube import name_of, namespace_of
+from .dockerconfig import DOCKERCFG_TYPE, PULL_SECRET_DATA_KEYS
 
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"  # kubectl's default --docker-server
 _REPLACE = " --dry-run=client -o yaml | kubectl apply -f -"
@@ -66,3 +69,18 @@ def add_registry_key(name: str, namespace: str, secret_type: str, existing_key: 
             f"| jq '{path}[\"{new_key}\"] = {path}[\"{existing_key}\"]' "
             f"| kubectl create secret generic {name} --type={secret_type} --from-file={data_key}=/dev/stdin "
             f"-n {namespace}{_REPLACE}")
+
+
+def copy_secret(source: Dict[str, Any], namespace: str) -> str:
+    """A shell line copying a pull secret of another namespace into ``namespace`` without printing its
+    content (secrets are namespaced: a pod sees only its own namespace's); "" when it is no pull secret."""
+    secret_type = str(source.get("type") or "")
+    data_key = PULL_SECRET_DATA_KEYS.get(secret_type)
+    if data_key is None:
+        return ""
+    name, escaped = name_of(source), data_key.replace(".", "\\.")
+    return (
+        f"copy it: kubectl create secret generic {name} -n {namespace} --type={secret_type} "
+        f"--from-file={data_key}=<(kubectl get secret {name} -n {namespace_of(source)} "
+        f"-o jsonpath='{{.data.{escaped}}}' | base64 -d)"
+    )

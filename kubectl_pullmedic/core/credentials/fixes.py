@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import List
 
+from ..kube import namespace_of
 from ..pulls.fixcontext import FixContext, patch_template, restart
 from ..pulls.imageref import (
     ARTIFACT_REGISTRY,
@@ -23,7 +24,7 @@ from ..pulls.imageref import (
     ecr_account_region,
 )
 from .cloud import cloud_registry_role
-from .commands import add_registry_key, create_secret, docker_server, recreate_with_type, settle_with
+from .commands import add_registry_key, copy_secret, create_secret, docker_server, recreate_with_type, settle_with
 from .dockerconfig import DOCKERCFG_TYPE, DOCKERCONFIGJSON_TYPE
 from .podcredentials import SecretState
 
@@ -73,6 +74,14 @@ def _secret_name(ctx: FixContext) -> str:
 
 
 def _create_secret(ctx: FixContext, name: str) -> str:
+    """Create it; or, when another namespace has a pull secret of that name, copy that one (as
+    secrets-check advises: the same advice in both)."""
+    for state in ctx.credentials.secrets:
+        copy = copy_secret(state.elsewhere[0], ctx.namespace) if state.name == name and state.elsewhere else ""
+        if copy:
+            places = ", ".join(namespace_of(secret) for secret in state.elsewhere)
+            verb = "has" if len(state.elsewhere) == 1 else "have"
+            return f"{places} {verb} a secret {name} (secrets are namespaced), so {copy}"
     return create_secret(name, ctx.namespace, docker_server(ctx.image.registry, ctx.image.family == DOCKERHUB))
 
 

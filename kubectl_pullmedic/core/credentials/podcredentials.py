@@ -8,7 +8,7 @@ built from names, types, registry keys and user names: never from a password or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping, Optional, Tuple
 
@@ -36,6 +36,8 @@ class SecretState:
     expired: Optional[datetime] = None
     unreadable: Optional[str] = None
     nearest_key: Optional[str] = None  # the entry evidently meant for this registry that does not match
+    # An absent secret's namesakes in other namespaces (read only when absent): the copy command takes it.
+    elsewhere: Tuple[Obj, ...] = field(default=(), metadata={"document": False})
 
     DOCUMENT_KEYS = {"expired": "expiredAt"}
 
@@ -138,7 +140,9 @@ def _state(name: str, image: str, secrets: Optional[Mapping[SecretKey, Obj]], na
         return SecretState(name)
     secret = secrets.get((namespace, name))
     if not isinstance(secret, dict):
-        return SecretState(name, exists=False)
+        namesakes = tuple(found for (where, other), found in sorted(secrets.items(), key=lambda item: item[0])
+                          if other == name and where != namespace and isinstance(found, dict))
+        return SecretState(name, exists=False, elsewhere=namesakes)
     secret_type = str(secret.get("type") or "Opaque")
     if secret_type not in (DOCKERCONFIGJSON_TYPE, DOCKERCFG_TYPE):
         return SecretState(name, True, secret_type, (f"type {secret_type} is ignored by the kubelet",), False)

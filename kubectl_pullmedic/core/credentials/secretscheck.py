@@ -20,7 +20,6 @@ from ..kube import Obj, dig, iter_containers, name_of, namespace_of, pull_secret
 from .dockerconfig import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
-    PULL_SECRET_DATA_KEYS,
     DockerConfig,
     expired_at,
     parse_pull_secret,
@@ -30,7 +29,7 @@ from .podgroups import PodGroups, pod_groups
 from ..pulls.imageref import DOCKERHUB, corrected_reference, parse_image
 from .cloud import cloud_registry_role
 from .findings import ERROR, INFO, WARNING, Finding
-from .commands import add_registry_key, create_secret, docker_server, recreate_with_type, settle_with
+from .commands import add_registry_key, copy_secret, create_secret, docker_server, recreate_with_type, settle_with
 from ..workloads import OwnerIndex, owner_of, workload_ref
 
 CHECKED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -262,7 +261,7 @@ def _load_secret(
             message += (
                 f"; namespace(s) {', '.join(elsewhere)} have one of that name, but secrets are namespaced"
             )
-            fix = _copy_command(inventory.secrets[(elsewhere[0], name)], namespace) or fix
+            fix = copy_secret(inventory.secrets[(elsewhere[0], name)], namespace) or fix
         return None, _finding(subject, "SecretNotFound", ERROR, message, fix, secret=name)
     secret_type = str(secret.get("type") or "Opaque")
     if secret_type not in (DOCKERCONFIGJSON_TYPE, DOCKERCFG_TYPE):
@@ -287,20 +286,6 @@ def _load_secret(
             secret=name,
         )
     return config, None
-
-
-def _copy_command(source: Obj, namespace: str) -> str:
-    """A shell line copying a pull secret into ``namespace`` without printing its content."""
-    secret_type = str(source.get("type") or "")
-    data_key = PULL_SECRET_DATA_KEYS.get(secret_type)
-    if data_key is None:
-        return ""
-    name, escaped = name_of(source), data_key.replace(".", "\\.")
-    return (
-        f"copy it: kubectl create secret generic {name} -n {namespace} --type={secret_type} "
-        f"--from-file={data_key}=<(kubectl get secret {name} -n {namespace_of(source)} "
-        f"-o jsonpath='{{.data.{escaped}}}' | base64 -d)"
-    )
 
 
 def _check_image(
