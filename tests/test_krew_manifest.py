@@ -210,7 +210,8 @@ def test_archive_holds_no_compiled_or_cached_files(members: Dict[str, tarfile.Ta
 def test_archive_holds_the_package_as_the_tree_has_it(release: Any, members: Dict[str, tarfile.TarInfo]) -> None:
     package = ROOT / "kubectl_pullmedic"
     modules = [path for path in package.rglob("*.py") if "__pycache__" not in path.parts]
-    data = list((package / "sandbox" / "scenarios").glob("*.yaml"))  # setup.cfg's package_data
+    scenarios = package / "sandbox" / "scenarios"
+    data = list(scenarios.glob("*.yaml")) + list(scenarios.glob("incidents/*.yaml"))  # setup.cfg's package_data
     expected = {f"lib/{path.relative_to(ROOT).as_posix()}" for path in modules + data}
     bundled = {name for name in members if name.startswith("lib/kubectl_pullmedic/") and members[name].isreg()}
     assert bundled == expected
