@@ -103,6 +103,13 @@ def newest(events: Iterable[Obj]) -> Optional[Obj]:
     return max(ordered, key=lambda item: item[:2])[2] if ordered else None
 
 
+def unfinished_pull(events: Iterable[Obj]) -> Optional[Obj]:
+    """The ``Pulling`` event of a pull with no outcome yet: the newest of Pulling, Pulled and Failed is a
+    Pulling (the kubelet says Pulled or Failed when a pull ends)."""
+    latest = newest(event for event in events if reason_of(event) in ("Pulling", "Pulled", "Failed"))
+    return latest if latest is not None and reason_of(latest) == "Pulling" else None
+
+
 @dataclass(frozen=True)
 class EventSummary:
     """The facts of one event that a diagnosis shows as evidence."""

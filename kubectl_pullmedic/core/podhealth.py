@@ -14,7 +14,7 @@ from typing import Any, Iterable, List, Optional, Tuple, Union
 
 from .evictions.parse import is_evicted
 from .kube import CONTAINER_KINDS, Obj, dig, iter_containers
-from .podevents import EventIndex, last_seen, message_of, newest, reason_of
+from .podevents import EventIndex, last_seen, message_of, unfinished_pull
 from .pulls.imageref import parse_image
 
 # The container waiting reasons of a failed or backed-off image pull (kubelet images/types.go,
@@ -151,8 +151,8 @@ def describe_healthy(pod: Any, events: Union[EventIndex, Iterable[Any]], *, now:
 
 def _still_pulling(pod: Obj, events: Union[EventIndex, Iterable[Any]], now: datetime) -> Optional[str]:
     pod_events = (events if isinstance(events, EventIndex) else EventIndex(events)).for_pod(pod)
-    latest = newest(e for e in pod_events if reason_of(e) in ("Pulling", "Pulled", "Failed"))
-    if latest is None or reason_of(latest) != "Pulling":
+    latest = unfinished_pull(pod_events)
+    if latest is None:
         return None
     started = last_seen(latest)
     now = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..kube import Obj, container_kind, dig, iter_containers, name_of, namespace_of
-from ..podevents import EventIndex, for_container, last_seen, newest, reason_of
+from ..podevents import EventIndex, for_container, last_seen, unfinished_pull
 from .fixcontext import FixContext, debug_node
 
 SLOW_PULL_AFTER = timedelta(minutes=5)
@@ -28,9 +28,7 @@ def running_pull(pod_events: Iterable[Obj], field_path: str, spec: Obj, status: 
         return None
     spec_list = container_kind(field_path)[1]
     image = spec.get("image") if isinstance(spec.get("image"), str) else ""
-    events = for_container(pod_events, spec_list, str(spec.get("name") or ""), image)
-    latest = newest(e for e in events if reason_of(e) in ("Pulling", "Pulled", "Failed"))
-    return latest if latest is not None and reason_of(latest) == "Pulling" else None
+    return unfinished_pull(for_container(pod_events, spec_list, str(spec.get("name") or ""), image))
 
 
 def pulls_by_node(pods: Iterable[Obj], index: EventIndex) -> Dict[str, List[Tuple[str, str]]]:
