@@ -24,9 +24,13 @@ from .common import connect, scope_and_warnings, scope_of
 R = TypeVar("R")
 
 
+def _several(settings: Settings) -> bool:
+    return settings.all_contexts or len(settings.contexts) > 1
+
+
 def contexts_of(settings: Settings) -> List[str]:
     """The contexts named, or with ``--all-contexts`` every one of the kubeconfig; none: the current one."""
-    if settings.filenames and (settings.all_contexts or len(settings.contexts) > 1):
+    if settings.filenames and _several(settings):
         raise click.UsageError("-f/--filename reads no cluster: it cannot be combined with several contexts")
     if not settings.all_contexts:
         return list(settings.contexts)
@@ -40,7 +44,7 @@ def contexts_of(settings: Settings) -> List[str]:
 
 def one_context(settings: Settings, what: str) -> None:
     """What acts on one cluster (``retry``, ``why --watch``) refuses several contexts rather than pick one."""
-    if settings.all_contexts or len(settings.contexts) > 1:
+    if _several(settings):
         raise click.UsageError(f"{what} works in one context: name one with --context")
 
 
