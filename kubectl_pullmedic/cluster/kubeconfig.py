@@ -1,7 +1,8 @@
 """Kubeconfig resolution exactly as kubectl does it, through the `kubernetes` client's loader.
 
-This is the only module that imports ``kubernetes``, and it does so lazily, inside
-``load_connection``, so ``--help`` and ``--version`` never pay for it. kubectl's rules
+With ``execplugin.py`` (split from it for the 400-line limit) this is the only module that imports
+``kubernetes``, and it does so lazily, inside ``load_connection``, so ``--help`` and ``--version``
+never pay for it. kubectl's rules
 (client-go ``clientcmd``): ``--kubeconfig`` alone if given; else every existing path in
 ``KUBECONFIG`` merged, the first file to name a cluster, user or context winning, and the
 first non-empty ``current-context`` winning; else ``~/.kube/config``; else the in-cluster
