@@ -442,3 +442,14 @@ def test_patterns_across_clusters_one_registry_pattern_and_each_clusters_own_nod
     assert "Pattern NodeBound (context prod-us): " in table
     # the same pod name in both clusters is two pods: one row, both contexts, counted twice
     assert "prod-eu,prod-us   media       deployment/thumbnailer (2 pods)" in table
+
+
+def test_o_name_prints_a_pod_of_each_cluster_even_when_their_names_agree(pullmedic, make_sandbox, tmp_path):
+    """``-o name`` prints an object once, and a pod in two clusters is two objects, as one in two namespaces is."""
+    twins = [make_sandbox(objects=[_namespace("shop"), *_evicted("cache-1", "shop")], clock=lambda: NOW) for _ in "ab"]
+    path = write_kubeconfig(tmp_path / "kubeconfig", [(name, sandbox.url, sandbox.token, "shop")
+                                                       for name, sandbox in zip(("a", "b"), twins)])
+    result = pullmedic("evicted", "--context", "a,b", "-o", "name", "--kubeconfig", path, now=NOW)
+    assert result.stdout == "pod/cache-1\npod/cache-1\n"
+    assert pullmedic("why", "--context", "a,b", "-o", "name", "--kubeconfig", path, now=NOW, expect=1).stdout == \
+        "pod/cache-1\npod/cache-1\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, TextIO, Tuple
 
 import click
 
@@ -18,9 +18,11 @@ from ..settings import Settings
 from .options import output_format
 
 
-def connect(settings: Settings, max_connections: int = 10, context: Optional[str] = None) -> Cluster:
+def connect(settings: Settings, max_connections: int = 10, context: Optional[str] = None,
+            plugin_output: Optional[TextIO] = None, log_context: str = "") -> Cluster:
     """The invocation's cluster; ``context`` (one of several being read) instead of ``--context``; with -f
-    the dump reader (the kubeconfig and connection flags unread)."""
+    the dump reader (the kubeconfig and connection flags unread). ``plugin_output``: where an exec
+    credential plugin's complaint goes instead of stderr; ``log_context``: named in the request log."""
     if settings.filenames:
         from ..cluster.dump import DumpCluster
 
@@ -35,7 +37,9 @@ def connect(settings: Settings, max_connections: int = 10, context: Optional[str
         max_connections=max_connections,
         overrides=settings.overrides,
         verbosity=settings.verbosity,
-        stderr=settings.stderr,
+        stderr=settings.stderr if plugin_output is None else plugin_output,
+        log=settings.stderr,
+        log_context=log_context,
     )
 
 

@@ -21,7 +21,7 @@ from .. import __version__
 from ..core.kube import dig
 from ..errors import (ApiError, ClusterUnreachable, Conflict, Forbidden, Gone, NamespaceNotFound, NotFound,
                       PodNotFound, Unauthorized)
-from .kubeconfig import Connection, Overrides, load_connection
+from .kubeconfig import Connection, Overrides, load_connection, preload
 from .paging import DEFAULT_PAGE_SIZE, walk
 from .requestlog import RequestLog
 from .transport import RESET_WAIT, Deadline, DeadlineExceeded, read_body, retry_after, retrying, transport_reason, was_reset
@@ -65,8 +65,9 @@ class Cluster:
     """A connection to one API server (one kubeconfig context)."""
 
     def __init__(self, connection: Connection, request_timeout: Optional[float] = None,
-                 verbosity: int = 0, log: Optional[TextIO] = None) -> None:
-        """``request_timeout``: None for the defaults above, 0 for no read limit, else seconds."""
+                 verbosity: int = 0, log: Optional[TextIO] = None, log_context: str = "") -> None:
+        """``request_timeout``: None for the defaults above, 0 for no read limit, else seconds;
+        ``log_context``: the context's name on each line of the request log (one of several)."""
         import urllib3
 
         self.connection = connection
@@ -76,7 +77,7 @@ class Cluster:
             self._timeout = urllib3.Timeout(total=request_timeout)
         else:
             self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=None if request_timeout == 0 else READ_TIMEOUT)
-        self._log = RequestLog(verbosity, log) if verbosity >= 6 and log is not None else None
+        self._log = RequestLog(verbosity, log, log_context) if verbosity >= 6 and log is not None else None
         if connection.configuration.verify_ssl is False:
             # --insecure-skip-tls-verify was asked for; kubectl does not warn on every request either.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -94,10 +95,21 @@ class Cluster:
         overrides: Optional[Overrides] = None,
         verbosity: int = 0,
         stderr: Optional[TextIO] = None,
+        log: Optional[TextIO] = None,
+        log_context: str = "",
     ) -> "Cluster":
+        """``stderr``: where an exec credential plugin's complaint goes; ``log``: the request log's
+        stream (``-v 6``), by default ``stderr``."""
         connection = load_connection(kubeconfig, context, namespace, environ, max_connections, overrides, stderr)
         _settle_imports()
-        return cls(connection, request_timeout, verbosity, stderr)
+        return cls(connection, request_timeout, verbosity, stderr if log is None else log, log_context)
+
+    @staticmethod
+    def prepare(kubeconfig: Optional[str], environ: Mapping[str, str]) -> None:
+        """Before contexts are read in forked processes: the client imported, the kubeconfig parsed
+        and the heap set aside once here, so that no child does it again."""
+        preload(kubeconfig, environ)
+        _settle_imports()
 
     @property
     def namespace(self) -> str:

@@ -23,6 +23,7 @@ CPU time of 20 contexts.
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import threading
 from collections import OrderedDict
@@ -190,6 +191,20 @@ def load_connection(
         impersonation=impersonation,
         compression=compression and not overrides.disable_compression,
     )
+
+
+def preload(kubeconfig: Optional[str], environ: Mapping[str, str]) -> None:
+    """The client's modules imported and the kubeconfig parsed (kept by content, as ``_merged`` keeps
+    it) ahead of connecting. A defect is not raised here: each context's connect reports it."""
+    with _IMPORTING:
+        for module in ("kubernetes.client", "kubernetes.client.rest", "kubernetes.config.kube_config"):
+            importlib.import_module(module)
+    paths = kubeconfig_paths(kubeconfig, environ)
+    if paths:
+        try:
+            _merged(paths)
+        except Exception:  # noqa: BLE001 - the same parse fails again, and is reported, per context
+            pass
 
 
 def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overrides, configuration: Any,

@@ -16,11 +16,13 @@ class RequestLog:
 
     6: ``GET URL 200 OK in 12 milliseconds``; 7: the method and URL, the request headers and
     ``Response Status: ...``; 8 and up: also the response headers. Credentials are masked as
-    client-go's ``maskValue`` masks them (``Authorization: Bearer <masked>``).
+    client-go's ``maskValue`` masks them (``Authorization: Bearer <masked>``). When several contexts
+    are read at once, each line ends with klog's ``context="NAME"``: two contexts may share a server.
     """
 
-    def __init__(self, verbosity: int, stream: TextIO) -> None:
+    def __init__(self, verbosity: int, stream: TextIO, context: str = "") -> None:
         self.verbosity, self._stream, self._lock = verbosity, stream, threading.Lock()
+        self._suffix = f' context="{context}"' if context else ""
 
     def request(self, method: str, url: str, headers: Sequence[Tuple[str, str]]) -> None:
         url = redacted_url(url)
@@ -41,7 +43,8 @@ class RequestLog:
     def _write(self, lines: Sequence[Tuple[int, str]]) -> None:
         now = time.time()
         stamp = time.strftime("%m%d %H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1e6):06d}"
-        text = "".join(f"I{stamp} {os.getpid():7d} round_trippers.go:{line}] {message}\n" for line, message in lines)
+        text = "".join(f"I{stamp} {os.getpid():7d} round_trippers.go:{line}] {message}{self._suffix}\n"
+                       for line, message in lines)
         with self._lock:
             self._stream.write(text)
             self._stream.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from .evictions.parse import is_evicted
 from .kube import CONTAINER_KINDS, Obj, dig, iter_containers
@@ -97,13 +97,21 @@ def running_repositories(pod: Any) -> List[Tuple[str, str]]:
         if not isinstance(specs, list) or not specs:
             continue
         entries = statuses_of.get(status_field) if isinstance(statuses_of, dict) else None
-        statuses = {str(status.get("name")): status for status in entries if isinstance(status, dict)} \
-            if isinstance(entries, list) else {}
-        for spec in specs:
+        entries = entries if isinstance(entries, list) else []
+        by_name: Optional[Dict[str, Any]] = None
+        for position, spec in enumerate(specs):
             image = spec.get("image") if isinstance(spec, dict) else None
             if not isinstance(image, str):
                 continue
-            state = statuses.get(str(spec.get("name") or ""), {}).get("state")
+            name = str(spec.get("name") or "")
+            # The kubelet sorts statuses by name, so they mostly line up with the specs; a name lookup
+            # table is built only for a pod whose statuses do not.
+            entry = entries[position] if position < len(entries) else None
+            if not isinstance(entry, dict) or str(entry.get("name")) != name:
+                if by_name is None:
+                    by_name = {str(status.get("name")): status for status in entries if isinstance(status, dict)}
+                entry = by_name.get(name)
+            state = entry.get("state") if isinstance(entry, dict) else None
             repository = _repository_of(image) if isinstance(state, dict) and state.get("running") is not None else None
             if repository is not None:
                 found.append(repository)

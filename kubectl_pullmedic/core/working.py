@@ -19,6 +19,8 @@ from .pulls.imageref import parse_image
 
 KEEP_NODES = 8  # per image or registry, the nodes remembered working: enough to name some, bounded for 150,000 pods
 
+RECENT = 50_000  # the (repository, node, namespace) triples remembered as already added: a few MB at most
+
 Repo = Tuple[str, str]  # (registry, repository)
 
 
@@ -50,6 +52,9 @@ class WorkingImages:
         self.repositories: Dict[Repo, Seen] = {}
         self.registries: Dict[str, Seen] = {}
         self.nodes: Set[str] = set()  # nodes that run something: other nodes exist to compare with
+        # (repository, node, namespace) a running pod already showed: most pods of a large list repeat
+        # one, and adding it again changes nothing. A cache, emptied when it grows past RECENT.
+        self._recent: Set[Tuple[Repo, Optional[str], Optional[str]]] = set()
 
     def _add(self, repo: Repo, node: Optional[str], namespace: Optional[str], pulled: Optional[datetime]) -> None:
         self.repositories.setdefault(repo, Seen()).add(node, namespace, pulled)
@@ -58,13 +63,21 @@ class WorkingImages:
     def add_pod(self, pod: Any) -> None:
         """Every running container: its image was pulled (or present) on the pod's node."""
         found = running_repositories(pod)
-        node = dig(pod, "spec", "nodeName") if found else None
+        if not found:
+            return
+        node = dig(pod, "spec", "nodeName")
         node = node if isinstance(node, str) and node else None
         if node:
             self.nodes.add(node)
-        namespace = (namespace_of(pod) or None) if found else None
+        namespace = namespace_of(pod) or None
+        recent = self._recent
         for repo in found:
-            self._add(repo, node, namespace, None)
+            key = (repo, node, namespace)
+            if key not in recent:
+                if len(recent) >= RECENT:
+                    recent.clear()
+                recent.add(key)
+                self._add(repo, node, namespace, None)
 
     def add_event(self, event: Obj) -> None:
         """A ``Successfully pulled image`` event: a pull that worked, on its node, at its time.
