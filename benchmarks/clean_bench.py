@@ -9,21 +9,13 @@ that the same evicted pods are gone, and what kubectl deleted besides them.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import shutil
 import sys
 import urllib.request
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import pod, sandbox_process, timed  # noqa: E402
-
-KUBECTL = shutil.which("kubectl") or "kubectl"
-PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
+from synthetic import KUBE_CACHE, KUBECTL, PLUGIN, api_request, bench_parser, pod, run_measured, sandbox_process  # noqa: E402
 
 
 def objects(evicted: int, running: int, failed_jobs: int):
@@ -38,34 +30,24 @@ def objects(evicted: int, running: int, failed_jobs: int):
 
 
 def remaining(kubeconfig: str) -> set:
-    config = yaml.safe_load(open(kubeconfig))
-    server = config["clusters"][0]["cluster"]["server"]
-    token = config["users"][0]["user"].get("token", "")
-    request = urllib.request.Request(server + "/api/v1/pods", headers={"Authorization": f"Bearer {token}"})
-    return {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in json.loads(urllib.request.urlopen(request).read())["items"]}
+    """(namespace, name) of every pod the server still holds."""
+    pods = json.loads(urllib.request.urlopen(api_request(kubeconfig, "/api/v1/pods")).read())["items"]
+    return {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--evicted", type=int, default=2000)
-    parser.add_argument("--running", type=int, default=500)
-    parser.add_argument("--failed-jobs", type=int, default=50)
-    parser.add_argument("--latency-ms", type=int, default=5)
-    args = parser.parse_args()
+    args = bench_parser(__doc__, evicted=2000, running=500, failed_jobs=50, latency_ms=5).parse_args()
     data = objects(args.evicted, args.running, args.failed_jobs)
     everything = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in data}
     evicted = {key for key in everything if key[1].startswith("api-")}
-    cache = ["--cache-dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "pullmedic-bench-kube-cache")]
     print(f"cluster: {args.evicted} evicted, {args.running} running, {args.failed_jobs} failed Job pods; {args.latency_ms} ms per request")
 
     with sandbox_process(data, args.latency_ms) as kubeconfig:
-        ours, result = timed([PLUGIN, "clean", "-A", "--yes", "--kubeconfig", kubeconfig])
-        assert result.returncode == 0, result.stderr
+        ours = run_measured([PLUGIN, "clean", "-A", "--yes", "--kubeconfig", kubeconfig], ok=[0]).wall
         ours_gone = everything - remaining(kubeconfig)
     with sandbox_process(data, args.latency_ms) as kubeconfig:
-        theirs, result = timed([KUBECTL, "--kubeconfig", kubeconfig, *cache, "delete", "pods", "-A",
-                                "--field-selector", "status.phase=Failed"])
-        assert result.returncode == 0, result.stderr
+        theirs = run_measured([KUBECTL, "--kubeconfig", kubeconfig, *KUBE_CACHE, "delete", "pods", "-A",
+                               "--field-selector", "status.phase=Failed"], ok=[0]).wall
         theirs_gone = everything - remaining(kubeconfig)
 
     print(f"pullmedic clean -A --yes:                          {ours:7.2f} s  deleted {len(ours_gone)}")

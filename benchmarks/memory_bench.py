@@ -9,24 +9,19 @@ each command's peak resident memory from GNU time (target in issue 14: under 300
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import cluster, peak_rss_mb, sandbox_process  # noqa: E402
-
-PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
+from synthetic import PLUGIN, bench_parser, cluster, run_measured, sandbox_process  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pods", type=int, default=150000)
-    args = parser.parse_args()
+    args = bench_parser(__doc__, pods=150000).parse_args()
     print(f"memory: {args.pods} pods, {args.pods // 25} failing, {args.pods // 5} events, no latency")
     with sandbox_process(cluster(args.pods, args.pods // 25, args.pods // 5), 0) as kubeconfig:
         for command in (["why", "-A", "-o", "json"], ["secrets-check", "-A", "-o", "json"]):
-            peak = peak_rss_mb([PLUGIN, *command, "--kubeconfig", kubeconfig])
+            peak = run_measured([PLUGIN, *command, "--kubeconfig", kubeconfig], keep_output=False).peak_rss_mb
             print(f"pullmedic {' '.join(command):28} peak RSS: {peak:7.1f} MB  (target < 300 MB)")
 
 

@@ -13,9 +13,7 @@ same commands live, on the sandbox serving the same objects. `--plugin`: another
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -24,9 +22,7 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import Obj, cluster, measured, peak_rss_mb, sandbox_process, timed  # noqa: E402
-
-PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
+from synthetic import PLUGIN, Obj, bench_parser, cluster, run_measured, sandbox_process  # noqa: E402
 
 
 def write_info_dump(objects: List[Obj], root: Path) -> int:
@@ -64,8 +60,7 @@ def write_info_stream(root: Path, stream: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pods", type=int, default=50000)
+    parser = bench_parser(__doc__, pods=50000)
     parser.add_argument("--plugin", default=PLUGIN, help="the kubectl-pullmedic to measure")
     parser.add_argument("--no-live", action="store_true", help="skip the live commands")
     args = parser.parse_args()
@@ -83,23 +78,21 @@ def main() -> None:
               f"stream {stream.stat().st_size / 1e6:.0f} MB")
         files = [str(path) for path in folder.rglob("*.json")]
         floor = [sys.executable, "-c", "import json, sys\nkept = [json.load(open(p)) for p in sys.argv[1:]]", *files]
-        seconds, peak, _ = measured(floor)
-        print(f"{'json.load of every file at once':40} {seconds:6.2f} s  peak RSS {peak:7.1f} MB")
+        run = run_measured(floor, keep_output=False)
+        print(f"{'json.load of every file at once':40} {run.wall:6.2f} s  peak RSS {run.peak_rss_mb:7.1f} MB")
         for command in (["why", "-A", "-o", "json", "-f", str(folder)], ["evicted", "-A", "-o", "json", "-f", str(folder)],
                         ["why", "-A", "-o", "json", "-f", str(archive)], ["why", "-A", "-o", "json", "-f", str(stream)]):
-            seconds, peak, _ = measured([args.plugin, *command])
-            result = subprocess.run([args.plugin, *command], capture_output=True, text=True)
+            run = run_measured([args.plugin, *command])
             shown = " ".join(command[:-1] + [Path(command[-1]).name])
-            print(f"pullmedic {shown:30} {seconds:6.2f} s  peak RSS {peak:7.1f} MB"
-                  f"  (exit {result.returncode}, {len(json.loads(result.stdout)['items'])} items)")
+            print(f"pullmedic {shown:30} {run.wall:6.2f} s  peak RSS {run.peak_rss_mb:7.1f} MB"
+                  f"  (exit {run.returncode}, {len(json.loads(run.stdout)['items'])} items)")
     if args.no_live:
         return
     with sandbox_process(objects, 0) as kubeconfig:  # the same objects, live
         for command in (["why", "-A", "-o", "json"], ["evicted", "-A", "-o", "json"]):
-            seconds, result = timed([args.plugin, *command, "--kubeconfig", kubeconfig])
-            peak = peak_rss_mb([args.plugin, *command, "--kubeconfig", kubeconfig])
-            print(f"pullmedic {' '.join(command) + ' (live)':30} {seconds:6.2f} s  peak RSS {peak:7.1f} MB"
-                  f"  (exit {result.returncode}, {len(json.loads(result.stdout)['items'])} items)")
+            run = run_measured([args.plugin, *command, "--kubeconfig", kubeconfig])
+            print(f"pullmedic {' '.join(command) + ' (live)':30} {run.wall:6.2f} s  peak RSS {run.peak_rss_mb:7.1f} MB"
+                  f"  (exit {run.returncode}, {len(json.loads(run.stdout)['items'])} items)")
 
 
 if __name__ == "__main__":

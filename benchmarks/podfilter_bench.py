@@ -10,15 +10,13 @@ applies (``has_problem or may_be_pulling``) and what it observes (``WorkingImage
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import cluster  # noqa: E402
+from synthetic import bench_parser, cluster, seconds_of  # noqa: E402
 
 from kubectl_pullmedic.core.podhealth import has_problem  # noqa: E402
 from kubectl_pullmedic.core.pulls.progress import may_be_pulling  # noqa: E402
@@ -26,20 +24,11 @@ from kubectl_pullmedic.core.working import WorkingImages  # noqa: E402
 
 
 def best_ms(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
+    return min(seconds_of(work) for _ in range(repeat)) * 1000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pods", type=int, default=1000)
-    parser.add_argument("--failing", type=int, default=40)
-    parser.add_argument("--repeat", type=int, default=9)
-    args = parser.parse_args()
+    args = bench_parser(__doc__, pods=1000, failing=40, repeat=9).parse_args()
     pods = [obj for obj in cluster(args.pods, args.failing, 0) if obj.get("kind") == "Pod"]
     page = json.dumps({"kind": "PodList", "items": pods}).encode()
     per = 1000 / len(pods)

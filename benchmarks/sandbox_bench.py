@@ -18,51 +18,34 @@ then prints the figures.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import shutil
 import statistics
 import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
-import yaml
 from kubernetes import client, config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import cluster, pod, sandbox_process, timed  # noqa: E402
-
-KUBECTL = shutil.which("kubectl") or "kubectl"
-
-
-def seconds_of(call) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+from synthetic import (KUBE_CACHE, KUBECTL, api_request, bench_parser, cluster, pod, run_measured,  # noqa: E402
+                       sandbox_process, seconds_of)
 
 
-def median_of(call, runs: int) -> float:
+def median_seconds(call: Callable[[], object], runs: int) -> float:
     return statistics.median(seconds_of(call) for _ in range(runs))
 
 
-def _request(kubeconfig: str, path: str) -> urllib.request.Request:
-    document = yaml.safe_load(Path(kubeconfig).read_text())
-    server = document["clusters"][0]["cluster"]["server"]
-    token = document["users"][0]["user"].get("token", "")
-    return urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
-
-
 def raw_get(kubeconfig: str, path: str) -> bytes:
-    with urllib.request.urlopen(_request(kubeconfig, path), timeout=60) as response:
+    with urllib.request.urlopen(api_request(kubeconfig, path), timeout=60) as response:
         return response.read()
 
 
 def first_line(kubeconfig: str, path: str, to_end: bool = False) -> bytes:
     """A watch's first event line (or, ``to_end``, everything until the server ends it)."""
-    with urllib.request.urlopen(_request(kubeconfig, path), timeout=60) as response:
+    with urllib.request.urlopen(api_request(kubeconfig, path), timeout=60) as response:
         return response.read() if to_end else response.readline()
 
 
@@ -86,7 +69,7 @@ def watch_delays(kubeconfig: str, watchers: int, creates: int) -> "list[float]":
     version = json.loads(api.list_namespaced_pod("shop", _preload_content=False).data)["metadata"]["resourceVersion"]
     path = f"/api/v1/namespaces/shop/pods?watch=true&resourceVersion={version}&timeoutSeconds=60"
     seen: "list[dict[str, float]]" = [{} for _ in range(watchers)]
-    streams = [urllib.request.urlopen(_request(kubeconfig, path), timeout=60) for _ in range(watchers)]
+    streams = [urllib.request.urlopen(api_request(kubeconfig, path), timeout=60) for _ in range(watchers)]
 
     def follow(stream, arrivals: "dict[str, float]") -> None:
         for line in stream:
@@ -112,14 +95,7 @@ def watch_delays(kubeconfig: str, watchers: int, creates: int) -> "list[float]":
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pods", type=int, default=50000)
-    parser.add_argument("--page", type=int, default=500)
-    parser.add_argument("--latency-ms", type=int, default=40)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--watchers", type=int, default=20)
-    parser.add_argument("--creates", type=int, default=200)
-    args = parser.parse_args()
+    args = bench_parser(__doc__, pods=50000, page=500, latency_ms=40, runs=5, watchers=20, creates=200).parse_args()
 
     print(f"(a) paging: {args.pods} pods (a tenth evicted), {args.page} a page, no latency")
     with sandbox_process(cluster(args.pods, 0, 0, evicted=args.pods // 10, namespaces=40), 0) as kubeconfig:
@@ -130,26 +106,23 @@ def main() -> None:
     small = [pod("web", "shop"), pod("evicted-1", "shop", evicted=True), pod("evicted-2", "shop", evicted=True)]
     one_pod = "/api/v1/namespaces/shop/pods/web"
     with sandbox_process(small, 0) as kubeconfig:
-        plain = median_of(lambda: raw_get(kubeconfig, one_pod), args.runs)
-        no_wait = median_of(lambda: first_line(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true"), args.runs)
+        plain = median_seconds(lambda: raw_get(kubeconfig, one_pod), args.runs)
+        no_wait = median_seconds(lambda: first_line(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true"), args.runs)
         default_wait = seconds_of(lambda: first_line(kubeconfig, "/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=1",
                                                      to_end=True))
     with sandbox_process(small, args.latency_ms) as kubeconfig:
-        delayed = median_of(lambda: raw_get(kubeconfig, one_pod), args.runs)
+        delayed = median_seconds(lambda: raw_get(kubeconfig, one_pod), args.runs)
     added_ms = (delayed - plain) * 1000
     print(f"(b) GET a pod: {plain * 1000:7.1f} ms; with --latency-ms {args.latency_ms}: {delayed * 1000:7.1f} ms"
           f"  (+{added_ms:.1f} ms, target >= {args.latency_ms} ms)")
     print(f"(c) watch, first event: {no_wait:6.3f} s; timeoutSeconds=1 to its end: {default_wait:6.3f} s"
           f"  (target: the first well under 0.1 s, the second about 1 s)")
 
-    cache = ["--cache-dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "pullmedic-bench-kube-cache")]
     with sandbox_process(small, 0) as kubeconfig:
-        took, result = timed([KUBECTL, "--kubeconfig", kubeconfig, *cache, "delete", "pods", "-n", "shop",
-                              "--field-selector", "status.phase=Failed"])
-    if result.returncode != 0:
-        raise SystemExit(f"kubectl delete failed: {result.stderr.strip()}")
-    print(f"(d) kubectl delete pods --field-selector status.phase=Failed: {took:6.2f} s,"
-          f" {len(result.stdout.splitlines())} deleted  (target < 10 s)")
+        deleted = run_measured([KUBECTL, "--kubeconfig", kubeconfig, *KUBE_CACHE, "delete", "pods", "-n", "shop",
+                                "--field-selector", "status.phase=Failed"], ok=[0])
+    print(f"(d) kubectl delete pods --field-selector status.phase=Failed: {deleted.wall:6.2f} s,"
+          f" {len(deleted.stdout.splitlines())} deleted  (target < 10 s)")
 
     with sandbox_process(small, 0) as kubeconfig:
         delays = sorted(watch_delays(kubeconfig, args.watchers, args.creates))

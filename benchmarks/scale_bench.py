@@ -8,7 +8,7 @@ openssl) with a latency per request, a cluster of ``--pods`` pods on ``--nodes``
 ``--failing`` cannot pull their image and ``--evicted`` were evicted, with ``--warnings`` Warning
 events (two per failing pod, one per eviction, the rest readiness-probe failures of running pods)
 and ``--normal`` Normal events. In the same run, alternating, it measures wall time and peak RSS
-(GNU time) of:
+(GNU time), and CPU time, of:
   kubectl get pods -A -o json          (the floor: reading the pods at all)
   kubectl pullmedic why -A -o json
   kubectl pullmedic evicted -A -o json
@@ -17,9 +17,7 @@ and prints each with its ratio to kubectl's time (target issue 16: at most 1.0x,
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,10 +25,9 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import PULL_ERROR, Obj, event, measured, node, pod, sandbox_process  # noqa: E402
+from synthetic import (KUBECTL, PLUGIN, PULL_ERROR, Measurement, Obj, bench_parser, event, median_of,  # noqa: E402
+                       node, pod, run_measured, sandbox_process)
 
-KUBECTL = shutil.which("kubectl") or "kubectl"
-PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")
 UNHEALTHY = "Readiness probe failed: Get \"http://10.0.0.1:8080/healthz\": context deadline exceeded"
 
 
@@ -64,14 +61,8 @@ def self_signed(directory: str) -> "tuple[str, str]":
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pods", type=int, default=150000)
-    parser.add_argument("--nodes", type=int, default=5000)
-    parser.add_argument("--failing", type=int, default=3000)
-    parser.add_argument("--evicted", type=int, default=1000)
-    parser.add_argument("--warnings", type=int, default=100000)
-    parser.add_argument("--normal", type=int, default=20000)
-    parser.add_argument("--latency-ms", type=int, default=2)
+    parser = bench_parser(__doc__, pods=150000, nodes=5000, failing=3000, evicted=1000, warnings=100000, normal=20000,
+                          latency_ms=2)
     parser.add_argument("--runs", type=int, default=1, help="runs of each command, alternating; the median is shown")
     parser.add_argument("--plain-http", action="store_true", help="serve plain HTTP instead of HTTPS")
     args = parser.parse_args()
@@ -90,17 +81,16 @@ def main() -> None:
                 "pullmedic evicted -A -o json": [PLUGIN, "evicted", "-A", "-o", "json", "--kubeconfig", kubeconfig],
             }
             subprocess.run(commands["kubectl get pods -A -o json"][:5] + ["api-resources"], capture_output=True)  # warm discovery
-            runs: Dict[str, List["tuple[float, float, int]"]] = {name: [] for name in commands}
+            runs: Dict[str, List[Measurement]] = {name: [] for name in commands}
             for _ in range(args.runs):
                 for name, command in commands.items():
-                    runs[name].append(measured(command))
-    floor = sorted(r[0] for r in runs["kubectl get pods -A -o json"])[args.runs // 2]
+                    runs[name].append(run_measured(command, keep_output=False))
+    floor = median_of(runs["kubectl get pods -A -o json"]).wall
     for name, measures in runs.items():
-        seconds = sorted(m[0] for m in measures)[args.runs // 2]
-        peak = max(m[1] for m in measures)
-        codes = sorted({m[2] for m in measures})
-        print(f"{name:30} {seconds:7.2f} s  peak RSS {peak:7.1f} MB  exit {codes}  "
-              f"time / kubectl get pods: {seconds / floor:5.2f}x")
+        median = median_of(measures)
+        codes = sorted({m.returncode for m in measures})
+        print(f"{name:30} {median.wall:7.2f} s  CPU {median.cpu:7.2f} s  peak RSS {median.peak_rss_mb:7.1f} MB  "
+              f"exit {codes}  time / kubectl get pods: {median.wall / floor:5.2f}x")
     print("targets: pullmedic time <= 1.00x kubectl get pods -A -o json, pullmedic peak RSS < 300 MB")
 
 

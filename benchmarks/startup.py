@@ -19,17 +19,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "krew-manifest"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import krew_install  # noqa: E402
 import release_bundle  # noqa: E402
 import release_manifest  # noqa: E402
+from synthetic import run_measured  # noqa: E402
+
 from kubectl_pullmedic.sandbox import Sandbox  # noqa: E402
 
 TARGET_RATIO = 1.5
@@ -68,10 +70,8 @@ def pip_plugin(workdir: Path, python: str) -> Path:
     return venv / "bin"
 
 
-def timed(command: Sequence[str], env: Dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
+def wall_seconds(command: Sequence[str], env: Dict[str, str]) -> float:
+    return run_measured(list(command), keep_output=False, env=env).wall
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -94,12 +94,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for args in commands:
             krew = [str(krew_bin / release_manifest.LAUNCHER), *args]
             pip = [str(pip_bin / release_manifest.LAUNCHER), *args]
-            first_run = timed(krew, env)
-            timed(pip, env)
+            first_run = wall_seconds(krew, env)
+            wall_seconds(pip, env)
             krew_times, pip_times = [], []
             for _ in range(options.runs):
-                krew_times.append(timed(krew, env))
-                pip_times.append(timed(pip, env))
+                krew_times.append(wall_seconds(krew, env))
+                pip_times.append(wall_seconds(pip, env))
             krew_median, pip_median = statistics.median(krew_times), statistics.median(pip_times)
             ratio = krew_median / pip_median
             worst = max(worst, ratio)

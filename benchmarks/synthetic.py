@@ -1,21 +1,34 @@
-"""Synthetic clusters for the benchmarks: many pods, some failing to pull, many events.
+"""Synthetic clusters for the benchmarks (many pods, some failing to pull, many events), and
+what every benchmark does with them: the sandbox in its own process, one way to run and measure a
+command (``run_measured``: wall, CPU, peak RSS, exit code, output), one parser for the sizes.
 
 The shapes are the kubelet's (see the scenario files); only the numbers are made up.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from contextlib import contextmanager
-from typing import Dict, Iterator, List
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Collection, Dict, Iterator, List, Optional, Sequence
+
+import yaml
 
 Obj = Dict[str, object]
+KUBECTL = shutil.which("kubectl") or "kubectl"
+PLUGIN = str(Path(sys.executable).parent / "kubectl-pullmedic")  # this venv's
+KUBE_CACHE = ["--cache-dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "pullmedic-bench-kube-cache")]
 NOW = "2030-01-01T00:00:00Z"
 PULL_ERROR = ('Failed to pull image "registry.example.com/shop/web:{tag}": rpc error: code = NotFound desc = '
               'failed to pull and unpack image "registry.example.com/shop/web:{tag}": failed to resolve reference '
@@ -111,22 +124,82 @@ def sandbox_process(objects: List[Obj], latency_ms: int, tls: "tuple[str, str] |
             server.wait(timeout=10)
 
 
-def timed(command: List[str], **kwargs: object) -> "tuple[float, subprocess.CompletedProcess[str]]":
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
-    return time.perf_counter() - start, result
+def server_of(kubeconfig: str) -> "tuple[str, str]":
+    """The server URL and bearer token of a sandbox's kubeconfig (its first cluster and user)."""
+    document = yaml.safe_load(Path(kubeconfig).read_text())
+    return document["clusters"][0]["cluster"]["server"], document["users"][0]["user"].get("token", "")
 
 
-def peak_rss_mb(command: List[str]) -> float:
-    """Peak resident memory of one command, from GNU time."""
-    result = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True)
-    return int(result.stderr.strip().splitlines()[-1]) / 1024
+def api_request(kubeconfig: str, path: str) -> urllib.request.Request:
+    """A GET of ``path`` on the sandbox, past kubectl and the plugin (what the server really holds)."""
+    server, token = server_of(kubeconfig)
+    return urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
 
 
-def measured(command: List[str]) -> "tuple[float, float, int]":
-    """(wall seconds, peak RSS in MB, exit code) of one run, from GNU time; its output is thrown away."""
+@dataclass(frozen=True)
+class Measurement:
+    """One run of a command: wall and CPU seconds (user + system, its children included), peak RSS."""
+
+    wall: float
+    cpu: float
+    peak_rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(command: List[str], *, keep_output: bool = True, ok: Optional[Collection[int]] = None,
+                 env: Optional[Dict[str, str]] = None) -> Measurement:
+    """Run ``command`` once under GNU time (for the peak RSS) and measure it.
+
+    ``keep_output=False`` throws stdout and stderr away (a 150,000-pod JSON is not worth holding);
+    with ``ok``, another exit code ends the benchmark with the command's stderr. The time and CPU of
+    GNU time itself (about a millisecond) are included.
+    """
+    output = subprocess.PIPE if keep_output else subprocess.DEVNULL
     with tempfile.NamedTemporaryFile("r") as report:
-        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *command],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        seconds, kilobytes = report.read().split()[-2:]
-    return float(seconds), int(kilobytes) / 1024, result.returncode
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%M", *command],
+                                stdout=output, stderr=output, text=True, env=env)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        kilobytes = report.read().split()[-1]  # after "Command exited with non-zero status N", if any
+    if ok is not None and result.returncode not in ok:
+        raise SystemExit(f"{' '.join(command)} exited {result.returncode}: {(result.stderr or '').strip()}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Measurement(wall, cpu, int(kilobytes) / 1024, result.returncode, result.stdout or "", result.stderr or "")
+
+
+def median_of(runs: Sequence[Measurement]) -> Measurement:
+    """The median wall and CPU time, the highest peak RSS, and the last run's exit code and output."""
+    walls, cpus = sorted(run.wall for run in runs), sorted(run.cpu for run in runs)
+    return replace(runs[-1], wall=walls[len(runs) // 2], cpu=cpus[len(runs) // 2],
+                   peak_rss_mb=max(run.peak_rss_mb for run in runs))
+
+
+def median_run(command: List[str], runs: int, **options: Any) -> Measurement:
+    """``median_of`` ``runs`` runs of ``command`` in a row (``options`` as ``run_measured``'s)."""
+    return median_of([run_measured(command, **options) for _ in range(runs)])
+
+
+def timed(command: List[str], **kwargs: Any) -> "tuple[float, subprocess.CompletedProcess[str]]":
+    """(wall seconds, result) of one run: ``run_measured`` as contexts_bench.py reads it (``env=`` only)."""
+    run = run_measured(command, **kwargs)
+    return run.wall, subprocess.CompletedProcess(command, run.returncode, run.stdout, run.stderr)
+
+
+def seconds_of(work: Callable[[], object]) -> float:
+    """Wall seconds of one call in this process (what the in-process benchmarks time)."""
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def bench_parser(doc: str, **sizes: int) -> argparse.ArgumentParser:
+    """The benchmark's parser: its docstring as help, and an int option per size (``latency_ms=2``:
+    ``--latency-ms``, default 2). Options of other kinds are added by the benchmark."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in sizes.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=default)
+    return parser

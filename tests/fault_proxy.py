@@ -17,6 +17,12 @@ applies to its next ``count`` requests (None: all). What it does:
 - ``trickle=N``: forward, then send the sandbox's answer (headers at once, the whole length
   announced) at N bytes a second; ``rule.sent`` counts the body bytes written before the client
   hung up or the body ended.
+
+Every request is recorded as an ``Exchange`` (method, path, arrival and answer times on
+``time.monotonic()``, status) in ``proxy.exchanges``; ``on_answer=`` is called with each one just
+after its answer was written, in the request's thread, and may act on it (a benchmark sends
+SIGINT to the client at the N-th answered DELETE). ``sandbox`` is anything with ``url`` (plain
+HTTP) and ``kubeconfig_path``: a ``Sandbox``, or ``Upstream`` for a sandbox in another process.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
@@ -62,16 +68,39 @@ class Rule:
         return True
 
 
+@dataclass
+class Exchange:
+    """One request as the proxy saw it; ``answered`` and ``status`` stay None until a whole answer was sent."""
+
+    method: str
+    path: str  # with the query
+    arrived: float  # time.monotonic()
+    answered: Optional[float] = None
+    status: Optional[int] = None
+
+
+class Upstream(NamedTuple):
+    """What the proxy needs of a sandbox that runs in another process."""
+
+    url: str
+    kubeconfig_path: str
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # as the sandbox's: 5 drops a client's burst of parallel connects for 1 s
+
+
 class FaultProxy:
     """Forwards to ``sandbox.url`` (plain HTTP) unless a rule says otherwise; records what it saw."""
 
-    def __init__(self, sandbox: Any, directory: Path) -> None:
+    def __init__(self, sandbox: Any, directory: Path, on_answer: Optional[Callable[[Exchange], None]] = None) -> None:
         self.sandbox = sandbox
         self.rules: List[Rule] = []
-        self.seen: List[Tuple[str, str]] = []  # (method, path with query), in arrival order
+        self.exchanges: List[Exchange] = []  # in arrival order
+        self.on_answer = on_answer
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         document = yaml.safe_load(Path(sandbox.kubeconfig_path).read_text())
         for entry in document["clusters"]:
@@ -88,8 +117,12 @@ class FaultProxy:
 
     def count(self, method: str, pattern: str) -> int:
         """How many requests reached the proxy for ``method`` with ``pattern`` in the path."""
+        return sum(1 for e in self.history(method) if re.search(pattern, e.path))
+
+    def history(self, method: str = "*") -> List[Exchange]:
+        """Copies of the exchanges so far (of ``method``), in arrival order: a consistent snapshot."""
         with self._lock:
-            return sum(1 for m, p in self.seen if m == method and re.search(pattern, p))
+            return [Exchange(**vars(e)) for e in self.exchanges if method in ("*", e.method)]
 
     def start(self) -> "FaultProxy":
         self._thread.start()
@@ -106,24 +139,32 @@ class FaultProxy:
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
 
-    def _rule_for(self, method: str, path: str) -> Optional[Rule]:
+    def _rule_for(self, exchange: Exchange) -> Optional[Rule]:
         with self._lock:
-            self.seen.append((method, path))
-            return next((rule for rule in self.rules if rule.take(method, path)), None)
+            self.exchanges.append(exchange)
+            return next((rule for rule in self.rules if rule.take(exchange.method, exchange.path)), None)
+
+    def _answered(self, exchange: Exchange, status: int) -> None:
+        with self._lock:
+            exchange.answered, exchange.status = time.monotonic(), status
+        if self.on_answer is not None:
+            self.on_answer(exchange)
 
     def _handler(self) -> type:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as the sandbox: no reused connection waits for a delayed ACK
 
             def log_message(self, *args: Any) -> None:
                 pass
 
             def _any(self) -> None:
+                exchange = Exchange(self.command, self.path, time.monotonic())
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                rule = proxy._rule_for(self.command, self.path)
+                rule = proxy._rule_for(exchange)
                 if rule is not None and rule.reset:
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.connection.close()
@@ -133,6 +174,7 @@ class FaultProxy:
                     self._send(rule.status, rule.headers, rule.body if rule.body is not None else
                                json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                                            "message": f"injected {rule.status}", "code": rule.status}).encode())
+                    proxy._answered(exchange, rule.status)
                     return
                 status, headers, data = self._forward(body)
                 if rule is not None and rule.body is not None:
@@ -149,24 +191,41 @@ class FaultProxy:
                     self.connection.close()
                     self.close_connection = True
                     return
-                self._send(status, headers, data, rule.trickle if rule is not None else None, rule)
+                if self._send(status, headers, data, rule.trickle if rule is not None else None, rule):
+                    proxy._answered(exchange, status)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _any
 
+            upstream: Optional[http.client.HTTPConnection] = None
+
             def _forward(self, body: bytes) -> Tuple[int, Dict[str, str], bytes]:
-                target = urlsplit(proxy.sandbox.url)
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                """The sandbox's answer, over one kept-alive connection per client connection (a new
+                one per request would add its set-up to every request the client times)."""
+                if self.upstream is None:
+                    target = urlsplit(proxy.sandbox.url)
+                    self.upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                    self.upstream.connect()
+                    self.upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                connection.request(self.command, self.path, body=body or None, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
+                try:
+                    self.upstream.request(self.command, self.path, body=body or None, headers=headers)
+                    response = self.upstream.getresponse()
+                    data = response.read()
+                except BaseException:
+                    self._close_upstream()
+                    raise
                 kept = {k: v for k, v in response.getheaders()
                         if k.lower() not in ("content-length", "transfer-encoding", "connection")}
-                connection.close()
                 return response.status, kept, data
 
+            def _close_upstream(self) -> None:
+                if self.upstream is not None:
+                    self.upstream.close()
+                    self.upstream = None
+
             def _send(self, status: int, headers: Dict[str, str], data: bytes,
-                      trickle: Optional[int] = None, rule: Optional[Rule] = None, length: Optional[int] = None) -> None:
+                      trickle: Optional[int] = None, rule: Optional[Rule] = None, length: Optional[int] = None) -> bool:
+                """Whether the whole body was written (a trickle's client may hang up first)."""
                 self.send_response(status)
                 headers = dict(headers)
                 headers.setdefault("Content-Type", "application/json")
@@ -176,7 +235,7 @@ class FaultProxy:
                 self.end_headers()
                 if not trickle or rule is None:
                     self.wfile.write(data)
-                    return
+                    return True
                 self.wfile.flush()
                 rule.size = len(data)
                 step = max(trickle // 10, 1)  # a tenth of a second's worth at a time
@@ -186,11 +245,13 @@ class FaultProxy:
                         self.wfile.flush()
                     except OSError:  # the client gave up: what was sent is counted
                         self.close_connection = True
-                        return
+                        return False
                     rule.sent += len(data[start:start + step])
                     time.sleep(0.1)
+                return True
 
             def finish(self) -> None:
+                self._close_upstream()
                 try:
                     super().finish()
                 except OSError:
