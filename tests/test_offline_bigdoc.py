@@ -163,7 +163,6 @@ def test_one_large_list_is_scanned_through_a_bounded_buffer_and_read_a_namespace
     finally:
         tracemalloc.stop()
     assert listed == [40] * 40 + [40] * 1  # 1,600 pods in 40 pages, 40 events
-    print(peak, size)
     assert peak < size // 2, (peak, size)  # a namespace's objects and the buffer, not the document (~10x its size)
 
 

@@ -96,16 +96,21 @@ def _meta(document: Any, source: str, start: int = 0, end: int = 0) -> _Meta:
     held: Dict[str, Set[str]] = {}
     names: Set[str] = set()
     for obj in flatten(document, source, listed):
-        resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
-        if resource:
-            held.setdefault(resource, set()).add("" if resource in CLUSTER_SCOPED else namespace_of(obj))
-            if resource == "namespaces" and name_of(obj):
-                names.add(name_of(obj))
+        _note(obj, held, names)
     items = document.get("items") if isinstance(document, dict) else None
     return _Meta(start, end, document.get("kind") if isinstance(document, dict) else None,
                  {RESOURCE_OF_KIND[kind] for kind in listed if kind in RESOURCE_OF_KIND} | set(held), held,
                  {namespace_of(item) for item in items if isinstance(item, dict)} if isinstance(items, list) else set(),
                  names)
+
+
+def _note(obj: Obj, held: Dict[str, Set[str]], names: Set[str]) -> None:
+    """An object's resource and namespace into ``held``; a Namespace's name into ``names``."""
+    resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
+    if resource:
+        held.setdefault(resource, set()).add("" if resource in CLUSTER_SCOPED else namespace_of(obj))
+        if resource == "namespaces" and name_of(obj):
+            names.add(name_of(obj))
 
 
 @dataclass
@@ -284,15 +289,21 @@ def _add_item(meta: _Meta, runs: List[Piece], region: Region, start: int, end: i
     if not isinstance(item, dict):
         return
     meta.item_namespaces.add(namespace_of(item))
-    one = _meta({"kind": of_list[0], "apiVersion": of_list[1], "items": [item]}, region.shown)
-    meta.resources |= one.resources
-    meta.namespace_names |= one.namespace_names
-    for resource, namespaces in one.held.items():
+    held: Dict[str, Set[str]] = {}
+    if item.get("kind") and "items" not in item:  # the usual item: itself, whatever the list is
+        _note(item, held, meta.namespace_names)
+    else:  # without a kind (it takes the list's) or a list itself: as flatten opens it
+        one = _meta({"kind": of_list[0], "apiVersion": of_list[1], "items": [item]}, region.shown)
+        meta.resources |= one.resources
+        meta.namespace_names |= one.namespace_names
+        held = one.held
+    meta.resources |= set(held)
+    for resource, namespaces in held.items():
         meta.held.setdefault(resource, set()).update(namespaces)
-    if runs and runs[-1].held == one.held:  # (items of kinds not read: one run, never placed)
+    if runs and runs[-1].held == held:  # (items of kinds not read: one run, never placed)
         runs[-1].end = end
     else:
-        runs.append(Piece(region, start, end, True, one.held))
+        runs.append(Piece(region, start, end, True, held))
 
 
 def _stream_blocks(metas: List[_Meta]) -> Optional[List[Tuple[str, List[_Meta]]]]:
