@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import random
 import subprocess
 import tarfile
 import tracemalloc
@@ -22,9 +23,10 @@ import pytest
 import yaml
 
 from conftest import KUBECTL, build_event, build_pod
+from kubectl_pullmedic.core.kube import name_of, namespace_of
 from kubectl_pullmedic.cluster import dumpdocs
 from kubectl_pullmedic.cluster.dump import DumpCluster
-from kubectl_pullmedic.cluster.dumpdocs import RESOURCE_OF_KIND, as_core_event, parse_documents
+from kubectl_pullmedic.cluster.dumpdocs import CLUSTER_SCOPED, RESOURCE_OF_KIND, as_core_event, parse_documents
 from kubectl_pullmedic.cluster.dumpfiles import Dump, read_dump
 from kubectl_pullmedic.cluster.dumpsource import Region
 from kubectl_pullmedic.sandbox import Sandbox
@@ -52,7 +54,7 @@ def _as_before(text: str) -> Dict[str, Dict[Tuple[str, str], Obj]]:
     for obj in parse_documents(text.lstrip("\ufeff")):
         resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
         if resource:
-            key = ("" if resource in ("nodes", "namespaces") else obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            key = ("" if resource in CLUSTER_SCOPED else namespace_of(obj), name_of(obj))
             objects.setdefault(resource, {})[key] = as_core_event(obj) if resource == "events" else obj
     return objects
 
@@ -101,6 +103,57 @@ def test_every_shape_of_one_list_reads_as_the_whole_document(monkeypatch, tmp_pa
     assert [sorted(piece.held["pods"]) for piece in dump.pieces["pods"]] == [["team-00"], ["team-01"], ["team-02"]]
     size = (tmp_path / "pretty.json").stat().st_size
     assert all(piece.of_list == ("List", "v1") and piece.end - piece.start < size // 4 for piece in dump.pieces["pods"])
+
+
+def _random_object(rng: random.Random, depth: int = 0) -> Any:
+    """An object of a kind read or not (or none), sometimes a list itself or not an object at all."""
+    if depth < 1 and rng.random() < 0.05:
+        return {"kind": rng.choice(["List", "EventList", ""]), "items": [_random_object(rng, 1) for _ in range(3)]}
+    if rng.random() < 0.03:
+        return rng.choice([5, "text", None, []])
+    obj: Obj = {"metadata": {"name": f"n{rng.randint(0, 5)}", "namespace": rng.choice(["a", "b", "c"])},
+                "x": rng.choice([1, 2.5, "caf\u00e9 \u2713", None, True, [1, {"y": "z"}]])}
+    kind = rng.choice(["Pod", "Event", "Node", "Namespace", "Secret", "ConfigMap", "Deployment", ""])
+    if kind:
+        obj["kind"] = kind
+    if rng.random() < 0.3:
+        obj["apiVersion"] = rng.choice(["v1", "events.k8s.io/v1"])
+    return obj
+
+
+def test_random_lists_in_random_chunks_read_as_the_whole_document(monkeypatch, tmp_path):
+    """Lists of any kind, keys in any order, any layout, cut anywhere: what reading the text whole gives
+    (its objects, coverage and namespaces; or its one-line error, for a text cut or garbled)."""
+    rng = random.Random(16)
+    for case in range(150):
+        documents = []
+        for _ in range(rng.randint(1, 3)):
+            keys = ["apiVersion", "kind", "metadata", "items"]
+            rng.shuffle(keys)
+            values = {"apiVersion": "v1", "kind": rng.choice(["List", "PodList", "EventList", "", "NodeList", "Pod"]),
+                      "metadata": {"resourceVersion": "1"}, "items": [_random_object(rng) for _ in range(rng.randint(0, 12))]}
+            documents.append({key: values[key] for key in keys if key != "apiVersion" or rng.random() < 0.8})
+        layout = rng.choice([{"indent": 4}, {"separators": (",", ":")}, {"indent": 2, "sort_keys": True}, {}])
+        text = "\n".join(json.dumps(document, **layout) for document in documents)
+        garbled = rng.random() < 0.2
+        if garbled:
+            at = rng.randint(1, len(text) - 1)
+            text = text[:at] if rng.random() < 0.5 else text[:at] + rng.choice([",", "]", "}", "x", '"', ",]"]) + text[at:]
+        monkeypatch.setattr(dumpdocs, "CHUNK", rng.choice([8, 17, 64, 1000, 1 << 22]))
+        path = tmp_path / f"{case}.json"
+        path.write_text(text)
+        if not garbled:
+            _same_as_read_whole(path, text)
+            continue
+        try:
+            expected: Any = _as_before(text)
+        except ValueError as error:
+            expected = str(error).replace("<text>", str(path))
+        try:
+            found: Any = read_dump([str(path)]).objects
+        except ValueError as error:
+            found = str(error)
+        assert found == expected, (case, text)
 
 
 def test_a_list_in_gzip_and_tar_gz_and_stdin(tmp_path):
