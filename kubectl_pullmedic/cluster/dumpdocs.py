@@ -2,13 +2,14 @@
 
 JSON documents one after another (``kubectl cluster-info dump``'s stream, container logs between
 them skipped) or ``---``-separated YAML. ``json_documents`` scans a large JSON file in chunks, so
-a file of any size is indexed one document at a time (``cluster/dumpfiles``).
+a file of any size is indexed one document at a time, and a list one item at a time (``cluster/dumpfiles``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Set, Tuple
 
 import yaml
@@ -152,68 +153,163 @@ def as_core_event(event: Obj) -> Obj:
 
 
 
-# -- large JSON files, one document at a time ------------------------------------------------
+# -- large JSON files, one document (or list item) at a time ----------------------------------
 
 CHUNK = 1 << 22
 _BOM = b"\xef\xbb\xbf"
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's, inside a document
+_BETWEEN = re.compile(r"\s*")  # between documents, as ``documents_in`` takes them
 
 
-def json_documents(file: BinaryIO, start: int, end: int, source: str) -> Iterator[Tuple[int, int, Any]]:
-    """(start, end, document) of each JSON document in the bytes ``[start, end)`` of ``file``, read in chunks
-    so that a large stream is never held whole; cluster-info dump's logs and closing line are skipped.
+@dataclass(frozen=True)
+class Item:
+    """One element of a top-level object's ``items`` array, by its byte range, yielded as it is read."""
 
-    The bytes are scanned as Latin-1 (a character a byte, so positions are byte offsets): the documents
-    it yields serve for their kinds and namespaces (ASCII) only; ``read_json`` reads one for its objects.
-    A document that does not parse raises ValueError.
-    """
-    decoder = json.JSONDecoder()
-    space = re.compile(r"\s*")
-    file.seek(start)
-    if file.read(3) != _BOM:
+    start: int
+    end: int
+    value: Any
+    before: Obj  # the object's keys read so far (``kind`` and ``apiVersion``, when they come first)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A top-level JSON document ended: whole, or (``streamed``) its keys but ``items``, whose elements
+    were yielded before it as ``Item``s."""
+
+    start: int
+    end: int
+    value: Any
+    streamed: bool
+
+
+class _Scanner:
+    """The bytes ``[start, end)`` of a file through a sliding buffer, decoded as Latin-1 (a character a
+    byte, so positions are byte offsets). What is scanned is dropped when more is read, so the buffer
+    holds at most twice a chunk or the largest value being decoded."""
+
+    def __init__(self, file: BinaryIO, start: int, end: int, source: str) -> None:
+        self.file, self.end, self.source = file, end, source
         file.seek(start)
-    read_to, buffer, base, position, lines = file.tell(), "", file.tell(), 0, 0
+        if file.read(3) != _BOM:
+            file.seek(start)
+        self.read_to = self.base = file.tell()
+        self.buffer, self.position = "", 0
+        self.decoder = json.JSONDecoder()
 
-    def more() -> bool:
+    def more(self) -> bool:
         """Drop what is scanned and read on (as much again as is held, at least a chunk); False at the end."""
-        nonlocal read_to, buffer, base, position, lines
-        if read_to >= end:
+        if self.read_to >= self.end:
             return False
-        lines += buffer.count("\n", 0, position)
-        buffer, base, position = buffer[position:], base + position, 0
-        file.seek(read_to)
-        chunk = file.read(min(max(CHUNK, len(buffer)), end - read_to))
-        read_to += len(chunk)
-        buffer += chunk.decode("latin-1")
+        self.buffer, self.base, self.position = self.buffer[self.position:], self.base + self.position, 0
+        self.file.seek(self.read_to)
+        chunk = self.file.read(min(max(CHUNK, len(self.buffer)), self.end - self.read_to))
+        self.read_to += len(chunk)
+        self.buffer += chunk.decode("latin-1")
         return bool(chunk)
 
-    while True:
-        position = space.match(buffer, position).end()  # type: ignore[union-attr]
-        if position >= len(buffer):
-            if not more():
-                return
-            continue
-        if buffer.startswith((_LOG_START, "Cluster info dumped to"), position):
-            line_end = buffer.find("\n" + _LOG_END, position) if buffer.startswith(_LOG_START, position) else position
-            line_end = buffer.find("\n", line_end + 1) if line_end >= 0 else -1
-            if line_end < 0 and more():
-                continue
-            position = len(buffer) if line_end < 0 else line_end + 1
-            continue
-        try:
-            document, after = decoder.raw_decode(buffer, position)
-        except json.JSONDecodeError as error:
-            if more():
-                continue
-            where = f"line {lines + error.lineno}, column {error.colno}"
-            raise ValueError(f"{source}: not valid JSON: {error.msg} ({where})") from None
-        yield base + position, base + after, document
-        position = after
+    def at(self, space: "re.Pattern[str]" = _SPACE) -> str:
+        """The next character after white space ("" at the end)."""
+        while True:
+            self.position = space.match(self.buffer, self.position).end()  # type: ignore[union-attr]
+            if self.position < len(self.buffer) or not self.more():
+                return self.buffer[self.position:self.position + 1]
+
+    def take(self, expected: str) -> None:
+        if self.at() != expected:
+            raise ValueError(f"{self.source}: not valid JSON: expected {expected!r} at byte {self.base + self.position}")
+        self.position += 1
+
+    def value(self) -> Tuple[int, int, Any]:
+        """The next JSON value and its byte range; one ending where the buffer does (a number) is read again
+        with more, and one that does not parse before the end raises ValueError."""
+        self.at()
+        while True:
+            try:
+                value, after = self.decoder.raw_decode(self.buffer, self.position)
+                if after < len(self.buffer) or not self.more():
+                    break
+            except json.JSONDecodeError as error:
+                if not self.more():
+                    raise ValueError(f"{self.source}: not valid JSON: {error.msg}") from None
+        start = self.base + self.position
+        self.position = after
+        return start, self.base + after, value
+
+    def skip_log(self) -> bool:
+        """Pass cluster-info dump's container log or closing line, if one starts here."""
+        while len(self.buffer) - self.position < len(_LOG_START) and self.more():
+            pass
+        if not self.buffer.startswith((_LOG_START, "Cluster info dumped to"), self.position):
+            return False
+        log = self.buffer.startswith(_LOG_START, self.position)
+        while True:
+            line_end = self.buffer.find("\n" + _LOG_END, self.position) if log else self.position
+            line_end = self.buffer.find("\n", line_end + 1) if line_end >= 0 else -1
+            if line_end >= 0 or not self.more():
+                break
+        self.position = len(self.buffer) if line_end < 0 else line_end + 1
+        return True
+
+    def elements(self, opening: str, closing: str) -> Iterator[None]:
+        """Between ``opening`` and ``closing``, once per comma-separated element (the caller reads it)."""
+        self.take(opening)
+        if self.at() != closing:
+            while True:
+                yield None
+                if self.at() == closing:
+                    break
+                self.take(",")
+        self.take(closing)
+
+    def object(self) -> Iterator[Any]:
+        """A top-level object at the position, its ``items`` array yielded an element at a time."""
+        header: Obj = {}
+        start, streamed = self.base + self.position, False
+        for _ in self.elements("{", "}"):
+            key = self.value()[2]
+            if not isinstance(key, str):
+                raise ValueError(f"{self.source}: not valid JSON: a key is not a string")
+            self.take(":")
+            if key == "items" and (streamed or key in header):  # a repeated key: json.loads keeps the last
+                raise ValueError(f"{self.source}: a repeated items key")
+            if key == "items" and self.at() == "[":
+                streamed = True
+                for _ in self.elements("[", "]"):
+                    yield Item(*self.value(), header)
+            else:
+                header[key] = self.value()[2]
+        yield Document(start, self.base + self.position, header, streamed)
 
 
-def read_json(data: bytes, source: str) -> Any:
-    """One JSON document's bytes (found by ``json_documents``) read as UTF-8."""
+def json_documents(file: BinaryIO, start: int, end: int, source: str) -> Iterator[Any]:
+    """The JSON documents in the bytes ``[start, end)`` of ``file``, read in chunks so that neither a large
+    stream nor one large ``List`` is held whole: each top-level object's ``items`` elements come as ``Item``s
+    as they are read, then the object as a ``Document``; cluster-info dump's logs and closing line are skipped.
+
+    Scanned as Latin-1: what it yields serves for kinds and namespaces (ASCII) only; ``read_json`` reads
+    the bytes of a document or of a run of items for their objects. What does not parse raises ValueError.
+
+    >>> import io
+    >>> data = b'{"items": [{}, 1], "kind": "List"} [2]'
+    >>> [type(x).__name__ for x in json_documents(io.BytesIO(data), 0, len(data), "f")]
+    ['Item', 'Item', 'Document', 'Document']
+    """
+    scanner = _Scanner(file, start, end, source)
+    while scanner.at(_BETWEEN):
+        if scanner.skip_log():
+            continue
+        if scanner.at() == "{":
+            yield from scanner.object()
+        else:
+            yield Document(*scanner.value(), False)
+
+
+def read_json(data: bytes, source: str, run: bool = False) -> Any:
+    """One JSON document's bytes (found by ``json_documents``) read as UTF-8; ``run``: the bytes of
+    consecutive ``items`` elements (commas between them), read as the list of them."""
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        return json.loads(f"[{text}]" if run else text)
     except UnicodeDecodeError:
         raise ValueError(f"{source}: not a text file, nor a gzip or tar archive") from None
     except json.JSONDecodeError as error:

@@ -7,11 +7,14 @@ skipped), its single stream (``kubectl cluster-info dump`` to stdout: JSON docum
 with each container's log between ``==== START logs ...`` / ``==== END logs ...`` lines), and gzip,
 tar or tar.gz archives of any of these (``cluster/dumpsource``).
 
-Reading a dump records where each resource of each namespace is (``Piece``: a file, or one JSON
-document of a file, by offset), never the objects: a cluster-info folder's ``NAMESPACE/pods.json``
-says it by its path and is not opened; any other JSON file is scanned once, a document at a time.
-Objects are then read a namespace at a time when listed, and dropped (pods and events); the
-smaller resources are kept once read. So memory follows the largest namespace, not the dump.
+Reading a dump records where each resource of each namespace is (``Piece``: a file, one JSON
+document of a file, or a run of consecutive items of a JSON list, by offset), never the objects: a
+cluster-info folder's ``NAMESPACE/pods.json`` says it by its path and is not opened; any other JSON
+file is scanned once, a document at a time and a list's ``items`` an item at a time, so even one
+``kubectl get pods,events -A -o json`` of a whole cluster is never decoded at once. Objects are then
+read a namespace at a time when listed, and dropped (pods and events); the smaller resources are
+kept once read. So memory follows the largest namespace, not the dump. A YAML file (and JSON that
+does not parse, which may be YAML's flow style) is read whole while it is indexed.
 
 What the dump covers is recorded in the index (``Dump.coverage``): a kind it holds no list of is
 unknown to the reader, never empty. A ``NAMESPACE/pods.json`` of the cluster-info layout covers that
@@ -30,8 +33,8 @@ from pathlib import PurePosixPath
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Set, TextIO, Tuple, Union
 
 from ..core.kube import name_of, namespace_of
-from .dumpdocs import (CLUSTER_SCOPED, INFO_STREAM, RESOURCE_OF_KIND, Obj, as_core_event, documents_in, flatten,
-                       json_documents, read_json)
+from .dumpdocs import (CLUSTER_SCOPED, INFO_STREAM, RESOURCE_OF_KIND, Document, Item, Obj, as_core_event,
+                       documents_in, flatten, json_documents, read_json)
 from .dumpsource import Region, regions_of
 
 # Read a namespace at a time and never kept: what makes a dump large. The other resources are kept once read.
@@ -48,13 +51,15 @@ def _text(data: bytes, source: str) -> str:
 
 @dataclass
 class Piece:
-    """Where some objects are: a region's whole text, or the bytes of one JSON document in it."""
+    """Where some objects are: a region's whole text, the bytes of one JSON document in it, or those of a
+    run of consecutive ``items`` of a JSON list (``of_list``: the list's kind and apiVersion)."""
 
     region: Region
     start: int
     end: int
-    json: bool  # one JSON document; else every document of the region's text
+    json: bool  # one JSON document (or run of items); else every document of the region's text
     held: Dict[str, Set[str]]  # resource -> the namespaces of its objects here ("" for cluster-scoped ones)
+    of_list: Optional[Tuple[Any, Any]] = None
 
     def objects(self, resource: str) -> Iterator[Obj]:
         """Its objects of ``resource``, read now (events in the core/v1 shape)."""
@@ -67,6 +72,8 @@ class Piece:
 
     def _documents(self) -> List[Any]:
         data, shown = self.region.read(self.start, self.end), self.region.shown
+        if self.of_list is not None:  # the items as the whole list would give them (kind and apiVersion from it)
+            return [{"kind": self.of_list[0], "apiVersion": self.of_list[1], "items": read_json(data, shown, run=True)}]
         return [read_json(data, shown)] if self.json else documents_in(_text(data, shown), shown)
 
 
@@ -81,6 +88,7 @@ class _Meta:
     held: Dict[str, Set[str]]
     item_namespaces: Set[str]  # of every item of a list, of any kind (the stream's blocks are told by them)
     namespace_names: Set[str]
+    runs: Optional[List[Piece]] = None  # a list read item by item: where its items are, not the document
 
 
 def _meta(document: Any, source: str, start: int = 0, end: int = 0) -> _Meta:
@@ -88,16 +96,21 @@ def _meta(document: Any, source: str, start: int = 0, end: int = 0) -> _Meta:
     held: Dict[str, Set[str]] = {}
     names: Set[str] = set()
     for obj in flatten(document, source, listed):
-        resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
-        if resource:
-            held.setdefault(resource, set()).add("" if resource in CLUSTER_SCOPED else namespace_of(obj))
-            if resource == "namespaces" and name_of(obj):
-                names.add(name_of(obj))
+        _note(obj, held, names)
     items = document.get("items") if isinstance(document, dict) else None
     return _Meta(start, end, document.get("kind") if isinstance(document, dict) else None,
                  {RESOURCE_OF_KIND[kind] for kind in listed if kind in RESOURCE_OF_KIND} | set(held), held,
                  {namespace_of(item) for item in items if isinstance(item, dict)} if isinstance(items, list) else set(),
                  names)
+
+
+def _note(obj: Obj, held: Dict[str, Set[str]], names: Set[str]) -> None:
+    """An object's resource and namespace into ``held``; a Namespace's name into ``names``."""
+    resource = RESOURCE_OF_KIND.get(str(obj.get("kind") or ""))
+    if resource:
+        held.setdefault(resource, set()).add("" if resource in CLUSTER_SCOPED else namespace_of(obj))
+        if resource == "namespaces" and name_of(obj):
+            names.add(name_of(obj))
 
 
 @dataclass
@@ -148,7 +161,9 @@ class Dump:
                     held[resource] |= namespaces
             pieces = [Piece(region, 0, region.size, False, dict(held))] if held else []
         else:
-            pieces = [Piece(region, meta.start, meta.end, True, meta.held) for meta in metas if meta.held]
+            pieces = [piece for meta in metas
+                      for piece in (meta.runs if meta.runs is not None else [Piece(region, meta.start, meta.end, True, meta.held)])
+                      if piece.held]
         for piece in pieces:
             for resource in piece.held:
                 self.pieces.setdefault(resource, []).append(piece)
@@ -177,13 +192,16 @@ class Dump:
             yield from sorted(grouped.items())
             return
         pieces = self.pieces.get(resource, [])
-        wanted = sorted({ns for piece in pieces for ns in piece.held[resource]} if only is None else {only})
+        holders: Dict[str, List[int]] = defaultdict(list)  # namespace -> the pieces holding it, in order
+        for index, piece in enumerate(pieces):
+            for namespace in piece.held[resource]:
+                if only is None or namespace == only:
+                    holders[namespace].append(index)
         pending: Dict[int, Dict[str, List[Obj]]] = {}
-        for namespace in wanted:
+        for namespace in sorted(holders) if only is None else [only]:
             found: Dict[str, Obj] = {}
-            for index, piece in enumerate(pieces):
-                if namespace not in piece.held[resource]:
-                    continue
+            for index in holders.get(namespace, []):
+                piece = pieces[index]
                 if index not in pending:
                     pending[index] = defaultdict(list)
                     for obj in piece.objects(resource):
@@ -224,12 +242,68 @@ def _scanned(region: Region) -> Tuple[List[_Meta], bool]:
     if head.startswith((b"{", b"[")):
         try:
             with region.opened() as (file, start, end):
-                return [_meta(document, region.shown, begin - region.start, after - region.start)
-                        for begin, after, document in json_documents(file, start, end, region.shown)], False
+                return list(_json_metas(region, json_documents(file, start, end, region.shown))), False
         except ValueError:
             pass  # read whole below: YAML's flow style, or the error as a whole read words it
     text = _text(region.read(), region.shown)
     return [_meta(document, region.shown) for document in documents_in(text, region.shown)], True
+
+
+def _json_metas(region: Region, scanned: Iterator[Any], fixed: Optional[Tuple[Any, Any]] = None) -> Iterator[_Meta]:
+    """What the index keeps of each scanned document. A list's items are placed as they come, a run of
+    consecutive items of the same kinds and namespaces a piece, never the document; ``fixed``: the list's
+    kind and apiVersion when an item without its own kind needs them and they came after it."""
+    runs: List[Piece] = []
+    meta = _meta({}, region.shown)
+    guessed: Set[Tuple[Any, Any]] = set()  # what items without a kind took for the list's kind and apiVersion
+    for part in scanned:
+        start, end = part.start - region.start, part.end - region.start
+        if isinstance(part, Item):
+            assumed = fixed or (part.before.get("kind"), part.before.get("apiVersion"))
+            if isinstance(part.value, dict) and not part.value.get("kind"):
+                guessed.add(assumed)
+            _add_item(meta, runs, region, start, end, part.value, assumed)
+            continue
+        assert isinstance(part, Document)
+        header, of_list = part.value, (part.value.get("kind"), part.value.get("apiVersion"))
+        kind = str(header.get("kind") or "")
+        if part.streamed and not (kind == "List" or kind.endswith("List") or not kind):  # an object holding items
+            yield _meta(read_json(region.read(start, end), region.shown), region.shown, start, end)
+        elif part.streamed and guessed - {of_list}:  # kind or apiVersion after kindless items: read them again
+            with region.opened() as (file, _, _):
+                yield from _json_metas(region, json_documents(file, part.start, part.end, region.shown), of_list)
+        elif part.streamed:
+            meta.resources |= _meta({"kind": kind, "items": []}, region.shown).resources  # a typed list's, even empty
+            meta.start, meta.end, meta.kind, meta.runs = start, end, header.get("kind"), runs
+            for run in runs:
+                run.of_list = of_list
+            yield meta
+        else:
+            yield _meta(header, region.shown, start, end)
+        runs, meta, guessed = [], _meta({}, region.shown), set()
+
+
+def _add_item(meta: _Meta, runs: List[Piece], region: Region, start: int, end: int, item: Any,
+              of_list: Tuple[Any, Any]) -> None:
+    """One list item into the list's meta, and into the last run when it holds the same kinds and namespaces."""
+    if not isinstance(item, dict):
+        return
+    meta.item_namespaces.add(namespace_of(item))
+    held: Dict[str, Set[str]] = {}
+    if item.get("kind") and "items" not in item:  # the usual item: itself, whatever the list is
+        _note(item, held, meta.namespace_names)
+    else:  # without a kind (it takes the list's) or a list itself: as flatten opens it
+        one = _meta({"kind": of_list[0], "apiVersion": of_list[1], "items": [item]}, region.shown)
+        meta.resources |= one.resources
+        meta.namespace_names |= one.namespace_names
+        held = one.held
+    meta.resources |= set(held)
+    for resource, namespaces in held.items():
+        meta.held.setdefault(resource, set()).update(namespaces)
+    if runs and runs[-1].held == held:  # (items of kinds not read: one run, never placed)
+        runs[-1].end = end
+    else:
+        runs.append(Piece(region, start, end, True, held))
 
 
 def _stream_blocks(metas: List[_Meta]) -> Optional[List[Tuple[str, List[_Meta]]]]:
