@@ -224,8 +224,12 @@ def test_a_watch_line_neutralises_what_the_cluster_wrote():
 @pytest.mark.parametrize("desired,text", [(1, "deleted (not replaced: the ReplicaSet scaled down)"),
                                           (2, "deleted"), (None, "deleted")])
 def test_a_deleted_pod_is_awaited_only_while_its_replicaset_wants_more_pods(desired, text):
+    from kubectl_pullmedic.core.replacements import ControllerRead
+
     first, second = backoff_pod("web-7d4b9c-a", "a"), backoff_pod("web-7d4b9c-b", "b")
-    follow = w.Follow(desired=lambda pod: desired)
+    spec = {} if desired is None else {"replicas": desired}
+    rs = {"metadata": {"name": "web-7d4b9c", "uid": "rs-uid"}, "spec": spec}
+    follow = w.Follow(controller=lambda pod: None if desired is None else ControllerRead("ReplicaSet", "rs-uid", rs))
     follow.start([first, second], [], NOW)
     changes = follow.on_pod("DELETED", first, NOW)
     assert [(c.change, c.text) for c in changes] == [("deleted", text)]

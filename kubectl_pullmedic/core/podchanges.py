@@ -24,6 +24,7 @@ from .pulls.pulled import pulled_seconds, spoken_seconds
 FAILING, CAUSE_CHANGED, PULL_FAILED = "failing", "cause-changed", "pull-failed"
 PULLING, PULLED, RUNNING, COMPLETED, WAITING, EXITED = "pulling", "pulled", "running", "completed", "waiting", "exited"
 DELETED, REPLACED, ADDED, SLOW_PULL = "deleted", "replaced", "added", "slow-pull"
+NOT_REPLACED = "not-replaced"  # a deleted pod awaited until its controller, read again, wanted no replacement
 
 _STARTING = ("ContainerCreating", "PodInitializing")
 
@@ -35,7 +36,7 @@ class Change:
     namespace: str
     pod: str
     container: Optional[str]
-    change: str  # failing | cause-changed | pull-failed | pulling | pulled | slow-pull | running | completed | waiting | exited | added | deleted | replaced
+    change: str  # failing | cause-changed | pull-failed | pulling | pulled | slow-pull | running | completed | waiting | exited | added | deleted | replaced | not-replaced
     text: str  # "pulling (attempt 6)", "pulled in 3.2 s", "ImageNotFound: ..."
     cause: Optional[str] = None
     attempt: Optional[int] = None
