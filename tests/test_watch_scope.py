@@ -180,3 +180,23 @@ def test_a_cluster_wide_watch_refused_after_its_list_falls_back_per_namespace(pu
     assert {line for line in change_lines(result.stdout) if line.endswith("running")} == {
         f"{NS}/{pod}  web  running" for pod in PODS}
     assert any(r.path == f"/api/v1/namespaces/{NS}/pods" for r in watches(sandbox, "/pods"))
+
+
+def test_events_refused_cluster_wide_are_read_in_the_followed_namespaces(pullmedic, make_sandbox):
+    """Pods readable cluster-wide, events only per namespace (and not in "other"): the event streams
+    go to the followed pods' namespaces, so the pull attempts are still said where they are readable;
+    the namespace refused is named and followed from pod status."""
+    stuck = build_pod("stuck", "other", phase="Pending", uid="other-uid", waiting_reason="ImagePullBackOff")
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual",
+                           forbid=["list:events:other", "watch:events:other"], objects=[namespace("other"), stuck])
+    when_watching(sandbox, *the_fix(sandbox))
+    result = pullmedic("why", "-A", "-w", "--timeout", "6s", sandbox=sandbox, expect=1)
+    assert "reading events namespace by namespace (1: storefront), elsewhere following pod status only" in result.stderr
+    assert "events not watched in 1 namespace (other): forbidden" in result.stderr
+    lines = change_lines(result.stdout)
+    for pod in PODS:
+        assert [line for line in lines if line.startswith(f"{NS}/{pod}")] == [
+            f"{NS}/{pod}  web  pulling (attempt 7)", f"{NS}/{pod}  web  pulled in 2.4 s", f"{NS}/{pod}  web  running"]
+    event_watches = watches(sandbox, "/events")
+    assert len(event_watches) == 3 and all(r.path == f"/api/v1/namespaces/{NS}/events" for r in event_watches)
+    assert "other/stuck" in result.stdout.split("Still not running", 1)[1]

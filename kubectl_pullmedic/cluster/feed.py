@@ -48,6 +48,7 @@ class Feed:
         self.watched: Optional[List[str]] = None  # the namespaces watched one by one (None: cluster-wide)
         self.unread: List[str] = []  # namespaces whose pods are not watched: refused, or past the bound
         self.optional: Tuple[str, ...] = ()  # resources a watch can go on without (``list_all``)
+        self.deferred: List[Tuple[Stream, Forbidden]] = []  # optional streams refused cluster-wide, pods readable
 
     def list_all(self, optional: Tuple[str, ...] = ()) -> List[List[Obj]]:
         """Each stream's initial list, in the order of the specs.
@@ -74,9 +75,46 @@ class Feed:
             if stream.spec.resource not in optional:
                 raise error
             self.streams.remove(stream)
-            self.warnings.append(f"{error.message}; following pod status only")
+            if stream.spec.namespace is None:  # pods are read cluster-wide: ``optional_in`` narrows it
+                self.deferred.append((stream, error))
+            else:
+                self.warnings.append(f"{error.message}; following pod status only")
             lists.append([])
         return lists
+
+    def optional_in(self, namespaces: List[str]) -> List[Obj]:
+        """After ``list_all``: each optional stream refused cluster-wide while pods were read there (events,
+        RBAC granting them per namespace), one stream per namespace of ``namespaces`` (the followed pods',
+        at most ``NAMESPACE_STREAMS``); their listed items. The namespaces refused or past the bound, and
+        pods followed elsewhere later, go on from pod status, said in ``warnings``."""
+        items: List[Obj] = []
+        deferred, self.deferred = self.deferred, []
+        for stream, refused in deferred:
+            what = stream.spec.resource
+            opened: List[str] = []
+            denied: List[str] = []
+            for namespace in namespaces[:NAMESPACE_STREAMS]:
+                one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
+                             self.deadline)
+                try:
+                    items.extend(one.list())
+                except Forbidden:
+                    denied.append(namespace)
+                    continue
+                self.streams.append(one)
+                opened.append(namespace)
+            said = (f"{refused.message}; reading {what} namespace by namespace ({len(opened)}: {', '.join(opened)}), "
+                    "elsewhere following pod status only" if opened else f"{refused.message}; following pod status only")
+            if said not in self.warnings:
+                self.warnings.append(said)
+            skipped = namespaces[NAMESPACE_STREAMS:]
+            for text in ([f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there"]
+                         if denied else []) + (
+                    [f"{what} not watched in {_namespaces(skipped)}: at most {NAMESPACE_STREAMS} namespaces are "
+                     "watched one by one; following pod status only there"] if skipped else []):
+                if text not in self.warnings:
+                    self.warnings.append(text)
+        return items
 
     def _per_namespace(self, stream: Stream, refused: Forbidden) -> Optional[List[Obj]]:
         """``stream`` replaced by one stream per readable namespace (bounded); None when the namespaces

@@ -103,6 +103,16 @@ class Follow:
             if self.follow_all or not all(_settled(view) for view in views.values()):
                 self.pods[uid_of(pod)], self.views[uid_of(pod)] = pod, views
 
+    def namespaces(self, pods: List[Obj], now: datetime) -> List[str]:
+        """The namespaces of the pods ``start`` would follow (judged from their status alone), the most
+        followed first: where a watch without cluster-wide events reads them."""
+        counts: Dict[str, int] = {}
+        for pod in pods:
+            if self.member(pod) and (self.follow_all or not all(_settled(view) for view in
+                                                                container_views(pod, [], now).values())):
+                counts[namespace_of(pod)] = counts.get(namespace_of(pod), 0) + 1
+        return sorted(counts, key=lambda namespace: (-counts[namespace], namespace))
+
     def on_pod(self, kind: str, pod: Obj, now: datetime) -> List[Change]:
         """A pod ADDED, MODIFIED or DELETED (a relist says the same words)."""
         uid = uid_of(pod)

@@ -129,6 +129,8 @@ class Watch:
                              slow_pull_after=query.slow_pull,
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
+        if self.feed.deferred:  # events refused cluster-wide: read in the followed pods' namespaces
+            events += self.feed.optional_in(self.follow.namespaces(pods, self.clock()))
         self.follow.start(pods, events, self.clock())
         return self.follow
 
