@@ -189,3 +189,32 @@ def test_a_refused_controller_leaves_the_replacement_unknown(pullmedic, make_san
     assert change_lines(result.stdout) == ["db-1  -  deleted (replacement not known: reading its StatefulSet is forbidden)"]
     assert result.stdout.endswith("  db-1  -  deleted; replacement not known: reading its StatefulSet is forbidden\n")
     assert "not replaced" not in result.stdout
+
+
+def owned_by(kind: str, api_version: str, name: str, spec: Dict, status: Optional[Dict] = None) -> list:
+    """A controller of ``kind`` in NS and one pod of it in back-off."""
+    obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": NS, "uid": f"{name}-uid"},
+           "spec": {"selector": {"app": name} if kind == "ReplicationController" else {"matchLabels": {"app": name}},
+                    **spec}, "status": status or {}}
+    pod = build_pod(f"{name}-x2x5q", NS, phase="Pending", image=IMAGE, waiting_reason="ImagePullBackOff",
+                    labels={"app": name}, uid=f"{name}-pod-uid")
+    pod["metadata"]["ownerReferences"] = [{"apiVersion": api_version, "kind": kind, "name": name,
+                                           "uid": f"{name}-uid", "controller": True}]
+    return [obj, pod]
+
+
+@pytest.mark.parametrize("kind,api_version,spec,status,path,text", [
+    ("ReplicationController", "v1", {"replicas": 0}, None, f"/api/v1/namespaces/{NS}/replicationcontrollers/c",
+     "the ReplicationController scaled down"),
+    ("Job", "batch/v1", {"completions": 1}, {"succeeded": 1}, f"/apis/batch/v1/namespaces/{NS}/jobs/c",
+     "the Job is complete"),
+    ("DaemonSet", "apps/v1", {}, {"desiredNumberScheduled": 0}, f"/apis/apps/v1/namespaces/{NS}/daemonsets/c",
+     "the DaemonSet wants 0 pods (its node may no longer be selected)"),
+])
+def test_each_controller_kind_is_read_once_and_says_why_nothing_replaces_the_pod(pullmedic, make_sandbox, kind,
+                                                                                  api_version, spec, status, path, text):
+    sandbox = make_sandbox(objects=owned_by(kind, api_version, "c", spec, status))
+    when_watching(sandbox, lambda: sandbox.remove("Pod", NS, "c-x2x5q"))
+    result = pullmedic("why", "c-x2x5q", "-n", NS, "-w", "--timeout", "60s", sandbox=sandbox)
+    assert change_lines(result.stdout) == [f"c-x2x5q  -  deleted (not replaced: {text})"]
+    assert [r.path for r in sandbox.requests if r.method == "GET" and r.path.startswith(path)] == [path]
