@@ -200,3 +200,26 @@ def test_events_refused_cluster_wide_are_read_in_the_followed_namespaces(pullmed
     event_watches = watches(sandbox, "/events")
     assert len(event_watches) == 3 and all(r.path == f"/api/v1/namespaces/{NS}/events" for r in event_watches)
     assert "other/stuck" in result.stdout.split("Still not running", 1)[1]
+
+
+def test_events_read_per_namespace_are_bounded_too(make_sandbox):
+    from kubectl_pullmedic.cluster.api import Cluster
+    from kubectl_pullmedic.cluster.feed import NAMESPACE_STREAMS, Feed
+    from kubectl_pullmedic.cluster.watch import WatchSpec
+
+    names = [f"team-{i:02}" for i in range(NAMESPACE_STREAMS + 3)]
+    pods = [build_pod("p", n, uid=f"u-{n}", phase="Pending", waiting_reason="ErrImagePull") for n in names]
+    sandbox = make_sandbox(objects=[namespace(n) for n in names] + pods + [build_event(pods[0], "Failed", "x")],
+                           forbid=["list:events:team-01"])
+    cluster = Cluster.connect(kubeconfig=sandbox.kubeconfig_path, context=None, namespace=None, environ={})
+    feed = Feed(cluster, [WatchSpec("pods", None), WatchSpec("events", None, field_selector="type=Warning")])
+    listed, events = feed.list_all(optional=("events",))
+    assert len(listed) == len(names) and events == [] and [s.spec.resource for s in feed.streams] == ["pods"]
+    found = feed.optional_in(names)
+    assert [event["involvedObject"]["name"] for event in found] == ["p"]
+    readable = [n for n in names if n != "team-01"][:NAMESPACE_STREAMS]
+    assert [(s.spec.resource, s.spec.namespace) for s in feed.streams] == [("pods", None)] + [
+        ("events", n) for n in readable]
+    assert "events not watched in 1 namespace (team-01): forbidden; following pod status only there" in feed.warnings
+    assert any(w.startswith("events not watched in 2 namespaces (team-09, team-10)") for w in feed.warnings), feed.warnings
+    assert feed.unread == []  # their pods are watched: only the events there are not

@@ -91,30 +91,40 @@ class Feed:
         deferred, self.deferred = self.deferred, []
         for stream, refused in deferred:
             what = stream.spec.resource
-            opened: List[str] = []
-            denied: List[str] = []
-            for namespace in namespaces[:NAMESPACE_STREAMS]:
-                one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
-                             self.deadline)
-                try:
-                    items.extend(one.list())
-                except Forbidden:
-                    denied.append(namespace)
-                    continue
-                self.streams.append(one)
-                opened.append(namespace)
-            said = (f"{refused.message}; reading {what} namespace by namespace ({len(opened)}: {', '.join(opened)}), "
-                    "elsewhere following pod status only" if opened else f"{refused.message}; following pod status only")
-            if said not in self.warnings:
-                self.warnings.append(said)
-            skipped = namespaces[NAMESPACE_STREAMS:]
-            for text in ([f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there"]
-                         if denied else []) + (
-                    [f"{what} not watched in {_namespaces(skipped)}: at most {NAMESPACE_STREAMS} namespaces are "
-                     "watched one by one; following pod status only there"] if skipped else []):
-                if text not in self.warnings:
-                    self.warnings.append(text)
+            streams, listed, denied = self._open_each(stream, namespaces, NAMESPACE_STREAMS)
+            self.streams += streams
+            items += listed
+            opened = [one.spec.namespace or "" for one in streams]
+            skipped = namespaces[len(opened) + len(denied):]
+            said = [f"{refused.message}; reading {what} namespace by namespace ({len(opened)}: {', '.join(opened)}), "
+                    "elsewhere following pod status only" if opened else f"{refused.message}; following pod status only"]
+            if denied:
+                said.append(f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there")
+            if skipped:
+                said.append(f"{what} not watched in {_namespaces(skipped)}: at most {NAMESPACE_STREAMS} namespaces are "
+                            "watched one by one; following pod status only there")
+            self.warnings += [text for text in said if text not in self.warnings]
         return items
+
+    def _open_each(self, stream: Stream, namespaces: List[str], bound: Optional[int] = None
+                   ) -> Tuple[List[Stream], List[Obj], List[str]]:
+        """One stream like ``stream`` per namespace, listed (not started), at most ``bound`` of them:
+        the streams, their items, and the namespaces that refused."""
+        streams: List[Stream] = []
+        items: List[Obj] = []
+        denied: List[str] = []
+        for namespace in namespaces:
+            if bound is not None and len(streams) == bound:
+                break
+            one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
+                         self.deadline)
+            try:
+                items.extend(one.list())
+            except Forbidden:
+                denied.append(namespace)
+                continue
+            streams.append(one)
+        return streams, items, denied
 
     def _per_namespace(self, stream: Stream, refused: Forbidden) -> Optional[List[Obj]]:
         """``stream`` replaced by one stream per readable namespace (bounded); None when the namespaces
@@ -128,20 +138,7 @@ class Feed:
                 return None
         pods = self.watched is None
         candidates = self.namespaces if pods else self.watched
-        streams: List[Stream] = []
-        items: List[Obj] = []
-        denied: List[str] = []
-        for namespace in candidates:
-            if pods and len(streams) == NAMESPACE_STREAMS:
-                break
-            one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
-                         self.deadline)
-            try:
-                items.extend(one.list())
-            except Forbidden:
-                denied.append(namespace)
-                continue
-            streams.append(one)
+        streams, items, denied = self._open_each(stream, candidates, NAMESPACE_STREAMS if pods else None)
         at = self.streams.index(stream)
         self.streams[at:at + 1] = streams
         what = stream.spec.resource

@@ -19,7 +19,7 @@ from ..cluster.api import Cluster, Obj
 from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
 from ..cluster.feed import Feed
 from ..cluster.watch import WatchSpec
-from ..core.kube import dig, name_of, namespace_of, owner_reference, uid_of
+from ..core.kube import name_of, namespace_of, owner_reference, uid_of
 from ..core.pulls.progress import SLOW_PULL_AFTER
 from ..core.replacements import CONTROLLERS, ControllerRead
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
