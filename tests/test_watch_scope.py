@@ -223,3 +223,15 @@ def test_events_read_per_namespace_are_bounded_too(make_sandbox):
     assert "events not watched in 1 namespace (team-01): forbidden; following pod status only there" in feed.warnings
     assert any(w.startswith("events not watched in 2 namespaces (team-09, team-10)") for w in feed.warnings), feed.warnings
     assert feed.unread == []  # their pods are watched: only the events there are not
+
+
+def test_events_whose_watch_is_refused_cluster_wide_are_watched_in_the_followed_namespaces(pullmedic, make_sandbox):
+    """Events listed cluster-wide but watched only per namespace: once the watch is refused, the event
+    streams go to the followed pods' namespace, and the pull attempts are still said."""
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual", forbid=["watch:events:"])
+    when_watching(sandbox, *the_fix(sandbox), streams=4, after=3)  # the 3 refused, then the 3 per namespace
+    result = pullmedic("why", "-A", "-w", "--timeout", "30s", sandbox=sandbox)
+    assert "reading events namespace by namespace (1: storefront)" in result.stderr
+    for pod in PODS:
+        assert [line for line in change_lines(result.stdout) if line.startswith(f"{NS}/{pod}")] == [
+            f"{NS}/{pod}  web  pulling (attempt 7)", f"{NS}/{pod}  web  pulled in 2.4 s", f"{NS}/{pod}  web  running"]

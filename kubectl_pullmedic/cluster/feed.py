@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from dataclasses import replace
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 from ..core.kube import dig, name_of, namespace_of
 from ..errors import Forbidden
@@ -157,25 +157,38 @@ class Feed:
             self.warnings.append(f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there")
         return items
 
-    def recover(self, update: Update) -> Optional[List[str]]:
+    def recover(self, update: Update, namespaces: List[str] = ()) -> Optional[List[str]]:
         """A stream whose watch RBAC refused after its list passed (a role with list but not watch at
         the cluster scope): pods fall back to one stream per readable namespace, as a refused list does,
-        reporting only what changed since (as a relist); an optional resource's stream (``events``) is
-        dropped. The new warnings, or None when the failure is not one of those (the watch cannot go on)."""
+        reporting only what changed since (as a relist); an optional resource's stream (``events``)
+        falls back to ``namespaces`` (the followed pods', as ``optional_in``) while pods are read
+        cluster-wide, else is dropped. The new warnings, or None when the failure is not one of those
+        (the watch cannot go on)."""
         stream = next((one for one in self.streams if update.error is not None and one.failed is update.error), None)
         if stream is None or not isinstance(update.error, Forbidden):
             return None
         said = len(self.warnings)
         if stream.spec.resource in self.optional:
             self.streams.remove(stream)
-            self.warnings.append(f"{update.error.message}; following pod status only")
+            if stream.spec.namespace is None and self.watched is None and namespaces:
+                self.deferred.append((stream, update.error))
+                self._relisted(stream, self.optional_in(list(namespaces)), set(namespaces))
+            else:
+                self.warnings.append(f"{update.error.message}; following pod status only")
             return self.warnings[said:]
         if stream.spec.namespace is not None or self.watched is not None:
             return None
         items = self._per_namespace(stream, update.error)
         if items is None:
             return None
-        known, watched = stream.known, set(self.watched or ())
+        self._relisted(stream, items, set(self.watched or ()))
+        return self.warnings[said:]
+
+    def _relisted(self, stream: Stream, items: List[Obj], kept: Set[str]) -> None:
+        """What the streams that replace ``stream`` listed, against what it had seen: only the changes
+        queued (as a relist reports them; what went from a namespace still read is DELETED), then
+        the new streams started."""
+        known = stream.known
         seen = set()
         for item in items:
             seen.add(object_key(item))
@@ -183,12 +196,11 @@ class Feed:
             if old is None or old[0] != str(dig(item, "metadata", "resourceVersion") or ""):
                 self.queue.put(Update(stream.spec.resource, "ADDED" if old is None else "MODIFIED", item))
         for key, (_, stub) in known.items():  # gone meanwhile; a namespace now unread says nothing
-            if key not in seen and namespace_of(stub) in watched:
+            if key not in seen and namespace_of(stub) in kept:
                 self.queue.put(Update(stream.spec.resource, "DELETED", stub))
         for one in self.streams:
             if one.spec.resource == stream.spec.resource and not one.started:
                 one.start()
-        return self.warnings[said:]
 
     def narrow(self, resource: str, label_selector: str) -> None:
         """Before ``list_all``: the streams of ``resource`` list and watch only what ``label_selector`` picks

@@ -103,14 +103,18 @@ class Follow:
             if self.follow_all or not all(_settled(view) for view in views.values()):
                 self.pods[uid_of(pod)], self.views[uid_of(pod)] = pod, views
 
-    def namespaces(self, pods: List[Obj], now: datetime) -> List[str]:
-        """The namespaces of the pods ``start`` would follow (judged from their status alone), the most
+    def namespaces(self, now: datetime, pods: Optional[List[Obj]] = None) -> List[str]:
+        """The namespaces of the pods ``start`` would follow among ``pods`` (judged from their status
+        alone), or, without them, of the pods followed now (and those awaiting a replacement); the most
         followed first: where a watch without cluster-wide events reads them."""
+        if pods is None:
+            chosen = list(self.pods.values()) + [pod for gone in self.waiting_for_replacement.values() for pod in gone]
+        else:
+            chosen = [pod for pod in pods if self.member(pod) and (self.follow_all or not all(
+                _settled(view) for view in container_views(pod, [], now).values()))]
         counts: Dict[str, int] = {}
-        for pod in pods:
-            if self.member(pod) and (self.follow_all or not all(_settled(view) for view in
-                                                                container_views(pod, [], now).values())):
-                counts[namespace_of(pod)] = counts.get(namespace_of(pod), 0) + 1
+        for pod in chosen:
+            counts[namespace_of(pod)] = counts.get(namespace_of(pod), 0) + 1
         return sorted(counts, key=lambda namespace: (-counts[namespace], namespace))
 
     def on_pod(self, kind: str, pod: Obj, now: datetime) -> List[Change]:

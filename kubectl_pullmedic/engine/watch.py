@@ -130,7 +130,7 @@ class Watch:
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
         if self.feed.deferred:  # events refused cluster-wide: read in the followed pods' namespaces
-            events += self.feed.optional_in(self.follow.namespaces(pods, self.clock()))
+            events += self.feed.optional_in(self.follow.namespaces(self.clock(), pods))
         self.follow.start(pods, events, self.clock())
         return self.follow
 
@@ -153,7 +153,7 @@ class Watch:
                     on_change(change)
                 for update in updates:
                     if update.type == "FAILED" and update.error is not None:
-                        recovered = self.feed.recover(update)
+                        recovered = self.feed.recover(update, follow.namespaces(self.clock()))
                         if recovered is None:
                             raise update.error
                         for warning in recovered:
