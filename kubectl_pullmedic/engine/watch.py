@@ -149,7 +149,7 @@ class Watch:
                 self._controllers.clear()  # a controller is read at most once per batch
                 if updates is None:
                     return self.outcome(TIMED_OUT)
-                for change in follow.on_time(self.clock()) + self._recheck(follow):  # what time alone changed
+                for change in follow.on_time(self.clock()):  # a pull that turned slow meanwhile
                     on_change(change)
                 for update in updates:
                     if update.type == "FAILED" and update.error is not None:
@@ -165,6 +165,8 @@ class Watch:
                     handle = follow.on_pod if update.resource == "pods" else follow.on_event
                     for change in handle(update.type, update.obj, self.clock()):
                         on_change(change)
+                for change in self._recheck(follow):  # after the batch: a replacement in it is paired first
+                    on_change(change)
                 if self.ended():
                     return self.outcome(self.ended())
         finally:
