@@ -5,6 +5,8 @@ deadline passes, or Ctrl-C.
 Reads: one pod stream (the scope, or the target's namespace) and three pod-event streams
 selected on the server as ``why`` selects them (Warning events, Normal ``Pulling``, Normal
 ``Pulled``); each lists first and watches from its list's resourceVersion (``cluster.watch``).
+Besides the streams: a deleted followed pod's controller, one GET per controller per batch, again
+on a doubling timer while its replacement is awaited (``core.replacements`` decides).
 Which pods are followed, and what each change is, is decided in ``core.watching``.
 """
 
