@@ -482,6 +482,42 @@ def test_the_missing_secret_incident_runs_on_a_manual_clock(make_sandbox, watche
         "secret-created", "pods-pull", f"pull {pods[0]}: succeeds", f"pull {pods[1]}: succeeds"]
 
 
+def test_a_pull_again_updates_the_kubelet_s_events_as_its_correlator_does(make_sandbox, watches):
+    """The scenario's events were written by the same kubelet: an identical event (same pod, fieldPath,
+    type, reason, message, source) is that object with count + 1 and a new lastTimestamp, a MODIFIED
+    on the watch, never a second object; only an event never seen before is ADDED."""
+    sb = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
+    pod = "web-6f7d8c9b5-k7x2p"
+    before = {e.metadata.name: e for e in api_of(sb).list_namespaced_event(NS).items
+              if e.involved_object.name == pod}
+    stream = watches(sb, f"/api/v1/namespaces/{NS}/events", resourceVersion=sb.resource_version)
+    sb.timeline.pull(NS, pod)  # no secret yet: Pulling, Failed to pull, BackOff, Error: ImagePullBackOff
+    seen = stream.events(4)
+    assert [e["type"] for e in seen] == ["MODIFIED"] * 4
+    for event in seen:
+        old = before[event["object"]["metadata"]["name"]]
+        assert event["object"]["count"] == old.count + 1 and event["object"]["message"] == old.message
+        assert event["object"]["lastTimestamp"] >= old.last_timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert sorted(e["object"]["reason"] for e in seen) == ["BackOff", "Failed", "Failed", "Pulling"]
+    after = [e for e in api_of(sb).list_namespaced_event(NS).items if e.involved_object.name == pod]
+    assert len(after) == len(before)
+
+
+def test_the_same_message_for_another_container_is_another_event(make_sandbox, watches):
+    pod = build_pod("two", "lab", waiting_reason="ErrImagePull", uid="two-uid")
+    pod["spec"]["containers"].append(dict(pod["spec"]["containers"][0], name="sidecar"))
+    document = {"apiVersion": "v1", "kind": "List", "items": [pod],
+                "timeline": {"pulls": [{"namespace": "lab", "error": "no basic auth credentials"}]}}
+    sb = make_sandbox(incident=document, timeline_clock="manual")
+    stream = watches(sb, "/api/v1/namespaces/lab/events", resourceVersion=sb.resource_version,
+                     fieldSelector="reason=Pulling")
+    sb.timeline.pull("lab", "two")
+    sb.timeline.pull("lab", "two")
+    seen = [(e["type"], e["object"]["involvedObject"]["fieldPath"], e["object"]["count"]) for e in stream.events(4)]
+    assert seen == [("ADDED", "spec.containers{app}", 1), ("ADDED", "spec.containers{sidecar}", 1),
+                    ("MODIFIED", "spec.containers{app}", 2), ("MODIFIED", "spec.containers{sidecar}", 2)]
+
+
 def test_a_step_run_early_pulls_and_fails_again_with_the_back_off(make_sandbox):
     sb = make_sandbox(incident="missing-pull-secret", timeline_clock="manual")
     pod = "web-6f7d8c9b5-k7x2p"

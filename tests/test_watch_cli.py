@@ -195,3 +195,17 @@ def test_a_bare_pod_deleted_while_watched_ends_the_watch(pullmedic, make_sandbox
     result = pullmedic("why", "lonely", "-n", NS, "-w", "--timeout", "30s", sandbox=sandbox)
     assert change_lines(result.stdout) == ["lonely  -  deleted"]
     assert result.stdout.endswith("Nothing left to watch: the followed pods were deleted, and nothing recreated them.\n")
+
+
+def test_each_pull_again_is_one_attempt_from_the_kubelet_s_recounted_events(pullmedic, incident):
+    """The sandbox's kubelet updates its events (count + 1, MODIFIED), as the real one's correlator
+    does: each failed attempt is a pulling line and a pull-failed line with the next number; the
+    recounted BackOff and ``Error: ImagePullBackOff`` events and the unchanged pod status say nothing."""
+    def failed_pull() -> None:
+        incident.timeline.pull(NS, PODS[0])
+
+    when_watching(incident, failed_pull, failed_pull)
+    result = pullmedic("why", PODS[0], "-n", NS, "-w", "--timeout", "3s", sandbox=incident, expect=1)
+    assert change_lines(result.stdout) == [
+        f"{PODS[0]}  web  pulling (attempt 7)", f"{PODS[0]}  web  pull failed (attempt 7): RegistryAuthRequired",
+        f"{PODS[0]}  web  pulling (attempt 8)", f"{PODS[0]}  web  pull failed (attempt 8): RegistryAuthRequired"]

@@ -180,3 +180,58 @@ def test_a_cluster_wide_watch_refused_after_its_list_falls_back_per_namespace(pu
     assert {line for line in change_lines(result.stdout) if line.endswith("running")} == {
         f"{NS}/{pod}  web  running" for pod in PODS}
     assert any(r.path == f"/api/v1/namespaces/{NS}/pods" for r in watches(sandbox, "/pods"))
+
+
+def test_events_refused_cluster_wide_are_read_in_the_followed_namespaces(pullmedic, make_sandbox):
+    """Pods readable cluster-wide, events only per namespace (and not in "other"): the event streams
+    go to the followed pods' namespaces, so the pull attempts are still said where they are readable;
+    the namespace refused is named and followed from pod status."""
+    stuck = build_pod("stuck", "other", phase="Pending", uid="other-uid", waiting_reason="ImagePullBackOff")
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual",
+                           forbid=["list:events:other", "watch:events:other"], objects=[namespace("other"), stuck])
+    when_watching(sandbox, *the_fix(sandbox))
+    result = pullmedic("why", "-A", "-w", "--timeout", "6s", sandbox=sandbox, expect=1)
+    assert "reading events namespace by namespace (1: storefront), elsewhere following pod status only" in result.stderr
+    assert "events not watched in 1 namespace (other): forbidden" in result.stderr
+    lines = change_lines(result.stdout)
+    for pod in PODS:
+        assert [line for line in lines if line.startswith(f"{NS}/{pod}")] == [
+            f"{NS}/{pod}  web  pulling (attempt 7)", f"{NS}/{pod}  web  pulled in 2.4 s", f"{NS}/{pod}  web  running"]
+    event_watches = watches(sandbox, "/events")
+    assert len(event_watches) == 3 and all(r.path == f"/api/v1/namespaces/{NS}/events" for r in event_watches)
+    assert "other/stuck" in result.stdout.split("Still not running", 1)[1]
+
+
+def test_events_read_per_namespace_are_bounded_too(make_sandbox):
+    from kubectl_pullmedic.cluster.api import Cluster
+    from kubectl_pullmedic.cluster.feed import NAMESPACE_STREAMS, Feed
+    from kubectl_pullmedic.cluster.watch import WatchSpec
+
+    names = [f"team-{i:02}" for i in range(NAMESPACE_STREAMS + 3)]
+    pods = [build_pod("p", n, uid=f"u-{n}", phase="Pending", waiting_reason="ErrImagePull") for n in names]
+    sandbox = make_sandbox(objects=[namespace(n) for n in names] + pods + [build_event(pods[0], "Failed", "x")],
+                           forbid=["list:events:team-01"])
+    cluster = Cluster.connect(kubeconfig=sandbox.kubeconfig_path, context=None, namespace=None, environ={})
+    feed = Feed(cluster, [WatchSpec("pods", None), WatchSpec("events", None, field_selector="type=Warning")])
+    listed, events = feed.list_all(optional=("events",))
+    assert len(listed) == len(names) and events == [] and [s.spec.resource for s in feed.streams] == ["pods"]
+    found = feed.optional_in(names)
+    assert [event["involvedObject"]["name"] for event in found] == ["p"]
+    readable = [n for n in names if n != "team-01"][:NAMESPACE_STREAMS]
+    assert [(s.spec.resource, s.spec.namespace) for s in feed.streams] == [("pods", None)] + [
+        ("events", n) for n in readable]
+    assert "events not watched in 1 namespace (team-01): forbidden; following pod status only there" in feed.warnings
+    assert any(w.startswith("events not watched in 2 namespaces (team-09, team-10)") for w in feed.warnings), feed.warnings
+    assert feed.unread == []  # their pods are watched: only the events there are not
+
+
+def test_events_whose_watch_is_refused_cluster_wide_are_watched_in_the_followed_namespaces(pullmedic, make_sandbox):
+    """Events listed cluster-wide but watched only per namespace: once the watch is refused, the event
+    streams go to the followed pods' namespace, and the pull attempts are still said."""
+    sandbox = make_sandbox(incident="missing-pull-secret", timeline_clock="manual", forbid=["watch:events:"])
+    when_watching(sandbox, *the_fix(sandbox), streams=4, after=3)  # the 3 refused, then the 3 per namespace
+    result = pullmedic("why", "-A", "-w", "--timeout", "30s", sandbox=sandbox)
+    assert "reading events namespace by namespace (1: storefront)" in result.stderr
+    for pod in PODS:
+        assert [line for line in change_lines(result.stdout) if line.startswith(f"{NS}/{pod}")] == [
+            f"{NS}/{pod}  web  pulling (attempt 7)", f"{NS}/{pod}  web  pulled in 2.4 s", f"{NS}/{pod}  web  running"]

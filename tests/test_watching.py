@@ -224,8 +224,12 @@ def test_a_watch_line_neutralises_what_the_cluster_wrote():
 @pytest.mark.parametrize("desired,text", [(1, "deleted (not replaced: the ReplicaSet scaled down)"),
                                           (2, "deleted"), (None, "deleted")])
 def test_a_deleted_pod_is_awaited_only_while_its_replicaset_wants_more_pods(desired, text):
+    from kubectl_pullmedic.core.replacements import ControllerRead
+
     first, second = backoff_pod("web-7d4b9c-a", "a"), backoff_pod("web-7d4b9c-b", "b")
-    follow = w.Follow(desired=lambda pod: desired)
+    spec = {} if desired is None else {"replicas": desired}
+    rs = {"metadata": {"name": "web-7d4b9c", "uid": "rs-uid"}, "spec": spec}
+    follow = w.Follow(controller=lambda pod: None if desired is None else ControllerRead("ReplicaSet", "rs-uid", rs))
     follow.start([first, second], [], NOW)
     changes = follow.on_pod("DELETED", first, NOW)
     assert [(c.change, c.text) for c in changes] == [("deleted", text)]
@@ -248,3 +252,17 @@ def test_a_pull_under_way_turns_slow_at_its_time_and_is_said_once():
     assert [(c.change, c.text, c.cause) for c in changes] == [
         ("slow-pull", "slow pull: pulling for 2m2s and not finished (node node-a)", "SlowPull")]
     assert follow.next_slow_pull() is None and follow.on_time(later + timedelta(minutes=1)) == []
+
+
+def test_a_recounted_event_is_a_line_only_when_it_says_something_new():
+    """The kubelet's correlator updates one event object per identical event (MODIFIED, count + 1): a
+    pull again is a new attempt, an image found present again (a restart) says nothing new."""
+    pod = backoff_pod()
+    present = f'Container image "{IMAGE}" already present on machine'
+    follow = started([pod], [])
+    first = follow.on_event("ADDED", build_event(pod, "Pulled", present, "Normal", count=1), NOW)
+    assert [c.text for c in first] == ["image already present on the node"]
+    assert follow.on_event("MODIFIED", build_event(pod, "Pulled", present, "Normal", count=2), NOW) == []
+    pulled = f'Successfully pulled image "{IMAGE}" in 1.5s (1.5s including waiting). Image size: 1 bytes.'
+    assert [c.text for c in follow.on_event("MODIFIED", build_event(pod, "Pulled", pulled, "Normal", count=2), NOW)] == [
+        "pulled in 1.5 s"]

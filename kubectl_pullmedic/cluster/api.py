@@ -36,6 +36,7 @@ RESOURCES: Mapping[str, Tuple[str, bool]] = {
     "serviceaccounts": ("/api/v1", True),
     "nodes": ("/api/v1", False),
     "namespaces": ("/api/v1", False),
+    "replicationcontrollers": ("/api/v1", True),
     "deployments": ("/apis/apps/v1", True),
     "replicasets": ("/apis/apps/v1", True),
     "statefulsets": ("/apis/apps/v1", True),

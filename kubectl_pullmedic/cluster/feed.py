@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from dataclasses import replace
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 from ..core.kube import dig, name_of, namespace_of
 from ..errors import Forbidden
@@ -48,6 +48,7 @@ class Feed:
         self.watched: Optional[List[str]] = None  # the namespaces watched one by one (None: cluster-wide)
         self.unread: List[str] = []  # namespaces whose pods are not watched: refused, or past the bound
         self.optional: Tuple[str, ...] = ()  # resources a watch can go on without (``list_all``)
+        self.deferred: List[Tuple[Stream, Forbidden]] = []  # optional streams refused cluster-wide, pods readable
 
     def list_all(self, optional: Tuple[str, ...] = ()) -> List[List[Obj]]:
         """Each stream's initial list, in the order of the specs.
@@ -74,9 +75,56 @@ class Feed:
             if stream.spec.resource not in optional:
                 raise error
             self.streams.remove(stream)
-            self.warnings.append(f"{error.message}; following pod status only")
+            if stream.spec.namespace is None:  # pods are read cluster-wide: ``optional_in`` narrows it
+                self.deferred.append((stream, error))
+            else:
+                self.warnings.append(f"{error.message}; following pod status only")
             lists.append([])
         return lists
+
+    def optional_in(self, namespaces: List[str]) -> List[Obj]:
+        """After ``list_all``: each optional stream refused cluster-wide while pods were read there (events,
+        RBAC granting them per namespace), one stream per namespace of ``namespaces`` (the followed pods',
+        at most ``NAMESPACE_STREAMS``); their listed items. The namespaces refused or past the bound, and
+        pods followed elsewhere later, go on from pod status, said in ``warnings``."""
+        items: List[Obj] = []
+        deferred, self.deferred = self.deferred, []
+        for stream, refused in deferred:
+            what = stream.spec.resource
+            streams, listed, denied = self._open_each(stream, namespaces, NAMESPACE_STREAMS)
+            self.streams += streams
+            items += listed
+            opened = [one.spec.namespace or "" for one in streams]
+            skipped = namespaces[len(opened) + len(denied):]
+            said = [f"{refused.message}; reading {what} namespace by namespace ({len(opened)}: {', '.join(opened)}), "
+                    "elsewhere following pod status only" if opened else f"{refused.message}; following pod status only"]
+            if denied:
+                said.append(f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there")
+            if skipped:
+                said.append(f"{what} not watched in {_namespaces(skipped)}: at most {NAMESPACE_STREAMS} namespaces are "
+                            "watched one by one; following pod status only there")
+            self.warnings += [text for text in said if text not in self.warnings]
+        return items
+
+    def _open_each(self, stream: Stream, namespaces: List[str], bound: Optional[int] = None
+                   ) -> Tuple[List[Stream], List[Obj], List[str]]:
+        """One stream like ``stream`` per namespace, listed (not started), at most ``bound`` of them:
+        the streams, their items, and the namespaces that refused."""
+        streams: List[Stream] = []
+        items: List[Obj] = []
+        denied: List[str] = []
+        for namespace in namespaces:
+            if bound is not None and len(streams) == bound:
+                break
+            one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
+                         self.deadline)
+            try:
+                items.extend(one.list())
+            except Forbidden:
+                denied.append(namespace)
+                continue
+            streams.append(one)
+        return streams, items, denied
 
     def _per_namespace(self, stream: Stream, refused: Forbidden) -> Optional[List[Obj]]:
         """``stream`` replaced by one stream per readable namespace (bounded); None when the namespaces
@@ -90,20 +138,7 @@ class Feed:
                 return None
         pods = self.watched is None
         candidates = self.namespaces if pods else self.watched
-        streams: List[Stream] = []
-        items: List[Obj] = []
-        denied: List[str] = []
-        for namespace in candidates:
-            if pods and len(streams) == NAMESPACE_STREAMS:
-                break
-            one = Stream(stream.cluster, replace(stream.spec, namespace=namespace), self.queue, self.stop_event,
-                         self.deadline)
-            try:
-                items.extend(one.list())
-            except Forbidden:
-                denied.append(namespace)
-                continue
-            streams.append(one)
+        streams, items, denied = self._open_each(stream, candidates, NAMESPACE_STREAMS if pods else None)
         at = self.streams.index(stream)
         self.streams[at:at + 1] = streams
         what = stream.spec.resource
@@ -122,25 +157,38 @@ class Feed:
             self.warnings.append(f"{what} not watched in {_namespaces(denied)}: forbidden; following pod status only there")
         return items
 
-    def recover(self, update: Update) -> Optional[List[str]]:
+    def recover(self, update: Update, namespaces: List[str] = ()) -> Optional[List[str]]:
         """A stream whose watch RBAC refused after its list passed (a role with list but not watch at
         the cluster scope): pods fall back to one stream per readable namespace, as a refused list does,
-        reporting only what changed since (as a relist); an optional resource's stream (``events``) is
-        dropped. The new warnings, or None when the failure is not one of those (the watch cannot go on)."""
+        reporting only what changed since (as a relist); an optional resource's stream (``events``)
+        falls back to ``namespaces`` (the followed pods', as ``optional_in``) while pods are read
+        cluster-wide, else is dropped. The new warnings, or None when the failure is not one of those
+        (the watch cannot go on)."""
         stream = next((one for one in self.streams if update.error is not None and one.failed is update.error), None)
         if stream is None or not isinstance(update.error, Forbidden):
             return None
         said = len(self.warnings)
         if stream.spec.resource in self.optional:
             self.streams.remove(stream)
-            self.warnings.append(f"{update.error.message}; following pod status only")
+            if stream.spec.namespace is None and self.watched is None and namespaces:
+                self.deferred.append((stream, update.error))
+                self._relisted(stream, self.optional_in(list(namespaces)), set(namespaces))
+            else:
+                self.warnings.append(f"{update.error.message}; following pod status only")
             return self.warnings[said:]
         if stream.spec.namespace is not None or self.watched is not None:
             return None
         items = self._per_namespace(stream, update.error)
         if items is None:
             return None
-        known, watched = stream.known, set(self.watched or ())
+        self._relisted(stream, items, set(self.watched or ()))
+        return self.warnings[said:]
+
+    def _relisted(self, stream: Stream, items: List[Obj], kept: Set[str]) -> None:
+        """What the streams that replace ``stream`` listed, against what it had seen: only the changes
+        queued (as a relist reports them; what went from a namespace still read is DELETED), then
+        the new streams started."""
+        known = stream.known
         seen = set()
         for item in items:
             seen.add(object_key(item))
@@ -148,12 +196,11 @@ class Feed:
             if old is None or old[0] != str(dig(item, "metadata", "resourceVersion") or ""):
                 self.queue.put(Update(stream.spec.resource, "ADDED" if old is None else "MODIFIED", item))
         for key, (_, stub) in known.items():  # gone meanwhile; a namespace now unread says nothing
-            if key not in seen and namespace_of(stub) in watched:
+            if key not in seen and namespace_of(stub) in kept:
                 self.queue.put(Update(stream.spec.resource, "DELETED", stub))
         for one in self.streams:
             if one.spec.resource == stream.spec.resource and not one.started:
                 one.start()
-        return self.warnings[said:]
 
     def narrow(self, resource: str, label_selector: str) -> None:
         """Before ``list_all``: the streams of ``resource`` list and watch only what ``label_selector`` picks

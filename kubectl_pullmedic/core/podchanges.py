@@ -24,6 +24,7 @@ from .pulls.pulled import pulled_seconds, spoken_seconds
 FAILING, CAUSE_CHANGED, PULL_FAILED = "failing", "cause-changed", "pull-failed"
 PULLING, PULLED, RUNNING, COMPLETED, WAITING, EXITED = "pulling", "pulled", "running", "completed", "waiting", "exited"
 DELETED, REPLACED, ADDED, SLOW_PULL = "deleted", "replaced", "added", "slow-pull"
+NOT_REPLACED = "not-replaced"  # a deleted pod awaited until its controller, read again, wanted no replacement
 
 _STARTING = ("ContainerCreating", "PodInitializing")
 
@@ -35,7 +36,7 @@ class Change:
     namespace: str
     pod: str
     container: Optional[str]
-    change: str  # failing | cause-changed | pull-failed | pulling | pulled | slow-pull | running | completed | waiting | exited | added | deleted | replaced
+    change: str  # failing | cause-changed | pull-failed | pulling | pulled | slow-pull | running | completed | waiting | exited | added | deleted | replaced | not-replaced
     text: str  # "pulling (attempt 6)", "pulled in 3.2 s", "ImageNotFound: ..."
     cause: Optional[str] = None
     attempt: Optional[int] = None
@@ -131,7 +132,8 @@ def failed_pulls(events: List[Obj], where: Optional[Tuple[str, str]]) -> int:
 
 
 def event_change(event: Obj, pod: Obj, views: Dict[Optional[str], ContainerView], events: List[Obj] = ()) -> Optional[Change]:
-    """The line a new (or recounted) kubelet event makes: a pull started, ended, or failed again.
+    """The line a new (or recounted: the kubelet's correlator updates one object, a MODIFIED with a higher
+    count) kubelet event makes: a pull started, ended, or failed again; None when it says nothing new.
 
     The attempt is the pull's number for its container: one more than the pulls that failed
     before, as the ``Failed`` events count them (or the ``Pulling`` event's own count if higher).
@@ -147,8 +149,9 @@ def event_change(event: Obj, pod: Obj, views: Dict[Optional[str], ContainerView]
         return Change(at, namespace, name, container, PULLING, text, attempt=attempt)
     if reason == "Pulled":
         took, waited = pulled_seconds(message_of(event))
-        if took is None:
-            return Change(at, namespace, name, container, PULLED, "image already present on the node")
+        if took is None:  # recounted (a container restarted) it says nothing new: once is enough
+            return None if count_of(event) > 1 else Change(at, namespace, name, container, PULLED,
+                                                           "image already present on the node")
         text = f"pulled in {spoken_seconds(took)}"
         if waited is not None and waited - took >= 1:
             text += f" (after {spoken_seconds(waited - took)} waiting for the node's other pulls)"

@@ -5,8 +5,10 @@ Pure: the watch streams are read in ``cluster.watch``, the loop runs in ``engine
 ``Follow`` only keeps what it was told (pods by uid, their pull events, which pods are followed)
 and says what is new, through ``core.podchanges`` (each container's view and the lines between
 two views). A pod of a controller that is deleted is followed into the pod that replaces it
-(same controller uid), unless its controller scaled down; a pull under way is looked at again
-when it turns slow (``next_slow_pull``, ``on_time``).
+(same controller uid, or the same name for a StatefulSet), unless its controller will not replace
+it (``core.replacements``: scaled down, a Job done, its controller gone), which ``recheck`` asks
+again while it waits; a pull under way is looked at again when it turns slow (``next_slow_pull``,
+``on_time``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional, Set
 
 from .kube import Obj, dig, name_of, namespace_of, owner_reference, uid_of
-from .podchanges import (ADDED, DELETED, PULL_FAILED, REPLACED, Change, ContainerView, container_views, event_change,
-                         state_changes)
+from .podchanges import (ADDED, DELETED, NOT_REPLACED, PULL_FAILED, REPLACED, Change, ContainerView, container_views,
+                         event_change, state_changes)
 from .podevents import count_of, involved
 from .pulls.progress import SLOW_PULL_AFTER
+from .replacements import ControllerRead, Replacement, replacement
 
 __all__ = ["Change", "Follow", "Outstanding", "WatchOutcome", "controller_uid"]
 
@@ -81,10 +84,11 @@ class Follow:
     waiting_for_replacement: Dict[str, List[Obj]] = field(default_factory=dict)  # controller uid -> deleted pods
     replacements: Dict[str, List[str]] = field(default_factory=dict)  # controller uid -> new pods not yet paired
     gone: Set[str] = field(default_factory=set)  # pods deleted (or being deleted): never followed again
-    # The replicas a deleted pod's controller wants now (its spec, read by the engine when a followed pod
-    # goes; None: unknown), against the pods of it still alive, so a scale-down is not awaited as a replacement.
-    desired: Callable[[Obj], Optional[int]] = lambda pod: None
-    live: Dict[str, Set[str]] = field(default_factory=dict)  # controller uid -> its pods seen alive (every pod streamed)
+    # A deleted pod's controller as read now (by the engine, when a followed pod goes and at ``recheck``;
+    # None: not a kind it reads), against its pods still active, so a scale-down is not awaited as a replacement.
+    controller: Callable[[Obj], Optional[ControllerRead]] = lambda pod: None
+    live: Dict[str, Set[str]] = field(default_factory=dict)  # controller uid -> its active pods (every pod streamed)
+    unknown: Dict[str, str] = field(default_factory=dict)  # deleted pod uid -> why its replacement is not known
     slow_pull_after: timedelta = SLOW_PULL_AFTER  # --slow-pull: a pull running longer is a SlowPull
 
     def start(self, pods: List[Obj], events: List[Obj], now: datetime) -> None:
@@ -92,17 +96,31 @@ class Follow:
         for event in events:
             self._remember_event(event)
         for pod in pods:
-            self._count(pod, alive=not dig(pod, "metadata", "deletionTimestamp"))
+            self._count(pod, alive=True)
             if not self.member(pod):
                 continue
             views = self._views(pod, now)
             if self.follow_all or not all(_settled(view) for view in views.values()):
                 self.pods[uid_of(pod)], self.views[uid_of(pod)] = pod, views
 
+    def namespaces(self, now: datetime, pods: Optional[List[Obj]] = None) -> List[str]:
+        """The namespaces of the pods ``start`` would follow among ``pods`` (judged from their status
+        alone), or, without them, of the pods followed now (and those awaiting a replacement); the most
+        followed first: where a watch without cluster-wide events reads them."""
+        if pods is None:
+            chosen = list(self.pods.values()) + [pod for gone in self.waiting_for_replacement.values() for pod in gone]
+        else:
+            chosen = [pod for pod in pods if self.member(pod) and (self.follow_all or not all(
+                _settled(view) for view in container_views(pod, [], now).values()))]
+        counts: Dict[str, int] = {}
+        for pod in chosen:
+            counts[namespace_of(pod)] = counts.get(namespace_of(pod), 0) + 1
+        return sorted(counts, key=lambda namespace: (-counts[namespace], namespace))
+
     def on_pod(self, kind: str, pod: Obj, now: datetime) -> List[Change]:
         """A pod ADDED, MODIFIED or DELETED (a relist says the same words)."""
         uid = uid_of(pod)
-        self._count(pod, alive=kind != "DELETED" and not dig(pod, "metadata", "deletionTimestamp"))
+        self._count(pod, alive=kind != "DELETED")
         if uid in self.gone:
             return []
         if kind == "DELETED" or (dig(pod, "metadata", "deletionTimestamp") and uid in self.pods):
@@ -169,9 +187,31 @@ class Follow:
                 left.append(Outstanding(namespace_of(pod), name_of(pod), container, state, text, view.cause, uid))
         for deleted in self.waiting_for_replacement.values():
             for pod in deleted:
-                left.append(Outstanding(namespace_of(pod), name_of(pod), None, "replacing",
-                                        "deleted; its controller has not created a replacement yet", None, uid_of(pod)))
+                why = self.unknown.get(uid_of(pod)) or "its controller has not created a replacement yet"
+                left.append(Outstanding(namespace_of(pod), name_of(pod), None, "replacing", f"deleted; {why}", None,
+                                        uid_of(pod)))
         return left
+
+    def recheck(self, now: datetime) -> List[Change]:
+        """The deleted pods still awaited, asked again of their controllers (read anew): a controller
+        scaled down after the pod went replaces nothing, said once (``not replaced``)."""
+        found: List[Change] = []
+        for group, deleted in list(self.waiting_for_replacement.items()):
+            kept: List[Obj] = []
+            for pod in deleted:
+                verdict = self._replacement(pod, kept)
+                if verdict.due is False:
+                    self.unknown.pop(uid_of(pod), None)
+                    found.append(Change(now, namespace_of(pod), name_of(pod), None, NOT_REPLACED,
+                                        f"not replaced: {verdict.why}"))
+                    continue
+                self.unknown[uid_of(pod)] = verdict.why
+                kept.append(pod)
+            if kept:
+                self.waiting_for_replacement[group] = kept
+            else:
+                del self.waiting_for_replacement[group]
+        return found
 
     def forget(self, uids: "frozenset[str]") -> None:
         """Stop following these pods (``retry``: the ones whose delete was skipped or failed)."""
@@ -207,28 +247,34 @@ class Follow:
         waiting = self.replacements.get(controller or "", [])
         if controller and waiting:
             return [self._replaced(pod, waiting.pop(0), now)]
-        scaled = self._scaled_down(pod)
-        if scaled:
-            return [Change(now, namespace_of(pod), name_of(pod), None, DELETED, f"deleted (not replaced: {scaled})")]
+        verdict = self._replacement(pod, [p for pods in self.waiting_for_replacement.values() for p in pods])
+        if verdict.due is False:
+            return [Change(now, namespace_of(pod), name_of(pod), None, DELETED, f"deleted (not replaced: {verdict.why})")]
         if controller:
             self.waiting_for_replacement.setdefault(controller, []).append(pod)
-        return [Change(now, namespace_of(pod), name_of(pod), None, DELETED, "deleted")]
+            if verdict.why:
+                self.unknown[uid] = verdict.why
+        return [Change(now, namespace_of(pod), name_of(pod), None, DELETED,
+                       f"deleted ({verdict.why})" if controller and verdict.why else "deleted")]
 
     def _count(self, pod: Obj, alive: bool) -> None:
+        """Keep each controller's active pods: not deleted (or being deleted) and not finished."""
         owner = controller_uid(pod)
-        if owner and alive:
+        active = alive and not dig(pod, "metadata", "deletionTimestamp") and \
+            dig(pod, "status", "phase") not in ("Succeeded", "Failed")
+        if owner and active:
             self.live.setdefault(owner, set()).add(uid_of(pod))
         elif owner and owner in self.live:
             self.live[owner].discard(uid_of(pod))
 
-    def _scaled_down(self, pod: Obj) -> str:
-        """Why nothing will replace a deleted pod ("the ReplicaSet scaled down"), or "" (a replacement
-        is due, or it is not known): its controller wants no more pods than it still has."""
+    def _replacement(self, pod: Obj, awaited: List[Obj]) -> Replacement:
+        """What its controller (read now) says of a deleted pod's replacement, the pods of the same
+        controller in ``awaited`` counting as already owed one."""
         owner = controller_uid(pod)
-        desired = self.desired(pod) if owner else None
-        if desired is None or desired > len(self.live.get(owner or "", ())):
-            return ""
-        return f"the {(owner_reference(pod) or {}).get('kind') or 'controller'} scaled down"
+        if not owner:
+            return replacement(pod, None, 0)
+        ahead = sum(1 for other in awaited if controller_uid(other) == owner and uid_of(other) != uid_of(pod))
+        return replacement(pod, self.controller(pod), len(self.live.get(owner, ())), ahead)
 
     def _pair(self, pod: Obj, now: datetime) -> List[Change]:
         """A new pod of a controller: the replacement of a deleted pod of it, if one is waiting."""
@@ -239,7 +285,9 @@ class Follow:
         if not deleted:
             self.replacements.setdefault(controller, []).append(name_of(pod))
             return []
-        old = deleted.pop(0)
+        same = [index for index, old in enumerate(deleted) if name_of(old) == name_of(pod)]  # a StatefulSet's
+        old = deleted.pop(same[0] if same else 0)
+        self.unknown.pop(uid_of(old), None)
         if not deleted:
             del self.waiting_for_replacement[controller]
         return [self._replaced(old, name_of(pod), now)]

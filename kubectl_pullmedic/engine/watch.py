@@ -5,6 +5,8 @@ deadline passes, or Ctrl-C.
 Reads: one pod stream (the scope, or the target's namespace) and three pod-event streams
 selected on the server as ``why`` selects them (Warning events, Normal ``Pulling``, Normal
 ``Pulled``); each lists first and watches from its list's resourceVersion (``cluster.watch``).
+Besides the streams: a deleted followed pod's controller, one GET per controller per batch, again
+on a doubling timer while its replacement is awaited (``core.replacements`` decides).
 Which pods are followed, and what each change is, is decided in ``core.watching``.
 """
 
@@ -19,13 +21,17 @@ from ..cluster.api import Cluster, Obj
 from ..cluster.gather import PULL_PROGRESS_EVENTS, WARNING_POD_EVENTS, INTERMEDIATES, RESOURCE_OF_KIND, Scope, target_reads
 from ..cluster.feed import Feed
 from ..cluster.watch import WatchSpec
-from ..core.kube import dig, name_of, namespace_of, owner_reference, uid_of
+from ..core.kube import name_of, namespace_of, owner_reference, uid_of
 from ..core.pulls.progress import SLOW_PULL_AFTER
+from ..core.replacements import CONTROLLERS, ControllerRead
 from ..core.watching import Change, Follow, WatchOutcome, controller_uid
-from ..errors import NotFound, PullmedicError
+from ..errors import Forbidden, NotFound, PullmedicError
 
 INTERRUPTED, SETTLED, FAILED_AGAIN, TIMED_OUT = "interrupted", "settled", "failed-again", "timeout"
 WAKE_SLACK = 0.05  # seconds past a pull's slow-pull time: SlowPull is "longer than", never "as long as"
+# A deleted pod awaiting its replacement: its controller is read again after these many seconds, doubling
+# up to the cap (a scale-down after the pod went), one GET per controller each time: at most ~25 reads in 10 min.
+RECHECK_FIRST, RECHECK_CAP = 2.0, 30.0
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,9 @@ class Watch:
         self.deadline = time.monotonic() + query.timeout.total_seconds() if query.timeout is not None else None
         self.feed = Feed(cluster, specs, self.deadline)
         self.follow: Optional[Follow] = None
-        self._replicas: Dict[str, Optional[int]] = {}  # ReplicaSet uid -> spec.replicas, read this batch
+        self._controllers: Dict[str, ControllerRead] = {}  # controller uid -> as read this batch
+        self._recheck_every: float = RECHECK_FIRST  # seconds to the next recheck of awaited replacements
+        self._recheck_at: Optional[float] = None  # its monotonic time (None: nothing awaited)
 
     def open(self) -> Follow:
         """List every stream and decide which pods are followed."""
@@ -119,10 +127,12 @@ class Watch:
             mine = [pod for pod in pods if (uid_of(pod) in query.pods if query.pods else
                                             not query.target or name_of(pod) == query.target[1])]
         members = Members(self.cluster, query.target, mine, intermediates, query.pods)
-        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods, desired=self._desired,
+        self.follow = Follow(member=members, follow_all=bool(query.target) and not query.pods, controller=self._controller,
                              slow_pull_after=query.slow_pull,
                              group=(lambda pod: "workload" if controller_uid(pod) else None) if workload
                              else controller_uid)
+        if self.feed.deferred:  # events refused cluster-wide: read in the followed pods' namespaces
+            events += self.feed.optional_in(self.follow.namespaces(self.clock(), pods))
         self.follow.start(pods, events, self.clock())
         return self.follow
 
@@ -138,14 +148,14 @@ class Watch:
         try:
             while True:
                 updates = self.feed.batch(wake_at=self._wake_at(follow))
-                self._replicas.clear()  # a controller's spec is read at most once per batch
+                self._controllers.clear()  # a controller is read at most once per batch
                 if updates is None:
                     return self.outcome(TIMED_OUT)
                 for change in follow.on_time(self.clock()):  # a pull that turned slow meanwhile
                     on_change(change)
                 for update in updates:
                     if update.type == "FAILED" and update.error is not None:
-                        recovered = self.feed.recover(update)
+                        recovered = self.feed.recover(update, follow.namespaces(self.clock()))
                         if recovered is None:
                             raise update.error
                         for warning in recovered:
@@ -157,35 +167,54 @@ class Watch:
                     handle = follow.on_pod if update.resource == "pods" else follow.on_event
                     for change in handle(update.type, update.obj, self.clock()):
                         on_change(change)
+                for change in self._recheck(follow):  # after the batch: a replacement in it is paired first
+                    on_change(change)
                 if self.ended():
                     return self.outcome(self.ended())
         finally:
             self.feed.close()
 
     def _wake_at(self, follow: Follow) -> Optional[float]:
-        """The monotonic time at which a followed pull turns slow (a timer: nothing is asked of the API)."""
+        """The monotonic time at which a followed pull turns slow (a timer: nothing is asked of the API),
+        or the awaited replacements are to be asked of their controllers again, whichever is first."""
+        if not follow.waiting_for_replacement:
+            self._recheck_every, self._recheck_at = RECHECK_FIRST, None
+        elif self._recheck_at is None:
+            self._recheck_at = time.monotonic() + self._recheck_every
         due = follow.next_slow_pull()
-        if due is None:
-            return None
-        return time.monotonic() + max(0.0, (due - self.clock()).total_seconds()) + WAKE_SLACK
+        slow = None if due is None else time.monotonic() + max(0.0, (due - self.clock()).total_seconds()) + WAKE_SLACK
+        times = [when for when in (slow, self._recheck_at) if when is not None]
+        return min(times) if times else None
 
-    def _desired(self, pod: Obj) -> Optional[int]:
-        """``spec.replicas`` of the ReplicaSet that controls a deleted pod, read when a followed pod goes
-        (one GET per ReplicaSet per batch, so a scale-down of many pods costs one read); None when it is
-        not a ReplicaSet's or cannot be read (the pod is then awaited as before)."""
+    def _recheck(self, follow: Follow) -> List[Change]:
+        """At its time, the awaited replacements asked again (each controller read once); the next
+        time is twice as far, up to ``RECHECK_CAP``."""
+        if self._recheck_at is None or time.monotonic() < self._recheck_at or not follow.waiting_for_replacement:
+            return []
+        self._recheck_every = min(self._recheck_every * 2, RECHECK_CAP)
+        self._recheck_at = None
+        return follow.recheck(self.clock())
+
+    def _controller(self, pod: Obj) -> Optional[ControllerRead]:
+        """The controller of a deleted pod as it is now, read when a followed pod goes or at a recheck
+        (one GET per controller per batch, so a scale-down of many pods costs one read); None for a kind
+        a watch does not read. Refused or unreachable is not known; 404 is gone."""
         ref = owner_reference(pod) or {}
-        uid = str(ref.get("uid") or "")
-        if ref.get("kind") != "ReplicaSet" or not uid:
+        kind, uid = str(ref.get("kind") or ""), str(ref.get("uid") or "")
+        if kind not in CONTROLLERS or not uid:
             return None
-        if uid not in self._replicas:
+        if uid not in self._controllers:
             try:
-                replica_set = self.cluster.get("replicasets", str(ref.get("name") or ""), namespace_of(pod))
-                replicas = dig(replica_set, "spec", "replicas", default=1)  # the API's default
-                same = uid_of(replica_set) == uid and isinstance(replicas, int)
-                self._replicas[uid] = replicas if same else None
-            except PullmedicError:  # refused, gone (404) or unreachable: not known
-                self._replicas[uid] = None
-        return self._replicas[uid]
+                read = ControllerRead(kind, uid, self.cluster.get(CONTROLLERS[kind], str(ref.get("name") or ""),
+                                                                 namespace_of(pod)))
+            except NotFound:
+                read = ControllerRead(kind, uid)
+            except Forbidden:
+                read = ControllerRead(kind, uid, refused="forbidden")
+            except PullmedicError:  # unreachable, a 5xx after its retries
+                read = ControllerRead(kind, uid, refused="failing")
+            self._controllers[uid] = read
+        return self._controllers[uid]
 
     def ended(self) -> str:
         """SETTLED when nothing is outstanding; for ``retry``, FAILED_AGAIN when only replacements remain

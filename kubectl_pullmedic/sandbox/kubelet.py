@@ -5,8 +5,9 @@ A pull attempt writes the kubelet's events in its words (``pkg/kubelet/images/im
 Pulling, Pulled (``Successfully pulled image "X" in 2.4s (2.4s including waiting)...``), Created,
 Started and a Running, ready pod; on failure Pulling, Failed (``Failed to pull image "X": ...``),
 ``Error: ErrImagePull``, then, on a later attempt, BackOff and ``ImagePullBackOff`` with the
-1.32 waiting message that keeps the last error. Repeated events are one object whose count
-grows, as the kubelet's event correlator does. A replacement pod is made from a ReplicaSet's
+1.32 waiting message that keeps the last error. An identical event again (client-go's event key:
+source, object and fieldPath, type, reason, message) updates the one object, its count and
+lastTimestamp, as the recorder's correlator does (a MODIFIED on a watch), never a new object. A replacement pod is made from a ReplicaSet's
 template as the controller makes it: ``<rs>-<5 characters>``, a new uid, scheduled, Pending.
 """
 
@@ -19,7 +20,7 @@ from typing import Any, Dict, List, Optional
 
 from kubectl_pullmedic.core.kube import as_list, dig, name_of, namespace_of
 from kubectl_pullmedic.sandbox.resources import resolve
-from kubectl_pullmedic.sandbox.store import ObjectStore, rfc3339
+from kubectl_pullmedic.sandbox.store import ObjectStore, StoredObject, rfc3339
 
 Obj = Dict[str, Any]
 PODS, EVENTS = resolve("pods"), resolve("events")
@@ -28,32 +29,58 @@ NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's utilrand alphabe
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
 
 
-def record_event(store: ObjectStore, pod: Obj, reason: str, message: str, now: datetime,
-                 event_type: str = "Normal", field_path: Optional[str] = None) -> None:
-    """Write one kubelet event about a pod, or count one more of the same (name, reason, message)."""
+def event_key(component: str, host: str, pod: Obj, field_path: str, event_type: str, reason: str, message: str) -> str:
+    """client-go's ``getEventKey`` (``tools/record/events_cache.go``): events equal in all of these are
+    one object whose count grows; any other difference (a second container's fieldPath) is another."""
     metadata = pod["metadata"]
-    digest = hashlib.sha1(f"{metadata.get('uid')}/{reason}/{message}".encode()).hexdigest()[:16]
-    name = f"{metadata['name']}.{digest}"
+    return "".join([component, host, "Pod", metadata["namespace"], metadata["name"], field_path,
+                    str(metadata.get("uid", "")), "v1", event_type, reason, message])
+
+
+def record_event(store: ObjectStore, pod: Obj, reason: str, message: str, now: datetime,
+                 event_type: str = "Normal", field_path: Optional[str] = None, component: str = "kubelet") -> Obj:
+    """Write one event about a pod as the recorder's correlator does: a new object the first time, then
+    the same object updated (``count`` + 1, ``lastTimestamp``, a MODIFIED on a watch) for an identical
+    event (``event_key``). Its name is the pod's and a 16-hex-digit suffix, as the recorder's."""
+    metadata = pod["metadata"]
+    host = dig(pod, "spec", "nodeName", default="") if component == "kubelet" else ""
+    key = event_key(component, host, pod, field_path or "", event_type, reason, message)
+    name = f"{metadata['name']}.{hashlib.sha1(key.encode()).hexdigest()[:16]}"
     stamp = rfc3339(now)
-    existing = store.get(EVENTS, metadata["namespace"], name)
+    existing = store.get(EVENTS, metadata["namespace"], name) or _same_event(store, pod, key)
     if existing is not None:
         event = existing.decode()
         event["count"] = int(event.get("count") or 1) + 1
         event["lastTimestamp"] = stamp
-        store.put(event)
-        return
+        return store.put(event).decode()
     involved: Obj = {"apiVersion": "v1", "kind": "Pod", "name": metadata["name"],
                      "namespace": metadata["namespace"], "uid": metadata.get("uid", "")}
     if field_path:
         involved["fieldPath"] = field_path
-    store.put({
+    return store.put({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": name, "namespace": metadata["namespace"]},
         "involvedObject": involved, "reason": reason, "message": message, "type": event_type,
         "count": 1, "firstTimestamp": stamp, "lastTimestamp": stamp,
-        "source": {"component": "kubelet", "host": dig(pod, "spec", "nodeName", default="")},
-        "reportingComponent": "kubelet", "reportingInstance": dig(pod, "spec", "nodeName", default=""),
-    })
+        "source": {"component": component, **({"host": host} if host else {})},
+        "reportingComponent": component, "reportingInstance": host,
+    }).decode()
+
+
+def _same_event(store: ObjectStore, pod: Obj, key: str) -> Optional[StoredObject]:
+    """An event already written about ``pod`` under another name (a scenario's, as a kubelet wrote it
+    before the timeline started) that is the same event: the kubelet's correlator knows it by key."""
+    for entry in store.list_page(EVENTS, pod["metadata"]["namespace"], None, 0, "").items:
+        event = entry.decode()
+        involved = event.get("involvedObject") or {}
+        if involved.get("uid") != pod["metadata"].get("uid") or involved.get("name") != pod["metadata"]["name"]:
+            continue
+        host = dig(event, "source", "host", default="") or ""
+        if key == event_key(str(dig(event, "source", "component", default="") or ""), host, pod,
+                            str(involved.get("fieldPath") or ""), str(event.get("type") or ""),
+                            str(event.get("reason") or ""), str(event.get("message") or "")):
+            return entry
+    return None
 
 
 def _conditions(unready: List[str], stamp: str) -> List[Obj]:

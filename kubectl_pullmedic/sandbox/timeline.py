@@ -240,7 +240,8 @@ class Timeline:
         created = self.store.create(kubelet.PODS, namespace, pod, dry_run=False).decode()
         node = dig(created, "spec", "nodeName", default="")
         kubelet.record_event(self.store, created, "Scheduled",
-                             f"Successfully assigned {namespace}/{created['metadata']['name']} to {node}", self.now())
+                             f"Successfully assigned {namespace}/{created['metadata']['name']} to {node}", self.now(),
+                             component="default-scheduler")
         self.log.append((self.time(), f"replaced {deleted['metadata']['name']} by {created['metadata']['name']}"))
         self._pull(created, "")
 
