@@ -18,7 +18,9 @@ from .pulls.fixcontext import FixContext, describe_node
 from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
 from .diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
-from .kube import Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, uid_of
+from .kube import (
+    Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, read_absent, uid_of,
+)
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
     last_seen, message_of, newest, reason_of,
@@ -72,8 +74,7 @@ class ClusterFacts:
         >>> facts.node_gone("n1"), facts.node_gone("n2"), facts.node_gone("n3"), ClusterFacts().node_gone("n2")
         (False, True, False, False)
         """
-        return bool(name) and self.nodes is not None and name not in self.nodes \
-            and name not in self.unreadable.get("nodes", {})
+        return read_absent(name, self.nodes, self.unreadable.get("nodes", {}))
 
 
 def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
@@ -208,7 +209,7 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=name, container_type=container_type,
         image=image, cause=cause, summary=pull_summary(cause, ctx), message=_message(error, status),
-        evidence=evidence, backoff=_backoff(failures, reason, now), fix=fixes_for(cause, ctx), node=node,
+        evidence=evidence, backoff=_backoff(failures, reason, now, node_gone), fix=fixes_for(cause, ctx), node=node,
         owner=workload_ref(*owner[0]) if owner[0] else None, since=since or creation_time(pod), last_seen=last,
     )
 
@@ -305,11 +306,12 @@ def _with_secret_event(credentials: PullCredentials, event: Optional[Obj]) -> Pu
     return replace(credentials, secrets=states)
 
 
-def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optional[Backoff]:
+def _backoff(failures: List[Obj], reason: Optional[str], now: datetime, node_gone: bool = False) -> Optional[Backoff]:
     """Attempts so far and the estimated next retry: 10 s after the first failure, doubling to 5 min.
 
     The kubelet keeps the timer in memory, keyed by pod uid and image; the events' count and
-    last time are the only outside record of it, so this is an estimate.
+    last time are the only outside record of it, so this is an estimate. A deleted node's kubelet
+    retries nothing: then only the attempts.
     """
     pulls = [e for e in failures if is_failed_pull(e)]
     if reason not in _BACKOFF_REASONS and not pulls:
@@ -317,7 +319,7 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
     attempts = sum(EventSummary.of(e).count for e in pulls) if pulls else None
     moments = [m for m in (last_seen(e) for e in pulls) if m is not None]
     last = max(moments) if moments else None
-    if not attempts or last is None:
+    if not attempts or last is None or node_gone:
         return Backoff(attempts, last)
     delay = min(BACKOFF_INITIAL * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
     try:
@@ -343,16 +345,15 @@ def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner:
                        owner_source: str, now: datetime) -> Diagnosis:
     node = _text(eviction.node)
     node_info, node_unreadable, node_gone = _node_facts(facts, node)
-    eviction = with_node(eviction, facts.nodes.get(node) if facts.nodes is not None and node else None)
-    fix = eviction_fixes(eviction, pod, owner, node_gone=node_gone)
+    eviction = with_node(eviction, facts.nodes.get(node) if facts.nodes is not None and node else None, node_gone)
+    fix = eviction_fixes(eviction, pod, owner)
     if node_unreadable:
         fix.insert(0, f"Node {node} could not be read ({node_unreadable}); to see its conditions: kubectl describe node {node}")
     if node_info is not None and (eviction.node_conditions or eviction.kind in ("NodePressure", "LocalStorageLimit")):
         pressure = ", ".join(node_info["pressure"]) or "none"
         fix.insert(0, f"Node {node} now reports pressure conditions: {pressure}")
     # The eviction's node comes straight from the pod: keep it only if it is text.
-    evidence = EvictionEvidence("status", replace(eviction, node=node), node, node_info, owner_source, uid_of(pod) or None,
-                                node_gone)
+    evidence = EvictionEvidence("status", replace(eviction, node=node), node, node_info, owner_source, uid_of(pod) or None)
     ended = eviction.evicted_at or failed_at(pod)
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=None, container_type=None, image=None,

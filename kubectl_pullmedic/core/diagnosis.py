@@ -55,9 +55,11 @@ class EvictionEvidence:
     node_info: Optional[Dict[str, Any]]
     owner_source: str
     pod_uid: Optional[str]
-    node_gone: bool = False  # as in PullEvidence
 
-    DOCUMENT_IF_SET = ("node_gone",)
+    @property
+    def node_gone(self) -> bool:
+        """As in PullEvidence; documented once, as the eviction's ``nodeGone``."""
+        return self.eviction.node_gone
 
 
 Evidence = Union[PullEvidence, EvictionEvidence]

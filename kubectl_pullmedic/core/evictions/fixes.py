@@ -255,11 +255,11 @@ def _rejection_fixes(eviction: Eviction, pod: Obj, target: _Target, node_gone: b
     return fixes
 
 
-def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey], node_gone: bool = False) -> List[str]:
+def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey]) -> List[str]:
     """Concrete changes, naming the workload (``owner``, from ``owner_of``) and containers.
 
-    ``node_gone``: the node was read and is absent (deleted since), so no line checks it; the
-    changes to the workload still apply, and the leftover is removed with ``clean``.
+    When the node was read and is absent (``eviction.node_gone``: deleted since), no line checks
+    it; the changes to the workload still apply, and the leftover is removed with ``clean``.
 
     >>> pod = {"metadata": {"name": "api-1", "namespace": "shop"}, "spec": {"nodeName": "n1"}}
     >>> usage = ContainerUsage("app", "1.2Gi", "256Mi")
@@ -267,7 +267,7 @@ def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey], n
     ...                pod, ("Deployment", "api"))[0].split(": ")[-1]
     'kubectl set resources deployment/api -c app --requests=memory=1536Mi -n shop'
     """
-    target = _Target(owner, pod)
+    target, node_gone = _Target(owner, pod), eviction.node_gone
     if eviction.kind == KIND_REJECTED and eviction.cause == CAUSE_REJECTED:
         fixes = _rejection_fixes(eviction, pod, target, node_gone)
     elif eviction.kind == KIND_LOCAL_STORAGE:
