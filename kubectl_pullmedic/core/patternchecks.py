@@ -82,8 +82,8 @@ def gone_node_checks(node: str) -> List[str]:
     """A node read absent: nothing to look at on it; its pods' controllers replace them elsewhere."""
     return [node_gone_line(node, "the pods were"),
             "Their controllers replace them on nodes that exist once they are deleted (the pod garbage collector "
-            f"deletes pods of deleted nodes in time); to do it now: kubectl delete pods -A --field-selector "
-            f"spec.nodeName={node} (a pod without a controller is not re-created)"]
+            "deletes pods of deleted nodes in time; a pod without a controller is not re-created); to do it now: "
+            f"kubectl delete pods -A --field-selector spec.nodeName={node}"]
 
 
 def registry_checks(registry: str, family: str, group: Iterable[Diagnosis], nodes: Sequence[str]) -> List[str]:
