@@ -19,7 +19,8 @@ from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
 from .diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
 from .kube import (
-    Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, read_absent, uid_of,
+    Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, read_absent,
+    uid_of,
 )
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
@@ -141,8 +142,9 @@ def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:
     pattern_nodes = nodes_a_pattern_may_name(diagnoses)
     for diagnosis in diagnoses:
         evidence = diagnosis.evidence
-        if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL, c.SLOW_PULL) or diagnosis.cause in c.EVICTION_CAUSES
-                or diagnosis.node in pattern_nodes) and diagnosis.node and evidence.node_info is None and not evidence.node_gone:
+        about_node = (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL, c.SLOW_PULL)
+                      or diagnosis.cause in c.EVICTION_CAUSES or diagnosis.node in pattern_nodes)
+        if about_node and diagnosis.node and evidence.node_info is None and not evidence.node_gone:
             needed.add("nodes")
             if diagnosis.cause == c.PREEMPTED_BY_KUBELET:
                 needed.add("nodepods")  # the critical pods of the node, to name the one it made room for

@@ -104,8 +104,10 @@ def read_absent(name: Optional[str], found: Optional[Mapping[str, Any]], refused
     """A name that was asked for (``found`` is what came back; None: nothing was read) and neither
     found nor refused: absent, as a 404 or a complete list says. A refused one is unknown.
 
-    >>> read_absent("n2", {"n1": {}}, {}), read_absent("n2", {"n1": {}}, {"n2": "forbidden"}), read_absent("n2", None, {})
-    (True, False, False)
+    >>> read_absent("n2", {"n1": {}}, {}), read_absent("n2", {"n1": {}}, {"n2": "forbidden"})
+    (True, False)
+    >>> read_absent("n2", None, {})  # nothing read: unknown
+    False
     """
     return bool(name) and found is not None and name not in found and name not in refused
 

@@ -165,15 +165,15 @@ def _preemption(eviction: Eviction, node: str) -> List[str]:
     ]
 
 
-def ending_fixes(eviction: Eviction, pod: Obj, target: Any, node_gone: bool = False) -> List[str]:
+def ending_fixes(eviction: Eviction, pod: Obj, target: Any) -> List[str]:
     """The fixes for a refusal (other than under node pressure), a node shutdown or a preemption.
-    With ``node_gone`` (the node deleted since) a refusal's checks of the node are left out."""
+    When the node was deleted since (``node_gone``) a refusal's explanation and checks of it are left out."""
     node = eviction.node or "the node"
     if eviction.kind == KIND_NODE_SHUTDOWN:
         fixes = _shutdown(eviction, node)
     elif eviction.kind == "KubeletPreemption":
         fixes = _preemption(eviction, node)
-    elif node_gone:
+    elif eviction.node_gone:
         fixes = []
     elif eviction.cause == CAUSE_OUT_OF_RESOURCE:
         fixes = _out_of_resource(eviction, pod, target, node)

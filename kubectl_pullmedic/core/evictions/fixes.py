@@ -164,11 +164,12 @@ def _memory_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
     return fixes
 
 
-def _disk_fixes(eviction: Eviction, pod: Obj, target: _Target, node_gone: bool) -> List[str]:
-    node = eviction.node or "the node"
+def _disk_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
+    node, node_gone = eviction.node or "the node", eviction.node_gone
     if "inodes" in (eviction.resource or "").lower():
-        writer = f"Node {node} ran out of {eviction.resource}: something in {target.ref} or beside it writes many small files"
-        return [writer + ("" if node_gone else f"; check kubectl describe node {node}")] + _scratch_volume_fixes(pod, target)
+        writer = (f"Node {node} ran out of {eviction.resource}: something in {target.ref} or beside it writes many "
+                  "small files" + ("" if node_gone else f"; check kubectl describe node {node}"))
+        return [writer] + _scratch_volume_fixes(pod, target)
     fixes = _request_fixes(eviction, target, EPHEMERAL_STORAGE)
     if eviction.cause == CAUSE_DISK and not node_gone:
         fixes.insert(
@@ -184,18 +185,20 @@ def _disk_fixes(eviction: Eviction, pod: Obj, target: _Target, node_gone: bool) 
     return fixes + _scratch_volume_fixes(pod, target)
 
 
-def _node_pressure_fixes(eviction: Eviction, pod: Obj, target: _Target, node_gone: bool) -> List[str]:
+def _node_pressure_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
     node = eviction.node or "the node"
     if eviction.cause == CAUSE_MEMORY:
         return _memory_fixes(eviction, pod, target)
     if eviction.cause in (CAUSE_EPHEMERAL_STORAGE, CAUSE_DISK):
-        return _disk_fixes(eviction, pod, target, node_gone)
+        return _disk_fixes(eviction, pod, target)
     if eviction.cause == CAUSE_PID:
         return [
             f"Node {node} ran out of process IDs: look for a process or thread leak in {target.ref}, and cap "
             f"each pod with the kubelet's podPidsLimit so one pod cannot exhaust the node"
         ]
-    return [] if node_gone else [f"Node {node} ran low on {eviction.resource or 'a resource'}: check kubectl describe node {node}"]
+    if eviction.node_gone:
+        return []
+    return [f"Node {node} ran low on {eviction.resource or 'a resource'}: check kubectl describe node {node}"]
 
 
 def _local_storage_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
@@ -235,12 +238,12 @@ def _is_best_effort(pod: Obj) -> bool:
     return not any(spec.get("requests") or spec.get("limits") for spec in container_resources(pod).values())
 
 
-def _rejection_fixes(eviction: Eviction, pod: Obj, target: _Target, node_gone: bool) -> List[str]:
+def _rejection_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
     node = eviction.node or "the node"
     conditions = ", ".join(eviction.node_conditions) or "a pressure condition"
     fixes = [
         f"Node {node} had {conditions} when the pod arrived, so the kubelet refused it and it never ran"
-        + ("" if node_gone else f"; check the node: kubectl describe node {node}")
+        + ("" if eviction.node_gone else f"; check the node: kubectl describe node {node}")
     ]
     if eviction.node_conditions == ["MemoryPressure"] and _is_best_effort(pod):
         # eviction_manager.go Admit: under MemoryPressure alone only BestEffort pods are refused.
@@ -267,16 +270,16 @@ def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey]) -
     ...                pod, ("Deployment", "api"))[0].split(": ")[-1]
     'kubectl set resources deployment/api -c app --requests=memory=1536Mi -n shop'
     """
-    target, node_gone = _Target(owner, pod), eviction.node_gone
+    target = _Target(owner, pod)
     if eviction.kind == KIND_REJECTED and eviction.cause == CAUSE_REJECTED:
-        fixes = _rejection_fixes(eviction, pod, target, node_gone)
+        fixes = _rejection_fixes(eviction, pod, target)
     elif eviction.kind == KIND_LOCAL_STORAGE:
         fixes = _local_storage_fixes(eviction, pod, target)
     elif eviction.kind == KIND_NODE_PRESSURE:
-        fixes = _node_pressure_fixes(eviction, pod, target, node_gone)
+        fixes = _node_pressure_fixes(eviction, pod, target)
     else:
-        fixes = ending_fixes(eviction, pod, target, node_gone)
-    if not node_gone:
+        fixes = ending_fixes(eviction, pod, target)
+    if not eviction.node_gone:
         return fixes
     tail = [clean_line(eviction, target.namespace)] if eviction.kind in (KIND_LOCAL_STORAGE, KIND_NODE_PRESSURE) else []
     return [node_gone_line(eviction.node or "the node")] + fixes + tail
