@@ -437,3 +437,87 @@ def test_corrected_reference_fixes_common_typing_mistakes():
     assert corrected_reference("https://ghcr.io/acme/api:1") == "ghcr.io/acme/api:1"
     assert corrected_reference("nginx:") == "nginx"
     assert corrected_reference("nginx") is None
+
+
+# --- a node deleted since the pod was placed ------------------------------------------------
+
+DISK_FULL = ('Failed to pull image "nginx:1.27": failed to register layer: Error processing tar file(exit status 1): '
+             "write /usr/lib/x: no space left on device")
+GONE = ClusterFacts(nodes={})  # the nodes were read, and node-1 was not there (a 404)
+REFUSED = ClusterFacts(nodes={}, unreadable={"nodes": {"node-1": "forbidden"}})
+
+
+def _disk_full(pod_kwargs=None, facts=ClusterFacts()):
+    p = pod(containers=[{"name": "app", "image": "nginx:1.27"}], statuses=[waiting("app", "ImagePullBackOff")],
+            **(pod_kwargs or {}))
+    return one(diagnose_pods([p], [event("Failed", DISK_FULL, count=3)], now=NOW, facts=facts))
+
+
+def _names_the_node(steps, node="node-1"):
+    """The steps with a command against the node (debug, describe, get, cordon)."""
+    commands = (f"node/{node}", f"describe node {node}", f"get node {node}", f"cordon {node}")
+    return [step for step in steps if any(command in step for command in commands)]
+
+
+def test_a_fix_never_names_a_node_read_absent():
+    first = _disk_full()
+    assert first.cause == c.NODE_DISK_FULL and _names_the_node(first.fix)  # not read: today's commands
+    assert "nodes" in facts_needed([first])
+    gone = _disk_full(facts=GONE)
+    assert gone.fix[0].startswith("Node node-1 no longer exists (deleted after the pod was placed)")
+    assert not _names_the_node(gone.fix)
+    assert "kubectl delete pod api-7d9f8b-x2x -n shop" in gone.fix[1] and "deployment/api" in gone.fix[1]
+    assert as_document(gone.evidence)["nodeGone"] is True and "nodeGone" not in as_document(first.evidence)
+    # No kubelet is left to retry: the attempts stay, no next retry is promised.
+    assert gone.backoff.attempts == 3 and gone.backoff.next_retry is None
+    assert "nodes" not in facts_needed([gone])  # read once: absent, not asked again
+
+
+def test_a_node_that_could_not_be_read_is_unknown_not_gone():
+    refused = _disk_full(facts=REFUSED)
+    assert _names_the_node(refused.fix)
+    assert not any("no longer exists" in step for step in refused.fix)
+    assert "nodeGone" not in as_document(refused.evidence) and refused.backoff.next_retry is not None
+
+
+def test_what_replaces_a_pod_of_a_deleted_node_depends_on_its_owner():
+    bare = _disk_full({"name": "solo", "owner": {}}, facts=GONE)
+    assert "re-create it without the node" in bare.fix[1] and "remove spec.nodeName" in bare.fix[1]
+    daemon = _disk_full({"name": "agent-x", "owner": {"kind": "DaemonSet", "name": "agent", "uid": "ds",
+                                                      "controller": True}}, facts=GONE)
+    assert daemon.fix[1].startswith("daemonset/agent runs pods only on nodes that exist, so nothing replaces this one")
+
+
+def test_a_deleted_node_keeps_what_is_about_the_image():
+    message = ('Failed to pull image "ghcr.io/acme/x:1": rpc error: code = NotFound desc = failed to pull and unpack '
+               'image "ghcr.io/acme/x:1": no match for platform in manifest: not found')
+    p = pod(containers=[{"name": "app", "image": "ghcr.io/acme/x:1"}], statuses=[waiting("app", "ErrImagePull")])
+    d = one(diagnose_pods([p], [event("Failed", message)], now=NOW, facts=GONE))
+    assert d.cause == c.PLATFORM_MISMATCH and not _names_the_node(d.fix)
+    assert "ghcr.io/acme/x:1 has no image for the platform the runtime asked for" in d.fix
+    assert any(step.startswith("Build it for both: docker buildx build") for step in d.fix)
+    # A cause that is not the node's keeps its whole fix after the two lines about the node.
+    nf = one(diagnose_pods([pod(statuses=[waiting("app", "ErrImagePull")])], [not_found()], now=NOW, facts=GONE))
+    assert nf.fix[0].startswith("Node node-1 no longer exists") and "kubectl set image deployment/api app=nginx:<tag> -n shop" in nf.fix
+
+
+def test_an_eviction_on_a_deleted_node_keeps_the_sized_fix_and_clean():
+    d = one(diagnose_pods([EVICTED], [], now=NOW, facts=GONE))
+    assert d.fix[0].startswith("Node node-1 no longer exists")
+    assert any("kubectl set resources deployment/worker -c app" in step for step in d.fix)
+    assert d.fix[-1] == "Remove these leftovers with: kubectl pullmedic clean -n shop"
+    assert not _names_the_node(d.fix) and d.evidence.node_gone
+    assert as_document(d.evidence)["eviction"]["nodeGone"] is True
+    refused = one(diagnose_pods([EVICTED], [], now=NOW, facts=REFUSED))
+    assert not refused.evidence.node_gone and "could not be read (forbidden)" in refused.fix[0]
+
+
+def test_several_pods_failing_alike_on_one_node_have_their_node_read():
+    unreachable = ('Failed to pull image "quay.io/a/b:1": failed to pull and unpack image "quay.io/a/b:1": failed to '
+                   'resolve image: failed to do request: Head "https://quay.io/v2/a/b/manifests/1": dial tcp '
+                   '1.2.3.4:443: i/o timeout')
+    pods = [pod(name=f"p{i}", uid=f"u{i}", owner={}, containers=[{"name": "app", "image": "quay.io/a/b:1"}],
+                statuses=[waiting("app", "ErrImagePull")]) for i in range(2)]
+    events = [event("Failed", unreachable, uid=f"u{i}", name=f"p{i}") for i in range(2)]
+    assert facts_needed(diagnose_pods(pods[:1], events, now=NOW)) == set()  # one pod: no pattern, no read
+    assert facts_needed(diagnose_pods(pods, events, now=NOW)) == {"nodes"}

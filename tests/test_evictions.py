@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -17,7 +18,9 @@ from kubectl_pullmedic.core.evictions.parse import (
     is_admission_rejection,
     is_evicted,
     parse_eviction,
+    with_nodes,
 )
+from kubectl_pullmedic.core.evictions.cleanup import EvictedPod
 from kubectl_pullmedic.core.pulls.summaries import eviction_summary
 from kubectl_pullmedic.core.serialize import as_document
 
@@ -436,3 +439,26 @@ def test_pid_and_disk_fixes_name_node_and_workload() -> None:
     assert nodefs is not None
     assert eviction_fixes(nodefs, pod, None)[0].startswith("Node node-a ran low on nodefs")
 
+
+
+def test_eviction_fixes_name_no_deleted_node():
+    """A node read and absent (``node_gone``): no describe/get node; the workload's fixes and clean stay."""
+    pod = {"metadata": {"name": "api-1", "namespace": "shop"}, "spec": {"nodeName": "n1"}}
+    inodes = Eviction("NodePressure", "EvictedDisk", "inodes", node="n1")
+    refused = Eviction("AdmissionRejected", "RejectedNodePressure", node="n1", node_conditions=["DiskPressure"])
+    affinity = parse_eviction({"metadata": {"name": "api-1", "namespace": "shop"}, "spec": {"nodeName": "n1"},
+                               "status": {"phase": "Failed", "reason": "NodeAffinity",
+                                          "message": "Pod was rejected: Predicate NodeAffinity failed"}})
+    for eviction in (inodes, refused, affinity):
+        before = eviction_fixes(eviction, pod, ("Deployment", "api"))
+        after = eviction_fixes(replace(eviction, node_gone=True), pod, ("Deployment", "api"))
+        assert any("node n1" in line and "kubectl" in line for line in before), before
+        assert after[0].startswith("Node n1 no longer exists (deleted after the pod was placed)")
+        assert not any("describe node n1" in line or "get node n1" in line for line in after), after
+        assert after[-1].startswith("Remove these leftovers with: kubectl pullmedic clean -n shop")
+    # Nodes read by name: one absent (gone), one refused (unknown), one found.
+    items = [EvictedPod("shop", f"p{node}", f"u{node}", None, Eviction("NodePressure", "EvictedDisk", node=node))
+             for node in ("gone", "refused", "here")]
+    marked = with_nodes(items, {"here": {}}, {"refused": "forbidden"})
+    assert [item.eviction.node_gone for item in marked] == [True, False, False]
+    assert as_document(marked[0].eviction)["nodeGone"] is True and "nodeGone" not in as_document(marked[1].eviction)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-from kubectl_pullmedic.core.diagnose import diagnose_pods, group_diagnoses
+from kubectl_pullmedic.core.diagnose import ClusterFacts, diagnose_pods, group_diagnoses
 from kubectl_pullmedic.core.patterns import (
-    IMAGE_WIDE, NAMESPACE_WIDE, NODE_BOUND, REGISTRY_WIDE, SAME_NODE, WORKLOAD_WIDE, PodRef, find_patterns, patterns_of,
-    wants_pull_history,
+    IMAGE_WIDE, NAMESPACE_WIDE, NODE_BOUND, REGISTRY_WIDE, SAME_NODE, WORKLOAD_WIDE, PodRef, find_patterns,
+    nodes_a_pattern_may_name, patterns_of, wants_pull_history,
 )
 from kubectl_pullmedic.core.working import KEEP_NODES, WorkingImages
 from kubectl_pullmedic.render.patterns import pattern_note
@@ -54,11 +54,11 @@ class Cluster:
             missing["involvedObject"]["namespace"] = namespace
             self.events.append(missing)
 
-    def diagnoses(self):
-        return diagnose_pods(self.pods, self.events, now=NOW)
+    def diagnoses(self, facts: ClusterFacts = ClusterFacts()):
+        return diagnose_pods(self.pods, self.events, now=NOW, facts=facts)
 
-    def patterns(self, working: Optional[WorkingImages] = None):
-        return find_patterns(self.diagnoses(), working, NOW)
+    def patterns(self, working: Optional[WorkingImages] = None, facts: ClusterFacts = ClusterFacts()):
+        return find_patterns(self.diagnoses(facts), working, NOW)
 
 
 def running(image: str, node: str, namespace: str = "shop") -> Dict[str, Any]:
@@ -350,3 +350,34 @@ def test_patterns_hold_only_what_the_evidence_shows(failing, runs):
         if pattern.kind == REGISTRY_WIDE:
             assert len({d.node for d in mine}) >= 2 and len({d.image for d in mine}) >= 2
             assert {d.evidence.reference.registry for d in mine} == {pattern.subject}
+
+
+def test_a_node_pattern_on_a_deleted_node_names_no_command_against_it():
+    cluster = Cluster()
+    cluster.failing("thumbs-1", "node-e", THUMBS, workload="thumbs")
+    cluster.failing("transcoder-1", "node-e", TRANSCODER, workload="transcoder")
+    assert nodes_a_pattern_may_name(cluster.diagnoses()) == {"node-e"}  # read before its checks name it
+    working = seen(running(THUMBS, "node-a"))
+    # node-e read and absent (a 404): the pattern holds, its checks say the node is gone.
+    [gone] = cluster.patterns(working, ClusterFacts(nodes={"node-a": {}}))
+    assert gone.kind == NODE_BOUND and "node node-e no longer exists (deleted after the pods were placed)" in gone.evidence
+    assert gone.checks[0].startswith("Node node-e no longer exists")
+    assert "kubectl delete pods -A --field-selector spec.nodeName=node-e" in gone.checks[1]
+    assert not any("node/node-e" in step or "cordon node-e" in step or "describe node node-e" in step
+                   for step in gone.checks)
+    # node-e refused (403): unknown, the checks of today.
+    [unknown] = cluster.patterns(working, ClusterFacts(nodes={"node-a": {}}, unreadable={"nodes": {"node-e": "forbidden"}}))
+    assert "kubectl cordon node-e" in unknown.checks[-1] and not any("no longer exists" in line for line in unknown.evidence)
+
+
+def test_a_registry_pattern_checks_from_a_failing_node_that_still_exists():
+    cluster = Cluster()
+    for name, node, image in (("inventory-1", "node-a", "artifacts.acme.io/warehouse/inventory:5.1.0"),
+                              ("inventory-2", "node-d", "artifacts.acme.io/warehouse/inventory:5.1.0"),
+                              ("picker-1", "node-b", "artifacts.acme.io/warehouse/picker:2.3.1")):
+        cluster.failing(name, node, image, UNAVAILABLE, workload=name.split("-")[0])
+    assert nodes_a_pattern_may_name(cluster.diagnoses()) == {"node-a", "node-b", "node-d"}
+    [wide] = cluster.patterns(seen(), ClusterFacts(nodes={"node-b": {}, "node-d": {}}))  # node-a deleted
+    assert "from a failing node: kubectl debug node/node-b " in wide.checks[0]
+    [none_left] = cluster.patterns(seen(), ClusterFacts(nodes={}))
+    assert "debug node/" not in none_left.checks[0] and none_left.checks[0].endswith("Its status page")

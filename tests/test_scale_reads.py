@@ -72,3 +72,20 @@ def test_nodes_refused_one_by_one_too_are_unknown_not_absent(pullmedic, make_san
     sandbox = make_sandbox(objects=objects(), forbid=["list:nodes", "get:nodes"])
     result = pullmedic("why", "-A", "-o", "json", sandbox=sandbox, expect=1, now=NOW)
     assert "nodes" in result.stderr and "forbidden" in result.stderr
+
+
+def _gone(result) -> set:
+    """The nodes the diagnoses say were deleted (a pull's evidence, or an eviction's)."""
+    return {item["node"] for item in result.json()["items"]
+            if item["evidence"].get("nodeGone") or (item["evidence"].get("eviction") or {}).get("nodeGone")}
+
+
+def test_a_node_missing_from_the_list_or_answering_404_is_gone_and_a_refused_one_unknown(pullmedic, make_sandbox,
+                                                                                           monkeypatch):
+    sandbox = make_sandbox(objects=objects())
+    deleted = {f"node-{n:03d}" for n in range(COUNT - 5, COUNT)}
+    assert _gone(pullmedic("why", "-A", "-o", "json", sandbox=sandbox, expect=1, now=NOW)) == deleted  # one list
+    monkeypatch.setattr(gather, "MANY_NODES", 10 * COUNT)
+    assert _gone(pullmedic("why", "-A", "-o", "json", sandbox=sandbox, expect=1, now=NOW)) == deleted  # a GET each
+    sandbox.set_forbid(["list:nodes", "get:nodes"])
+    assert _gone(pullmedic("why", "-A", "-o", "json", sandbox=sandbox, expect=1, now=NOW)) == set()

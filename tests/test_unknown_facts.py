@@ -30,14 +30,14 @@ def scenarios():
 
 
 def _claims_absence(text: str) -> list:
-    """Lines that say something does not exist, or create a secret without a condition.
+    """Lines that say something does not exist (a secret, a node), or create a secret without a condition.
 
     YAML folds long strings over lines, so it is read and re-printed one string per line.
     """
     if text.startswith("apiVersion:"):
         text = json.dumps(yaml.safe_load(text), indent=1)
     return [secret_claim(line) for line in text.splitlines()
-            if "does not exist in this namespace" in line
+            if "does not exist in this namespace" in line or "no longer exists" in line
             or ("kubectl create secret" in line and "If " not in line and "--dry-run" not in line
                 and "SecretNotFound" not in line)]
 

@@ -18,7 +18,10 @@ from .pulls.fixcontext import FixContext, describe_node
 from .pulls.fixes import fixes_for
 from .pulls.imageref import ImageRef, parse_image
 from .diagnosis import LEFTOVER_AGE, Backoff, Diagnosis, DiagnosisGroup, EvictionEvidence, PullEvidence
-from .kube import Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, uid_of
+from .kube import (
+    Obj, container_kind, creation_time, dig, failed_at, iter_containers, labels_of, name_of, namespace_of, read_absent,
+    uid_of,
+)
 from .podevents import (
     PULL_SECRET_EVENT_REASON, EventIndex, EventSummary, first_seen, for_container, is_failed_pull, is_pull_failure,
     last_seen, message_of, newest, reason_of,
@@ -30,6 +33,7 @@ from .podhealth import PULL_WAITING_REASONS, HealthNote, describe_healthy, has_p
 from .durations import human_duration
 from .pulls.progress import SLOW_PULL_AFTER, elapsed, pulls_by_node, running_pull, slow_pull_fixes, slow_pull_summary
 from .workloads import OwnerIndex, WorkloadKey, owner_of, workload_ref
+from .patterns import nodes_a_pattern_may_name
 
 __all__ = [
     "PULL_WAITING_REASONS", "ClusterFacts", "Diagnosis", "DiagnosisGroup", "HealthNote", "describe_healthy",
@@ -62,6 +66,16 @@ class ClusterFacts:
     # (registry, repository) that pods in scope run: what a mistyped name most likely meant.
     running_images: FrozenSet[Tuple[str, str]] = frozenset()
     peers: Sequence[Obj] = ()  # other pods read for context: the critical pods of nodes where the kubelet preempted
+
+    def node_gone(self, name: Optional[str]) -> bool:
+        """Read and absent: nodes were read (every one the diagnosed pods name, ``gather.facts_for``)
+        and this one was neither found nor refused (a 404, or missing from a complete list).
+
+        >>> facts = ClusterFacts(nodes={"n1": {}}, unreadable={"nodes": {"n3": "forbidden"}})
+        >>> facts.node_gone("n1"), facts.node_gone("n2"), facts.node_gone("n3"), ClusterFacts().node_gone("n2")
+        (False, True, False, False)
+        """
+        return read_absent(name, self.nodes, self.unreadable.get("nodes", {}))
 
 
 def diagnose_pods(pods: Iterable[Any], events: Union[EventIndex, Iterable[Any]], *, now: datetime,
@@ -118,15 +132,19 @@ def group_diagnoses(diagnoses: Sequence[Diagnosis]) -> List[DiagnosisGroup]:
 def facts_needed(diagnoses: Iterable[Diagnosis]) -> Set[str]:
     """Which of "nodes", "secrets", "serviceaccounts", "owners" a second pass would use.
 
-    Nodes only for platform, disk and eviction findings; secrets and service accounts only
+    Nodes only for platform, disk and eviction findings, and where a node pattern may show (its checks
+    name the node, which may have been deleted since); secrets and service accounts only
     for credential causes (and for Docker Hub's missing-or-private answer, which they settle).
     Facts already applied are not asked for again.
     """
     needed: Set[str] = set()
+    diagnoses = list(diagnoses)
+    pattern_nodes = nodes_a_pattern_may_name(diagnoses)
     for diagnosis in diagnoses:
         evidence = diagnosis.evidence
-        if (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL, c.SLOW_PULL) or diagnosis.cause in c.EVICTION_CAUSES) \
-                and diagnosis.node and evidence.node_info is None:
+        about_node = (diagnosis.cause in (c.PLATFORM_MISMATCH, c.NODE_DISK_FULL, c.SLOW_PULL)
+                      or diagnosis.cause in c.EVICTION_CAUSES or diagnosis.node in pattern_nodes)
+        if about_node and diagnosis.node and evidence.node_info is None and not evidence.node_gone:
             needed.add("nodes")
             if diagnosis.cause == c.PREEMPTED_BY_KUBELET:
                 needed.add("nodepods")  # the critical pods of the node, to name the one it made room for
@@ -182,18 +200,18 @@ def _diagnose_container(pod: Obj, field_path: str, spec: Obj, status: Obj, pod_e
     cause_known = cause is not None
     cause = cause or (c.REGISTRY_UNREACHABLE if reason == "RegistryUnavailable" else c.PULL_FAILED)
     node = _text(dig(pod, "spec", "nodeName"))
-    node_info, node_unreadable = _node_facts(facts, node)
+    node_info, node_unreadable, node_gone = _node_facts(facts, node)
     ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, error, credentials,
                      node_info, str(spec.get("imagePullPolicy") or ""), cause_known, node_unreadable,
-                     tuple(sorted(facts.running_images)))
-    evidence = _container_evidence(source, cause_known, status, newest(failures), secret_event, ref, error,
-                                   credentials, node, node_info, owner[1], pod)
+                     tuple(sorted(facts.running_images)), node_gone)
+    evidence = replace(_container_evidence(source, cause_known, status, newest(failures), secret_event, ref, error,
+                                           credentials, node, node_info, owner[1], pod), node_gone=node_gone)
     since = min((m for m in (first_seen(e) for e in failures) if m is not None), default=None)
     last = max((m for m in (last_seen(e) for e in failures) if m is not None), default=None)
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=name, container_type=container_type,
         image=image, cause=cause, summary=pull_summary(cause, ctx), message=_message(error, status),
-        evidence=evidence, backoff=_backoff(failures, reason, now), fix=fixes_for(cause, ctx), node=node,
+        evidence=evidence, backoff=_backoff(failures, reason, now, node_gone), fix=fixes_for(cause, ctx), node=node,
         owner=workload_ref(*owner[0]) if owner[0] else None, since=since or creation_time(pod), last_seen=last,
     )
 
@@ -229,14 +247,14 @@ def _diagnose_slow_pull(pod: Obj, field_path: str, spec: Obj, status: Obj, pulli
     name, image = str(spec.get("name") or ""), str(spec.get("image") or "")
     ref, node = parse_image(image), _text(dig(pod, "spec", "nodeName"))
     credentials = pull_credentials(pod, image, None, None, now)
-    node_info, node_unreadable = _node_facts(facts, node)
+    node_info, node_unreadable, node_gone = _node_facts(facts, node)
     ctx = FixContext(namespace_of(pod), name_of(pod), name, container_type, ref, owner[0], node, None, credentials,
-                     node_info, str(spec.get("imagePullPolicy") or ""), True, node_unreadable)
+                     node_info, str(spec.get("imagePullPolicy") or ""), True, node_unreadable, node_gone=node_gone)
     me = (f"{namespace_of(pod)}/{name_of(pod)}", image)
     others = [pull for pull in running.get(node or "", []) if pull != me]
     waiting = _text(dig(status, "state", "waiting", "reason"))
     evidence = PullEvidence("event", True, waiting, None, EventSummary.of(pulling), None, ref, None, None, credentials,
-                            node, node_info, owner[1], uid_of(pod) or None)
+                            node, node_info, owner[1], uid_of(pod) or None, node_gone)
     started = last_seen(pulling)
     return Diagnosis(
         namespace=namespace_of(pod), pod=name_of(pod), container=name, container_type=container_type, image=image,
@@ -290,11 +308,12 @@ def _with_secret_event(credentials: PullCredentials, event: Optional[Obj]) -> Pu
     return replace(credentials, secrets=states)
 
 
-def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optional[Backoff]:
+def _backoff(failures: List[Obj], reason: Optional[str], now: datetime, node_gone: bool = False) -> Optional[Backoff]:
     """Attempts so far and the estimated next retry: 10 s after the first failure, doubling to 5 min.
 
     The kubelet keeps the timer in memory, keyed by pod uid and image; the events' count and
-    last time are the only outside record of it, so this is an estimate.
+    last time are the only outside record of it, so this is an estimate. A deleted node's kubelet
+    retries nothing: then only the attempts.
     """
     pulls = [e for e in failures if is_failed_pull(e)]
     if reason not in _BACKOFF_REASONS and not pulls:
@@ -302,7 +321,7 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
     attempts = sum(EventSummary.of(e).count for e in pulls) if pulls else None
     moments = [m for m in (last_seen(e) for e in pulls) if m is not None]
     last = max(moments) if moments else None
-    if not attempts or last is None:
+    if not attempts or last is None or node_gone:
         return Backoff(attempts, last)
     delay = min(BACKOFF_INITIAL * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
     try:
@@ -315,19 +334,20 @@ def _backoff(failures: List[Obj], reason: Optional[str], now: datetime) -> Optio
 # --- evictions ---------------------------------------------------------------------------
 
 
-def _node_facts(facts: ClusterFacts, node: Optional[str]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
-    """What a fix quotes about the node (None: not read), and why it could not be read (a 403)."""
+def _node_facts(facts: ClusterFacts, node: Optional[str]) -> Tuple[Optional[Dict[str, Any]], Optional[str], bool]:
+    """What a fix quotes about the node (None: not read, or gone), why it could not be read (a 403),
+    and whether it was read absent."""
     if not node:
-        return None, None
+        return None, None, False
     info = describe_node(facts.nodes.get(node)) if facts.nodes is not None else None
-    return info, facts.unreadable.get("nodes", {}).get(node)
+    return info, facts.unreadable.get("nodes", {}).get(node), facts.node_gone(node)
 
 
 def _diagnose_eviction(pod: Obj, eviction: Eviction, facts: ClusterFacts, owner: Optional[WorkloadKey],
                        owner_source: str, now: datetime) -> Diagnosis:
     node = _text(eviction.node)
-    node_info, node_unreadable = _node_facts(facts, node)
-    eviction = with_node(eviction, facts.nodes.get(node) if facts.nodes is not None and node else None)
+    node_info, node_unreadable, node_gone = _node_facts(facts, node)
+    eviction = with_node(eviction, facts.nodes.get(node) if facts.nodes is not None and node else None, node_gone)
     fix = eviction_fixes(eviction, pod, owner)
     if node_unreadable:
         fix.insert(0, f"Node {node} could not be read ({node_unreadable}); to see its conditions: kubectl describe node {node}")

@@ -40,6 +40,9 @@ class PullEvidence:
     node_info: Optional[Dict[str, Any]]  # None: the node was not read
     owner_source: str  # index | ownerReference | pod-template-hash | none
     pod_uid: Optional[str]
+    node_gone: bool = False  # the node was read and is absent: deleted since the pod was placed
+
+    DOCUMENT_IF_SET = ("node_gone",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,11 @@ class EvictionEvidence:
     node_info: Optional[Dict[str, Any]]
     owner_source: str
     pod_uid: Optional[str]
+
+    @property
+    def node_gone(self) -> bool:
+        """As in PullEvidence; documented once, as the eviction's ``nodeGone``."""
+        return self.eviction.node_gone
 
 
 Evidence = Union[PullEvidence, EvictionEvidence]

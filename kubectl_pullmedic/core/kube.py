@@ -7,7 +7,7 @@ missing or null. These helpers never raise on such input, so callers need no gua
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 Obj = Dict[str, Any]
 
@@ -98,6 +98,18 @@ def parse_time(value: Any) -> Optional[datetime]:
 def rfc3339(moment: Optional[datetime]) -> Optional[str]:
     """``2026-01-02T03:04:05Z`` as the API server writes times (``parse_time`` read back); None stays None."""
     return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def read_absent(name: Optional[str], found: Optional[Mapping[str, Any]], refused: Mapping[str, Any]) -> bool:
+    """A name that was asked for (``found`` is what came back; None: nothing was read) and neither
+    found nor refused: absent, as a 404 or a complete list says. A refused one is unknown.
+
+    >>> read_absent("n2", {"n1": {}}, {}), read_absent("n2", {"n1": {}}, {"n2": "forbidden"})
+    (True, False)
+    >>> read_absent("n2", None, {})  # nothing read: unknown
+    False
+    """
+    return bool(name) and found is not None and name not in found and name not in refused
 
 
 def creation_time(obj: Obj) -> Optional[datetime]:

@@ -8,7 +8,7 @@ from typing import Iterable, List, Optional, Sequence
 
 from . import causes as c
 from .diagnosis import Diagnosis, PullEvidence
-from .pulls.fixcontext import on_node
+from .pulls.fixcontext import node_gone_line, on_node
 
 _NODE_NETWORK = frozenset({c.REGISTRY_DNS_FAILURE, c.REGISTRY_UNREACHABLE, c.REGISTRY_TLS_ERROR, c.REGISTRY_SERVER_ERROR,
                            c.LAYER_DOWNLOAD_FAILED, c.REGISTRY_RATE_LIMITED, c.PULL_FAILED}) | c.AUTH_CAUSES
@@ -78,12 +78,22 @@ def node_checks(node: str, group: Iterable[Diagnosis], registries: Sequence[str]
     return steps
 
 
+def gone_node_checks(node: str) -> List[str]:
+    """A node read absent: nothing to look at on it; its pods' controllers replace them elsewhere."""
+    return [node_gone_line(node, "the pods were"),
+            "Their controllers replace them on nodes that exist once they are deleted (the pod garbage collector "
+            "deletes pods of deleted nodes in time; a pod without a controller is not re-created); to do it now: "
+            f"kubectl delete pods -A --field-selector spec.nodeName={node}"]
+
+
 def registry_checks(registry: str, family: str, group: Iterable[Diagnosis], nodes: Sequence[str]) -> List[str]:
-    """An outage, a rotated credential or a rate limit: what tells them apart."""
+    """An outage, a rotated credential or a rate limit: what tells them apart. ``nodes``: the failing
+    nodes a check may name (those read absent left out)."""
     steps = []
     if family == "network":
-        steps.append(f"An outage or a network change on the way to {registry}? Its status page, and from a failing "
-                     "node: " + on_node(nodes[0], "curlimages/curl", f"curl -sv --max-time 10 https://{registry}/v2/"))
+        curl = f"curl -sv --max-time 10 https://{registry}/v2/"
+        steps.append(f"An outage or a network change on the way to {registry}? Its status page"
+                     + (", and from a failing node: " + on_node(nodes[0], "curlimages/curl", curl) if nodes else ""))
         steps.append(f"and from outside the cluster: curl -sv --max-time 10 https://{registry}/v2/")
     elif family == "credentials":
         secrets = sorted({f"{d.namespace}/{s.name}" for d in group if isinstance(d.evidence, PullEvidence)

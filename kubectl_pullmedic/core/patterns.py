@@ -21,7 +21,8 @@ from .diagnosis import Diagnosis, DiagnosisGroup, PullEvidence
 from .pulls.imageref import parse_image
 from .working import Repo, Seen, WorkingImages
 from .patternchecks import (
-    image_checks, moment, namespace_checks, node_checks, registry_checks, sample, secret_state, workload_checks,
+    gone_node_checks, image_checks, moment, namespace_checks, node_checks, registry_checks, sample, secret_state,
+    workload_checks,
 )
 
 NODE_BOUND, SAME_NODE = "NodeBound", "SameNode"
@@ -84,6 +85,23 @@ def wants_pull_history(patterns: Iterable[Pattern]) -> bool:
     return any(pattern.kind in (NODE_BOUND, SAME_NODE, REGISTRY_WIDE) for pattern in patterns)
 
 
+def nodes_a_pattern_may_name(diagnoses: Iterable[Diagnosis]) -> Set[str]:
+    """The nodes a node pattern (several pods failing one way on one node) or a registry's network
+    pattern (its failing nodes) may name in its checks: read before they are named, since a node
+    may have been deleted after its pods were placed. A superset: what the patterns then claim is
+    decided with what was seen working."""
+    failures = _failures(diagnoses)
+    names: Set[str] = set()
+    for (node, _), group in _by([d for d in failures if d.node and d.cause not in NOT_NODE],
+                                lambda d: (d.node, d.cause)).items():
+        if len(_pod_refs(group)) >= 2:
+            names.add(node)
+    for group in _by([d for d in failures if d.cause in NETWORK], lambda d: (_repo(d)[0], d.cause)).values():
+        if len(_pod_refs(group)) >= 2 and len(_nodes(group)) >= 2:
+            names.update(_nodes(group))
+    return names
+
+
 def find_patterns(diagnoses: Iterable[Diagnosis], working: Optional[WorkingImages] = None,
                   now: Optional[datetime] = None) -> List[Pattern]:
     """The patterns the diagnoses and what was seen working show; broader ones first, and a narrower
@@ -136,8 +154,9 @@ def _registry_wide(failures: List[Diagnosis], working: WorkingImages, explained:
         others = _other_registries(working, registry, since, nodes)
         if others:
             evidence.append(others)
+        live = [node for node in nodes if node not in _gone(group)]
         found.append(Pattern(REGISTRY_WIDE, registry, summary, pods, _causes(group), nodes, [registry], since,
-                             evidence, registry_checks(registry, family, group, nodes)))
+                             evidence, registry_checks(registry, family, group, live)))
     return found
 
 
@@ -190,8 +209,12 @@ def _node_bound(failures: List[Diagnosis], working: WorkingImages, explained: Se
             kind = SAME_NODE
         else:
             continue
-        found.append(Pattern(kind, node, summary, pods, [cause], [node], registries, _since(group), evidence,
-                             node_checks(node, group, registries, same_image or same_registry)))
+        if node in _gone(group):
+            evidence.append(f"node {node} no longer exists (deleted after the pods were placed)")
+            checks = gone_node_checks(node)
+        else:
+            checks = node_checks(node, group, registries, same_image or same_registry)
+        found.append(Pattern(kind, node, summary, pods, [cause], [node], registries, _since(group), evidence, checks))
     return found
 
 
@@ -305,6 +328,11 @@ def _pods_of(patterns: Iterable[Pattern]) -> Set[PodRef]:
 
 def _nodes(group: Iterable[Diagnosis]) -> List[str]:
     return sorted({d.node for d in group if d.node})
+
+
+def _gone(group: Iterable[Diagnosis]) -> Set[str]:
+    """The nodes of the group read absent (deleted since their pods were placed)."""
+    return {d.node for d in group if d.node and d.evidence.node_gone}
 
 
 def _causes(group: Iterable[Diagnosis]) -> List[str]:

@@ -7,7 +7,7 @@ walks them once, so every command writes times as ``2026-01-02T03:04:05Z`` and k
 that is not simply its fields; and ``DOCUMENT_KEYS``, a key for a name whose camelCase is not the
 right key. A field with ``metadata={"document": False}`` (a password, the raw pod) never appears;
 a name in ``DOCUMENT_IF_SET`` appears only when it holds something (``context``, set only when a
-command read several contexts).
+command read several contexts; a flag only when true, ``nodeGone``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def as_document(value: Any) -> Any:
         document = {}
         for name, key, optional in _layout(type(value)):
             item = getattr(value, name)
-            if not optional or item not in (None, [], ()):
+            if not optional or item not in (None, False, [], ()):
                 document[key] = as_document(item)
         return document
     if isinstance(value, datetime):

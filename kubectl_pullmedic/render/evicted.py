@@ -118,7 +118,8 @@ def evicted_table(items: Sequence[EvictedPod], nodes: Dict[Any, Any], *, now: da
         ]
         if wide:
             node = nodes.get((item.context, eviction.node or "") if item.context else eviction.node or "")
-            row += [f"{eviction.threshold or '-'}/{eviction.available or '-'}", pressure_of(node)]
+            row += [f"{eviction.threshold or '-'}/{eviction.available or '-'}",
+                    "<deleted>" if eviction.node_gone else pressure_of(node)]
         rows.append(row)
     return tables.table(headers, rows, no_headers=no_headers)
 

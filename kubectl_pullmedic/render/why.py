@@ -174,7 +174,7 @@ def _explain(group: DiagnosisGroup, now: datetime, color: bool, probes: Probes, 
         f"context{'s' if len(group.contexts) > 1 else ''} {','.join(group.contexts)}" if group.contexts else None,
         _containers_text(group) if first.container else None,
         f"owner {first.owner}" if first.owner and one_pod else None,
-        f"node {first.node}" if first.node and one_pod else None,
+        f"node {first.node}" + (" (deleted)" if first.evidence.node_gone else "") if first.node and one_pod else None,
     ) if part]
     lines = [tables.style(subject, "bold", color) + (f"  ({', '.join(where)})" if where else "")]
     lines.append(_field("Cause", f"{tables.style(first.cause, CAUSE_STYLE, color)}: {first.summary}"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from .endings import CAUSE_NODE_AFFINITY, CAUSE_OUT_OF_RESOURCE, KIND_NODE_SHUTDOWN, amount
-from .messages import Eviction, Refusal
+from .messages import KIND_LOCAL_STORAGE, KIND_NODE_PRESSURE, KIND_REJECTED, Eviction, Refusal
 from ..kube import Obj, as_list, dig, rfc3339
 
 _CORE_RESOURCES = ("cpu", "memory", "ephemeral-storage", "pods")
@@ -34,8 +34,10 @@ def replacement_line(eviction: Eviction, target: Any) -> Optional[str]:
 
 
 def clean_line(eviction: Eviction, namespace: str) -> str:
-    flag = "--include-shutdown" if eviction.kind != "AdmissionRejected" else "--include-rejected"
-    return f"Remove these leftovers with: kubectl pullmedic clean -n {namespace} {flag}"
+    """``clean`` takes evictions by default; refusals and the other endings only when asked."""
+    flag = {KIND_REJECTED: " --include-rejected", KIND_NODE_PRESSURE: "", KIND_LOCAL_STORAGE: ""}.get(
+        eviction.kind, " --include-shutdown")
+    return f"Remove these leftovers with: kubectl pullmedic clean -n {namespace}{flag}"
 
 
 def _requests(pod: Obj, resource: str) -> Dict[str, str]:
@@ -164,12 +166,15 @@ def _preemption(eviction: Eviction, node: str) -> List[str]:
 
 
 def ending_fixes(eviction: Eviction, pod: Obj, target: Any) -> List[str]:
-    """The fixes for a refusal (other than under node pressure), a node shutdown or a preemption."""
+    """The fixes for a refusal (other than under node pressure), a node shutdown or a preemption.
+    When the node was deleted since (``node_gone``) a refusal's explanation and checks of it are left out."""
     node = eviction.node or "the node"
     if eviction.kind == KIND_NODE_SHUTDOWN:
         fixes = _shutdown(eviction, node)
     elif eviction.kind == "KubeletPreemption":
         fixes = _preemption(eviction, node)
+    elif eviction.node_gone:
+        fixes = []
     elif eviction.cause == CAUSE_OUT_OF_RESOURCE:
         fixes = _out_of_resource(eviction, pod, target, node)
     elif eviction.cause == CAUSE_NODE_AFFINITY:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from .endingfixes import ending_fixes, replacement_line
+from .endingfixes import clean_line, ending_fixes, replacement_line
 from .messages import (
     CAUSE_DISK,
     CAUSE_EPHEMERAL_STORAGE,
@@ -26,6 +26,7 @@ from .messages import (
     Eviction,
 )
 from ..kube import Obj, as_list, dig, name_of, namespace_of
+from ..pulls.fixcontext import node_gone_line
 from ..quantity import parse_bytes, suggest_size
 from ..workloads import PATCHABLE_KINDS, WorkloadKey, patch_template_command, workload_ref
 
@@ -164,14 +165,13 @@ def _memory_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
 
 
 def _disk_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]:
-    node = eviction.node or "the node"
+    node, node_gone = eviction.node or "the node", eviction.node_gone
     if "inodes" in (eviction.resource or "").lower():
-        return [
-            f"Node {node} ran out of {eviction.resource}: something in {target.ref} or beside it writes many "
-            f"small files; check kubectl describe node {node}"
-        ] + _scratch_volume_fixes(pod, target)
+        writer = (f"Node {node} ran out of {eviction.resource}: something in {target.ref} or beside it writes many "
+                  "small files" + ("" if node_gone else f"; check kubectl describe node {node}"))
+        return [writer] + _scratch_volume_fixes(pod, target)
     fixes = _request_fixes(eviction, target, EPHEMERAL_STORAGE)
-    if eviction.cause == CAUSE_DISK:
+    if eviction.cause == CAUSE_DISK and not node_gone:
         fixes.insert(
             0,
             f"Node {node} ran low on {eviction.resource}: check it with kubectl describe node {node} "
@@ -196,6 +196,8 @@ def _node_pressure_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[
             f"Node {node} ran out of process IDs: look for a process or thread leak in {target.ref}, and cap "
             f"each pod with the kubelet's podPidsLimit so one pod cannot exhaust the node"
         ]
+    if eviction.node_gone:
+        return []
     return [f"Node {node} ran low on {eviction.resource or 'a resource'}: check kubectl describe node {node}"]
 
 
@@ -240,8 +242,8 @@ def _rejection_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]
     node = eviction.node or "the node"
     conditions = ", ".join(eviction.node_conditions) or "a pressure condition"
     fixes = [
-        f"Node {node} had {conditions} when the pod arrived, so the kubelet refused it and it never ran; "
-        f"check the node: kubectl describe node {node}"
+        f"Node {node} had {conditions} when the pod arrived, so the kubelet refused it and it never ran"
+        + ("" if eviction.node_gone else f"; check the node: kubectl describe node {node}")
     ]
     if eviction.node_conditions == ["MemoryPressure"] and _is_best_effort(pod):
         # eviction_manager.go Admit: under MemoryPressure alone only BestEffort pods are refused.
@@ -259,6 +261,9 @@ def _rejection_fixes(eviction: Eviction, pod: Obj, target: _Target) -> List[str]
 def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey]) -> List[str]:
     """Concrete changes, naming the workload (``owner``, from ``owner_of``) and containers.
 
+    When the node was read and is absent (``eviction.node_gone``: deleted since), no line checks
+    it; the changes to the workload still apply, and the leftover is removed with ``clean``.
+
     >>> pod = {"metadata": {"name": "api-1", "namespace": "shop"}, "spec": {"nodeName": "n1"}}
     >>> usage = ContainerUsage("app", "1.2Gi", "256Mi")
     >>> eviction_fixes(Eviction("NodePressure", "EvictedMemory", "memory", containers=[usage]),
@@ -267,9 +272,14 @@ def eviction_fixes(eviction: Eviction, pod: Obj, owner: Optional[WorkloadKey]) -
     """
     target = _Target(owner, pod)
     if eviction.kind == KIND_REJECTED and eviction.cause == CAUSE_REJECTED:
-        return _rejection_fixes(eviction, pod, target)
-    if eviction.kind == KIND_LOCAL_STORAGE:
-        return _local_storage_fixes(eviction, pod, target)
-    if eviction.kind == KIND_NODE_PRESSURE:
-        return _node_pressure_fixes(eviction, pod, target)
-    return ending_fixes(eviction, pod, target)
+        fixes = _rejection_fixes(eviction, pod, target)
+    elif eviction.kind == KIND_LOCAL_STORAGE:
+        fixes = _local_storage_fixes(eviction, pod, target)
+    elif eviction.kind == KIND_NODE_PRESSURE:
+        fixes = _node_pressure_fixes(eviction, pod, target)
+    else:
+        fixes = ending_fixes(eviction, pod, target)
+    if not eviction.node_gone:
+        return fixes
+    tail = [clean_line(eviction, target.namespace)] if eviction.kind in (KIND_LOCAL_STORAGE, KIND_NODE_PRESSURE) else []
+    return [node_gone_line(eviction.node or "the node")] + fixes + tail

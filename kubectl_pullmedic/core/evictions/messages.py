@@ -187,6 +187,9 @@ class Eviction:
     preempted_by: Optional[str] = None  # namespace/name of the critical pod, when it can be told
     message: str = ""
     evicted_at: Optional[datetime] = None  # when the kubelet ended or refused it
+    node_gone: bool = False  # the node was read and is absent (deleted since): no fix names it in a command
+
+    DOCUMENT_IF_SET = ("node_gone",)
 
 
 def resource_name(name: Optional[str]) -> Optional[str]:

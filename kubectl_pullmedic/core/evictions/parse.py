@@ -12,7 +12,7 @@ ended by the kubelet in any of these ways: all of them linger as Failed pods.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence, TypeVar
 
 from dataclasses import replace
 
@@ -32,7 +32,7 @@ from .messages import (
     parse_message,
 )
 from ..podevents import last_seen
-from ..kube import Obj, as_list, dig, iter_containers, name_of, namespace_of, parse_time, uid_of
+from ..kube import Obj, as_list, dig, iter_containers, name_of, namespace_of, parse_time, read_absent, uid_of
 from ..workloads import OwnerIndex
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "is_evicted",
     "parse_eviction",
     "with_node",
+    "with_nodes",
 ]
 
 EVICTED_REASON = "Evicted"
@@ -236,8 +237,22 @@ def parse_eviction(pod: Obj, events: Sequence[Obj] = (), *, owners: Optional[Own
     return eviction
 
 
-def with_node(eviction: Eviction, node: Optional[Obj]) -> Eviction:
-    """The eviction with what its node object says now (a refusal's resource: the allocatable)."""
+Item = TypeVar("Item")  # an EvictedPod (``cleanup``): anything with an ``eviction``
+
+
+def with_nodes(items: Sequence[Item], nodes: Mapping[str, Obj], refused: Mapping[str, str]) -> List[Item]:
+    """``with_node`` for each item, its node looked up among ``nodes`` read by name (``refused``:
+    those RBAC refused, unknown): a node neither found nor refused was deleted since."""
+    return [replace(item, eviction=with_node(item.eviction, nodes.get(item.eviction.node or ""),
+                                             read_absent(item.eviction.node, nodes, refused)))
+            for item in items]
+
+
+def with_node(eviction: Eviction, node: Optional[Obj], gone: bool = False) -> Eviction:
+    """The eviction with what its node object says now (a refusal's resource: the allocatable), or
+    that the node was read and is absent (``gone``: deleted since the pod was placed)."""
+    if gone:
+        return replace(eviction, node_gone=True)
     refusal = eviction.refusal
     if refusal is None or not isinstance(node, dict) or not refusal.resource:
         return eviction

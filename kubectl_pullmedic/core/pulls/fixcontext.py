@@ -37,6 +37,7 @@ class FixContext:
     cause_known: bool = True
     node_unreadable: Optional[str] = None  # why the node could not be read (then node_info is None)
     running_images: Tuple[Tuple[str, str], ...] = ()  # (registry, repository) other pods pull fine
+    node_gone: bool = False  # the node was read and is absent (deleted since the pod was placed)
 
     @property
     def target(self) -> str:
@@ -102,6 +103,28 @@ def restart(ctx: FixContext) -> str:
 def debug_node(ctx: FixContext, image: str, command: str) -> str:
     """A command run on the pod's node through a node debugging pod (host network, host fs at /host)."""
     return on_node(ctx.node_name, image, command)
+
+
+def node_gone_line(node: str, placed: str = "the pod was") -> str:
+    """A node read and absent: commands against it would fail, so say so instead of naming them."""
+    return f"Node {node} no longer exists (deleted after {placed} placed): there is nothing left to check or fix on it"
+
+
+def replace_pod(owner: Optional[WorkloadKey], pod: str, namespace: str) -> str:
+    """What still gets a pod bound to a deleted node running: a replacement from its controller,
+    which the scheduler places on a node that exists (the pod itself can never move).
+
+    >>> replace_pod(("DaemonSet", "agent"), "agent-x", "ops").split(":")[0]
+    'daemonset/agent runs pods only on nodes that exist, so nothing replaces this one'
+    """
+    delete = f"kubectl delete pod {pod} -n {namespace}"
+    if owner is None:
+        return (f"No controller re-creates pod {pod}: re-create it without the node (kubectl get pod {pod} -n {namespace} "
+                f"-o yaml > {pod}.yaml, remove spec.nodeName and status, delete the pod, apply the file)")
+    if owner[0] == "DaemonSet":
+        return f"{workload_ref(*owner)} runs pods only on nodes that exist, so nothing replaces this one: remove it: {delete}"
+    return (f"{workload_ref(*owner)} replaces the pod on a node that exists once it is deleted (the pod garbage collector "
+            f"deletes pods of deleted nodes in time); to do it now: {delete}")
 
 
 def on_node(node: str, image: str, command: str) -> str:

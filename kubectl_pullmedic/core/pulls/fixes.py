@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Tuple
 
 from .. import causes as c
 from ..credentials.fixes import access_denied, auth_required, credentials_expired, malformed_secret, rate_limited
-from .fixcontext import SPEC_LISTS, FixContext, debug_node, patch_template, set_image
+from .fixcontext import SPEC_LISTS, FixContext, debug_node, node_gone_line, patch_template, replace_pod, set_image
 from .imageref import DOCKERHUB, OFFICIAL_PREFIX, ImageRef, corrected_reference
 from ..suggest import suggest_official_image, suggest_repository, suggest_tag
 
@@ -21,12 +21,33 @@ __all__ = ["FixContext", "fixes_for"]
 
 def fixes_for(cause: str, ctx: FixContext) -> List[str]:
     """The steps for ``cause``; an ambiguous classification adds how to tell the causes apart."""
-    steps = list(_FIXERS.get(cause, _pull_failed)(ctx))
+    steps = _node_gone(cause, ctx) if ctx.node_gone else list(_FIXERS.get(cause, _pull_failed)(ctx))
     ambiguity = ctx.error.ambiguity if ctx.error else None
     if ambiguity is not None:
         others = " or ".join(ambiguity.alternatives)
         steps.append(f"This may instead be {others}: {ambiguity.reason}. To tell them apart: {ambiguity.tell_apart}")
     return steps
+
+
+# Causes whose every step looks at the pod's node (its resolver, network, disk, image store): moot once
+# the node is deleted, and so is a failure whose error is no longer on record (no attempt will come).
+_ON_THE_NODE = frozenset({c.REGISTRY_DNS_FAILURE, c.REGISTRY_UNREACHABLE, c.REGISTRY_TLS_ERROR,
+                          c.LAYER_DOWNLOAD_FAILED, c.NODE_DISK_FULL})
+_NODE_STORE_PATTERNS = frozenset({"local-content-missing", "inspect-failed"})
+
+
+def _node_gone(cause: str, ctx: FixContext) -> List[str]:
+    """The pod's node was deleted: the pod can never run, a replacement can. Nothing names the node in a
+    command; what is not about the node (the image, the credentials) still applies to the replacement."""
+    steps = [node_gone_line(ctx.node_name), replace_pod(ctx.owner, ctx.pod, ctx.namespace)]
+    pattern = ctx.error.pattern if ctx.error else None
+    if cause in _ON_THE_NODE or (cause == c.PULL_FAILED and (not ctx.cause_known or pattern in _NODE_STORE_PATTERNS)):
+        target = ctx.target if ctx.owner else ctx.pod
+        return steps + [f"If the replacement fails too, ask about it on its own node: kubectl pullmedic why {target} "
+                        f"-n {ctx.namespace}"]
+    if cause == c.PLATFORM_MISMATCH:
+        return steps + _platform_image_steps(ctx, "")
+    return steps + list(_FIXERS.get(cause, _pull_failed)(ctx))
 
 
 # --- ImageNotFound / InvalidImageName / ImageNeverPulled ---------------------------------
@@ -246,16 +267,24 @@ def _platform_mismatch(ctx: FixContext) -> List[str]:
                 "-o jsonpath='{.status.nodeInfo.operatingSystem}/{.status.nodeInfo.architecture}')")
     else:
         head = f"Node {node}'s platform was not read"
-    wanted = ctx.error.detail.get("wantedPlatform") if ctx.error else None
-    fq = ctx.image.fully_qualified
-    steps = [head + (f" (the runtime asked for {wanted})" if wanted else "")
-             + f"; {fq} has no image for it",
-             f"List the platforms it has: docker manifest inspect {fq}  (or skopeo inspect --raw docker://{fq})",
-             f"Build it for both: docker buildx build --platform linux/amd64,linux/arm64 -t {fq} --push ."]
+    steps = _platform_image_steps(ctx, head)
     if info.get("arch") and info.get("arch") != "amd64":
         selector = {"nodeSelector": {"kubernetes.io/arch": "amd64"}}
         steps.append("Or keep the pods on amd64 nodes: " + patch_template(ctx, selector, "nodeSelector"))
     return steps
+
+
+def _platform_image_steps(ctx: FixContext, head: str) -> List[str]:
+    """What the image lacks, whatever node asked: its platforms, and how to build the missing one."""
+    wanted = ctx.error.detail.get("wantedPlatform") if ctx.error else None
+    fq = ctx.image.fully_qualified
+    if head:
+        first = head + (f" (the runtime asked for {wanted})" if wanted else "") + f"; {fq} has no image for it"
+    else:
+        first = f"{fq} has no image for the platform the runtime asked for" + (f" ({wanted})" if wanted else "")
+    return [first,
+            f"List the platforms it has: docker manifest inspect {fq}  (or skopeo inspect --raw docker://{fq})",
+            f"Build it for both: docker buildx build --platform linux/amd64,linux/arm64 -t {fq} --push ."]
 
 
 def _disk_full(ctx: FixContext) -> List[str]:

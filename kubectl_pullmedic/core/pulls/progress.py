@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..kube import Obj, container_kind, dig, iter_containers, name_of, namespace_of
 from ..podevents import EventIndex, for_container, last_seen, unfinished_pull
-from .fixcontext import FixContext, debug_node
+from .fixcontext import FixContext, debug_node, node_gone_line, replace_pod
 
 SLOW_PULL_AFTER = timedelta(minutes=5)
 _STARTING = ("ContainerCreating", "PodInitializing")
@@ -66,6 +66,8 @@ def slow_pull_summary(ctx: FixContext, took: timedelta, words: str) -> str:
 
 def slow_pull_fixes(ctx: FixContext, others: List[Tuple[str, str]]) -> List[str]:
     node, image = ctx.node_name, ctx.image.fully_qualified
+    if ctx.node_gone:  # the pull will never end there: only a replacement on another node runs
+        return [node_gone_line(node), replace_pod(ctx.owner, ctx.pod, ctx.namespace)]
     steps = []
     if others:
         listed = ", ".join(f"{pod} ({image})" for pod, image in others[:3]) + (f" and {len(others) - 3} more"
