@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import (KUBECTL, PLUGIN, PULL_ERROR, Measurement, Obj, bench_parser, event, median_of,  # noqa: E402
+from synthetic import (KUBECTL, PLUGIN, PULL_ERROR, Measurement, Obj, bench_parser, event, median_of, self_signed,  # noqa: E402
                        node, pod, run_measured, sandbox_process)
 
 UNHEALTHY = "Readiness probe failed: Get \"http://10.0.0.1:8080/healthz\": context deadline exceeded"
@@ -50,14 +50,6 @@ def cluster(pods: int, nodes: int, failing: int, evicted: int, warnings: int, no
     for i in range(normal):
         events.append(event(running[(i * 104729) % len(running)], 20_000_000 + i, reason="Started", kind="Normal"))
     return [node(name) for name in node_names] + made + events
-
-
-def self_signed(directory: str) -> "tuple[str, str]":
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
-    return cert, key
 
 
 def main() -> None:

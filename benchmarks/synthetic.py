@@ -183,10 +183,13 @@ def median_run(command: List[str], runs: int, **options: Any) -> Measurement:
     return median_of([run_measured(command, **options) for _ in range(runs)])
 
 
-def timed(command: List[str], **kwargs: Any) -> "tuple[float, subprocess.CompletedProcess[str]]":
-    """(wall seconds, result) of one run: ``run_measured`` as contexts_bench.py reads it (``env=`` only)."""
-    run = run_measured(command, **kwargs)
-    return run.wall, subprocess.CompletedProcess(command, run.returncode, run.stdout, run.stderr)
+def self_signed(directory: str) -> "tuple[str, str]":
+    """A certificate and key for 127.0.0.1, for a sandbox served over HTTPS as a real API server is."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def seconds_of(work: Callable[[], object]) -> float:
