@@ -141,6 +141,20 @@ def test_help_and_completion_load_neither_kubernetes_nor_urllib3(call: str) -> N
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("command, absent", [
+    ("why", ("kubectl_pullmedic.sandbox", "kubectl_pullmedic.cli.demo", "kubectl_pullmedic.cli.clean")),
+    ("evicted", ("kubectl_pullmedic.sandbox", "kubectl_pullmedic.cli.retry", "kubectl_pullmedic.engine.watch")),
+])
+def test_a_command_loads_only_its_own_subcommand(command: str, absent: tuple) -> None:
+    """The group imports a subcommand's module when it is run: ``why`` never loads the sandbox ``demo`` serves."""
+    code = ("import sys, contextlib, io\n"
+            "from kubectl_pullmedic.cli.main import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()):\n    main(['{command}', '--help'])\n"
+            f"print(sorted(m for m in sys.modules if m.startswith({absent!r})))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
 def test_only_the_kubeconfig_boundary_imports_kubernetes() -> None:
     """The client's loader and exec provider are used at one boundary: kubeconfig and the exec plugin it runs."""
     importers = sorted(module for module in MODULES

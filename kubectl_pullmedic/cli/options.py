@@ -13,7 +13,6 @@ kubectl 1.32 does).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import ssl
 from contextlib import contextmanager
@@ -83,7 +82,7 @@ class KubectlCommand(click.Command):
         self.examples = examples
 
     def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
-        with _usage_context(ctx):
+        with usage_context(ctx):
             return super().parse_args(ctx, kubectl_args(self, args))
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -100,33 +99,8 @@ class KubectlCommand(click.Command):
             formatter.write(f"\n{GLOBALS_NOTE}\n")
 
 
-class KubectlGroup(click.Group):
-    """The top-level group, with the same help layout and subcommands in a fixed order."""
-
-    command_class = KubectlCommand
-
-    def list_commands(self, ctx: click.Context) -> list:
-        return list(self.commands)
-
-    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
-        with _usage_context(ctx):
-            return super().parse_args(ctx, kubectl_args(self, args, stop_at_command=True))
-
-    def resolve_command(self, ctx: click.Context, args: List[str]) -> Any:
-        """An unknown command in kubectl's words, with the closest one suggested."""
-        name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None and not ctx.resilient_parsing:
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
-            raise click.UsageError(f'unknown command "{name}" for "{ctx.command_path}"'
-                                   + (f' (did you mean "{close[0]}"?)' if close else ""), ctx)
-        return super().resolve_command(ctx, args)
-
-    format_help = KubectlCommand.format_help  # type: ignore[assignment]
-    examples = ""
-
-
 @contextmanager
-def _usage_context(ctx: click.Context) -> Iterator[None]:
+def usage_context(ctx: click.Context) -> Iterator[None]:
     """Attach the command's context to a usage error raised while parsing, for its help line."""
     try:
         yield
