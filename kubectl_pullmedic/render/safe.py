@@ -13,8 +13,9 @@ encoders and keep the exact text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import unicodedata
-from typing import Any
+from typing import Any, Tuple
 
 
 def neutralise(text: str, keep_layout: bool = False) -> str:
@@ -47,7 +48,8 @@ def _visible(char: str) -> str:
 
 
 def safe_report(value: Any) -> Any:
-    """A copy of a report (dataclasses, dicts, lists, strings) with every string neutralised.
+    """The report (dataclasses, dicts, lists, strings) with every string neutralised: a copy of what
+    held a control character, the very object where nothing did (most of a large report).
 
     >>> from dataclasses import dataclass
     >>> @dataclass(frozen=True)
@@ -56,18 +58,40 @@ def safe_report(value: Any) -> Any:
     ...     notes: tuple
     >>> safe_report(Row("web\\x1b[2J", ("a\\rb",)))
     Row(name='web^[[2J', notes=('a\\\\rb',))
+    >>> row = Row("web", ("ok",))
+    >>> safe_report(row) is row
+    True
     """
     if isinstance(value, str):
-        return neutralise(value)
+        return value if value.isprintable() else neutralise(value)
+    if isinstance(value, (int, float, type(None))):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        # A field never shown (metadata "document": False, e.g. the raw pod behind a row) is left as it is.
-        changes = {f.name: safe_report(getattr(value, f.name)) for f in dataclasses.fields(value)
-                   if f.init and f.metadata.get("document", True)}
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for name in _shown_fields(type(value)):
+            item = getattr(value, name)
+            safe = safe_report(item)
+            if safe is not item:
+                changes[name] = safe
+        return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, dict):
-        return {safe_report(key): safe_report(item) for key, item in value.items()}
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
-        return type(value)(*(safe_report(item) for item in value))
+        pairs = [(key, item, safe_report(key), safe_report(item)) for key, item in value.items()]
+        if all(safe_key is key and safe_item is item for key, item, safe_key, safe_item in pairs):
+            return value
+        return {safe_key: safe_item for _, _, safe_key, safe_item in pairs}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return type(value)(safe_report(item) for item in value)
+        items = list(value)
+        safe_items = [safe_report(item) for item in items]
+        if all(safe is item for safe, item in zip(safe_items, items)):
+            return value
+        if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+            return type(value)(*safe_items)
+        return type(value)(safe_items)
     return value
+
+
+@functools.lru_cache(maxsize=None)
+def _shown_fields(kind: type) -> Tuple[str, ...]:
+    """A dataclass's fields a view may print: a field never shown (metadata "document": False, e.g. the
+    raw pod behind a row) is left as it is."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.init and f.metadata.get("document", True))
