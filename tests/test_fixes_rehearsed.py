@@ -404,8 +404,10 @@ def rehearse(rehearsal: Rehearsal, start: Callable[[], Sandbox]) -> Rehearsal:
         env = dict(os.environ, HOME=home, KUBECONFIG=sandbox.kubeconfig_path,
                    PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
         old = sandbox.get(parsed.kind, parsed.namespace, parsed.name) if parsed.kind else None
+        # In the scratch home: a fix that saves an object to a file (``> pod.yaml``) writes it there,
+        # never into the checkout the tests run from.
         result = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True,
-                                env=env, timeout=90, check=False)
+                                env=env, cwd=home, timeout=90, check=False)
         rehearsal.exit_code = result.returncode
         rehearsal.output = (result.stdout + result.stderr).strip()
         allowed = (0, 1) if parsed.action == "pullmedic" else (0,)  # 1: the plugin found problems
