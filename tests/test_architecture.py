@@ -156,7 +156,7 @@ def test_a_command_loads_only_its_own_subcommand(command: str, absent: tuple) ->
 
 
 def test_only_the_kubeconfig_boundary_imports_kubernetes() -> None:
-    """The client's loader and exec provider are used at one boundary: kubeconfig and the exec plugin it runs."""
+    """The client's loader and exec provider are used at one boundary: kubeconfig (it hands the provider to execplugin)."""
     importers = sorted(module for module in MODULES
                        if any(name.split(".")[0] == "kubernetes" for name in _imports(module)))
-    assert importers == ["kubectl_pullmedic.cluster.execplugin", "kubectl_pullmedic.cluster.kubeconfig"]
+    assert importers == ["kubectl_pullmedic.cluster.kubeconfig"]

@@ -1,15 +1,14 @@
 """The kubeconfig user's exec credential plugin (``users[].user.exec``), run as kubectl runs it.
 
-Loaded lazily by ``kubeconfig.load_connection`` only; like it, imports ``kubernetes`` inside the
-function that needs it.
+What the plugin gave, or why it failed, in kubectl's words. The client's ``ExecProvider`` itself is
+run by ``kubeconfig`` (the one module that imports ``kubernetes``), which hands it in as ``run``.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import re
-from typing import Any, Dict, Optional, TextIO
+from typing import Any, Callable, Dict, Optional, TextIO
 
 from ..errors import CredentialPluginError
 
@@ -22,10 +21,14 @@ INSTALL_HINT_HELP = (
 )
 
 
-def exec_credentials(user: Dict[str, Any], kubeconfig_path: Optional[str], cluster: Any,
+class ExecFailed(Exception):
+    """The client's ``ExecProvider`` refused the spec or saw the plugin fail; its message, as the client words it."""
+
+
+def exec_credentials(user: Dict[str, Any], run: Callable[[Dict[str, Any]], Any],
                      stderr: Optional[TextIO]) -> Dict[str, Any]:
-    """Run the user's exec credential plugin through the client's ``ExecProvider`` and put what it
-    prints in place of ``exec``, so that the loader never runs it itself.
+    """Run the user's exec credential plugin (``run(spec)``: the client's ``ExecProvider``, raising
+    ``ExecFailed``) and put what it prints in place of ``exec``, so that the loader never runs it itself.
 
     The client's loader logs a failure (``ERROR:root:exec: process returned 255``) and goes on
     without credentials, which ends in a misleading 401. Here a failure is kubectl's error
@@ -33,22 +36,18 @@ def exec_credentials(user: Dict[str, Any], kubeconfig_path: Optional[str], clust
     plugin's own stderr passed through first. Credentials are fetched once per run: a run
     outlives no token.
     """
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.exec_provider import ExecProvider
-    from kubernetes.config.kube_config import ConfigNode
-
     spec = user.pop("exec")
     spec = getattr(spec, "value", spec)
     command = str(spec.get("command") or "") if isinstance(spec, dict) else ""
     try:
-        status = ExecProvider(ConfigNode("exec", spec), _base_path(kubeconfig_path), cluster).run()
+        status = run(spec)
     except FileNotFoundError:
         hint = str(spec.get("installHint") or "").strip()
         raise CredentialPluginError(f"getting credentials: exec: executable {command} not found"
                                     + INSTALL_HINT_HELP + (f"\n\n{hint}" if hint else "")) from None
     except OSError as error:
         raise CredentialPluginError(f"getting credentials: exec: {error.strerror or error}") from None
-    except ConfigException as error:
+    except ExecFailed as error:
         failed = re.match(r"exec: process returned (-?\d+)(?:\. (.*))?\Z", str(error), re.DOTALL)
         if not failed:
             raise CredentialPluginError(f"getting credentials: {error}") from None
@@ -65,7 +64,3 @@ def exec_credentials(user: Dict[str, Any], kubeconfig_path: Optional[str], clust
     else:
         raise CredentialPluginError("getting credentials: exec plugin didn't return a token or cert/key pair")
     return user
-
-
-def _base_path(path: Optional[str]) -> str:
-    return os.path.abspath(os.path.dirname(path)) if path else ""

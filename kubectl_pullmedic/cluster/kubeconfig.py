@@ -1,8 +1,8 @@
 """Kubeconfig resolution exactly as kubectl does it, through the `kubernetes` client's loader.
 
-With ``execplugin.py`` (split from it for the 400-line limit) this is the only module that imports
-``kubernetes``, and it does so lazily, inside ``load_connection``, so ``--help`` and ``--version``
-never pay for it. kubectl's rules
+This is the only module that imports ``kubernetes`` (``execplugin.py`` is given the client's
+``ExecProvider`` to run), and it does so lazily, inside the functions that connect, so ``--help``
+and ``--version`` never pay for it. kubectl's rules
 (client-go ``clientcmd``): ``--kubeconfig`` alone if given; else every existing path in
 ``KUBECONFIG`` merged, the first file to name a cluster, user or context winning, and the
 first non-empty ``current-context`` winning; else ``~/.kube/config``; else the in-cluster
@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .execplugin import exec_credentials
+from .execplugin import ExecFailed, exec_credentials
 from .overrides import Overrides, impersonation_headers, readable, with_cluster_overrides, with_user_overrides
 
 IN_CLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -199,12 +199,29 @@ def preload(kubeconfig: Optional[str], environ: Mapping[str, str]) -> None:
     with _IMPORTING:
         for module in ("kubernetes.client", "kubernetes.client.rest", "kubernetes.config.kube_config"):
             importlib.import_module(module)
+    from kubernetes.config.config_exception import ConfigException
+    import yaml
+
     paths = kubeconfig_paths(kubeconfig, environ)
     if paths:
         try:
             _merged(paths)
-        except Exception:  # noqa: BLE001 - the same parse fails again, and is reported, per context
-            pass
+        except (ConfigError, ConfigException, yaml.YAMLError, OSError):
+            pass  # what load_connection reports: the same parse fails again there, for each context
+
+
+def _run_exec_provider(spec: Dict[str, Any], kubeconfig_path: Optional[str], cluster: Dict[str, Any]) -> Any:
+    """The client's ``ExecProvider`` run on a user's ``exec`` spec (relative commands from the
+    kubeconfig's folder): what the plugin printed, or ``ExecFailed`` in the client's words."""
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.exec_provider import ExecProvider
+    from kubernetes.config.kube_config import ConfigNode
+
+    base_path = os.path.abspath(os.path.dirname(kubeconfig_path)) if kubeconfig_path else ""
+    try:
+        return ExecProvider(ConfigNode("exec", spec), base_path, ConfigNode("cluster", cluster)).run()
+    except ConfigException as error:
+        raise ExecFailed(str(error)) from None
 
 
 def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overrides, configuration: Any,
@@ -241,7 +258,7 @@ def _load_kubeconfig(paths: List[str], context: Optional[str], overrides: Overri
     cluster_path, user_path = getattr(cluster_entry, "path", None), getattr(user_entry, "path", None)
     impersonation = impersonation_headers(user, user_name)
     if "exec" in user:
-        user = exec_credentials(user, user_path, ConfigNode("cluster", cluster), stderr)
+        user = exec_credentials(user, lambda spec: _run_exec_provider(spec, user_path, cluster), stderr)
     name = chosen or "(flags)"
     loader_config = ConfigNode(merged.name, {
         "current-context": name,
