@@ -160,3 +160,15 @@ def test_only_the_kubeconfig_boundary_imports_kubernetes() -> None:
     importers = sorted(module for module in MODULES
                        if any(name.split(".")[0] == "kubernetes" for name in _imports(module)))
     assert importers == ["kubectl_pullmedic.cluster.kubeconfig"]
+
+
+TOP_LEVEL = {".ci", ".gitignore", "ARCHITECTURE.md", "LICENSE", "README.md", "benchmarks", "krew-manifest",
+             "kubectl_pullmedic", "plugin.yaml", "pyproject.toml", "setup.cfg", "tests"}
+
+
+def test_the_top_level_holds_only_the_projects_own_entries() -> None:
+    """Nothing a test or a pasted fix wrote (``kubectl get pod x -o yaml > x.yaml``) is committed beside them."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=PACKAGE.parent, capture_output=True, text=True, check=True).stdout
+    if not tracked:
+        pytest.skip("not a git checkout")
+    assert {line.split("/", 1)[0] for line in tracked.splitlines()} == TOP_LEVEL
